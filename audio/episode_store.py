@@ -1,0 +1,39 @@
+"""Reading and writing ``<slug>.episode.json``: the record publish and batch read back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, fields
+from datetime import datetime
+from pathlib import Path
+
+from audio.errors import InputError
+from audio.models import Chapter, Episode
+
+EPISODE_SUFFIX = ".episode.json"
+
+
+def episode_to_json(episode: Episode) -> str:
+    record = asdict(episode)
+    record.pop("folder")
+    record["date"] = episode.date.isoformat() if episode.date else None
+    return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def load_episode(path: Path) -> Episode:
+    """Read an episode record; its ``folder`` is the folder the record lies in."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        known = {f.name for f in fields(Episode)}
+        record = {k: v for k, v in record.items() if k in known}
+        record["chapters"] = tuple(Chapter(**c) for c in record["chapters"])
+        record["date"] = datetime.fromisoformat(record["date"]) if record.get("date") else None
+        return Episode(**{**record, "folder": path.parent})
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise InputError(path, f"not a readable episode record ({exc})") from exc
+
+
+def list_episodes(folder: Path) -> list[Episode]:
+    """Every episode rendered under ``folder`` (one sub-folder per episode), newest first."""
+    episodes = [load_episode(p) for p in sorted(folder.glob(f"*/*{EPISODE_SUFFIX}"))]
+    return sorted(episodes, key=lambda e: (e.date.timestamp() if e.date else 0.0, e.slug), reverse=True)

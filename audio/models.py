@@ -1,0 +1,167 @@
+"""Typed records passed between the pipeline's stages.
+
+Post -> Script (sections, paragraphs, sentences) -> AudioChunk per sentence ->
+Timeline (where every sentence sits in the final audio) -> Episode (files on disk)
+-> feed. Stages exchange only these records; none imports another stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# Paragraph kinds. Mastering chooses the pause after a paragraph from its kind.
+TITLE = "title"  # the spoken title block (intro)
+PARAGRAPH = "paragraph"
+HEADING = "heading"
+LIST_ITEM = "list_item"
+QUOTE = "quote"
+FOOTNOTE = "footnote"
+CAPTION = "caption"
+CUE = "cue"  # a spoken cue for something not read ("The post shows a table here.")
+RULE = "rule"  # a horizontal rule: a longer pause, no words
+OUTRO = "outro"
+PARAGRAPH_KINDS = (TITLE, PARAGRAPH, HEADING, LIST_ITEM, QUOTE, FOOTNOTE, CAPTION, CUE, RULE, OUTRO)
+
+
+@dataclass(frozen=True)
+class PostMeta:
+    """What a post says about itself, whatever format it came in."""
+
+    title: str
+    slug: str
+    subtitle: str = ""
+    author: str = ""
+    date: datetime | None = None  # timezone-aware
+    post_id: str = ""
+    type: str = "newsletter"
+    audience: str = "everyone"
+    canonical_url: str = ""
+
+
+@dataclass(frozen=True)
+class Post:
+    """A parsed post: its metadata and the pandoc AST (JSON) of its body."""
+
+    meta: PostMeta
+    source: Path
+    source_hash: str  # sha256 of the file's bytes
+    ast: dict[str, Any] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One unit of synthesis.
+
+    ``text`` is the normalised sentence a reader sees in the transcript; ``speech`` is
+    what the engine is given (``text`` after the pronunciation lexicon, possibly with
+    ``[[ phonemes ]]``).
+    """
+
+    text: str
+    speech: str
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    kind: str
+    sentences: tuple[Sentence, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of paragraphs under one heading: a chapter of the episode.
+
+    The first section of a post that does not open with a heading has ``title`` None.
+    """
+
+    title: str | None
+    paragraphs: tuple[Paragraph, ...]
+
+
+@dataclass(frozen=True)
+class Omission:
+    """Something in the post that is not read aloud (image, table, code, embed...)."""
+
+    kind: str
+    section: int  # index into Script.sections
+    detail: str = ""  # caption, URL or a short description
+
+
+@dataclass(frozen=True)
+class Script:
+    """Everything that will be spoken, in order, plus what the show notes need."""
+
+    meta: PostMeta
+    intro: tuple[Paragraph, ...]
+    sections: tuple[Section, ...]
+    outro: tuple[Paragraph, ...]
+    omissions: tuple[Omission, ...]
+    notes_html: str
+    word_count: int
+    source_hash: str = ""
+
+    def sentences(self) -> list[Sentence]:
+        """Every sentence in speaking order."""
+        paragraphs = [*self.intro, *(p for s in self.sections for p in s.paragraphs), *self.outro]
+        return [s for p in paragraphs for s in p.sentences]
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """One sentence's synthesized audio: mono float32 samples in [-1, 1]."""
+
+    text: str
+    samples: np.ndarray = field(repr=False)
+    sample_rate: int
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+@dataclass(frozen=True)
+class TimedSentence:
+    """Where one sentence sits in the final audio."""
+
+    start_s: float
+    end_s: float
+    text: str
+    section: int  # -1 for the intro, len(sections) for the outro
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start_s: float
+    title: str
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A rendered episode: the record written to ``<slug>.episode.json``."""
+
+    title: str
+    slug: str
+    guid: str
+    date: datetime | None
+    voice: str
+    duration_s: float
+    bytes: int
+    sha256: str
+    loudness_lufs: float
+    true_peak_dbtp: float
+    chapters: tuple[Chapter, ...]
+    files: dict[str, str]  # role ("audio", "vtt", "srt", "transcript", "chapters") -> file name
+    source_hash: str
+    tool_version: str
+    subtitle: str = ""
+    author: str = ""
+    post_id: str = ""
+    audience: str = "everyone"
+    canonical_url: str = ""
+    notes_html: str = ""
+    folder: Path | None = None  # where the files are; not serialised
