@@ -1,0 +1,88 @@
+"""Find engines by name through the ``audio_essay.engines`` entry point group.
+
+Each entry point names a factory ``(profile, threads=None) -> Engine`` (the built-ins
+are classes). A factory may also offer ``check(profile) -> str | None``: a cheap
+readiness test (extra installed? model present?) that loads nothing; ``None`` means
+ready. A third-party engine is one installed package declaring::
+
+    [project.entry-points."audio_essay.engines"]
+    myengine = "my_package.engine:MyEngine"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+from audio.engines.base import ENTRY_POINT_GROUP, Engine
+from audio.errors import ConfigError, EngineError
+from audio.voices import VoiceProfile, list_voices
+
+if TYPE_CHECKING:
+    from audio.show import Show
+
+# The built-ins, also declared as entry points in pyproject.toml; listed here too so a
+# source tree run without installing (PYTHONPATH=.) still finds them.
+BUILTIN = {
+    "piper": "audio.engines.piper:PiperEngine",
+    "coqui": "audio.engines.coqui:CoquiEngine",
+    "fake": "audio.engines.fake:FakeEngine",
+}
+
+
+def _targets() -> dict[str, str]:
+    found = dict(BUILTIN)
+    found.update({ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)})
+    return found
+
+
+def available_engines() -> list[str]:
+    """Names of every engine installed (built-in or from another package)."""
+    return sorted(_targets())
+
+
+def _factory(profile: VoiceProfile) -> Any:
+    targets = _targets()
+    if profile.engine not in targets:
+        raise ConfigError(profile.source, f"engine: unknown engine {profile.engine!r} (installed: {', '.join(sorted(targets))})")
+    module, _, attr = targets[profile.engine].partition(":")
+    try:
+        obj = import_module(module)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise EngineError(profile.source, f"engine {profile.engine!r} cannot be loaded from {targets[profile.engine]} ({exc})") from exc
+    return obj
+
+
+def create_engine(profile: VoiceProfile, threads: int | None = None) -> Engine:
+    """The engine a profile names, with its model loaded (``threads`` None: the engine's default)."""
+    return _factory(profile)(profile, threads=threads)
+
+
+def check_voice(profile: VoiceProfile) -> str | None:
+    """Why the profile cannot be used right now (engine missing, extra not installed,
+    model absent), or None when it is ready. Loads no model."""
+    try:
+        factory = _factory(profile)
+    except (ConfigError, EngineError) as exc:
+        return exc.reason
+    check = getattr(factory, "check", None)
+    return check(profile) if check else None
+
+
+@dataclass(frozen=True)
+class VoiceStatus:
+    profile: VoiceProfile
+    problem: str | None  # None: ready to use
+
+    @property
+    def ready(self) -> bool:
+        return self.problem is None
+
+
+def voice_report(show: Show | None) -> list[VoiceStatus]:
+    """Every profile the show can use, with whether its engine and model are ready."""
+    return [VoiceStatus(p, check_voice(p)) for p in list_voices(show)]

@@ -1,0 +1,222 @@
+"""The synthesis cache: one FLAC file per synthesized sentence, addressed by content.
+
+The key of a sentence is sha256(engine identity + the exact text it was given). The
+engine identity names the engine, the model file by its content hash and every
+parameter that changes the audio, so a new model or a changed ``length_scale`` never
+serves stale audio, and editing one paragraph of a post re-synthesizes only the
+sentences whose text changed.
+
+Layout under the cache folder (a show uses ``<show>/.cache/synth``)::
+
+    audio/<2 hex>/<key>.flac    24-bit FLAC, mono, at the engine's rate
+    manifests/<episode>.txt     keys a finished render used, one a line
+
+Entries are written to a temporary file and renamed into place, so a crash leaves
+no half-written entry under a real name; an entry that is unreadable anyway
+(truncated, wrong rate, garbage) is synthesized again and overwritten, never fatal.
+
+Pruning (``audio-essay cache prune``): by default removes every entry that no current
+episode's manifest lists, i.e. audio no re-render of an existing episode would reuse;
+``older_than_days`` additionally spares entries used (hit or written) within that many
+days; ``everything`` empties the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import soundfile as sf
+
+from audio.engines.base import Engine
+from audio.errors import EngineError, OutputError
+from audio.models import AudioChunk
+
+if TYPE_CHECKING:
+    from audio.show import Show
+
+SUFFIX = ".flac"
+SUBTYPE = "PCM_24"  # -146 dB quantisation noise: inaudible, a third the size of float32 .npy
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix + ".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    removed: int
+    kept: int
+    bytes_freed: int
+
+
+class SynthCache:
+    """Per-sentence audio on disk. Counts ``hits`` and ``misses`` and remembers the keys
+    it served (``used_keys``) so a finished render can record them with ``save_manifest``."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.hits = 0
+        self.misses = 0
+        self.used_keys: list[str] = []
+
+    @classmethod
+    def for_show(cls, show: Show) -> SynthCache:
+        return cls(show.cache_dir / "synth")
+
+    @staticmethod
+    def key(identity: str, text: str) -> str:
+        return hashlib.sha256(f"{identity}\0{text}".encode("utf-8")).hexdigest()
+
+    def path(self, key: str) -> Path:
+        return self.folder / "audio" / key[:2] / f"{key}{SUFFIX}"
+
+    def get(self, key: str, sample_rate: int) -> np.ndarray | None:
+        """The cached samples, or None when absent or unusable (a corrupt entry is removed)."""
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        try:
+            info = sf.info(str(path))
+            samples, rate = sf.read(str(path), dtype="float32", always_2d=False)
+            ok = rate == sample_rate and samples.ndim == 1 and len(samples) == info.frames > 0
+        except (sf.LibsndfileError, RuntimeError, ValueError, OSError):
+            ok = False
+        if not ok:
+            path.unlink(missing_ok=True)
+            return None
+        os.utime(path)  # "last used", for prune --older-than
+        return samples
+
+    def put(self, key: str, samples: np.ndarray, sample_rate: int) -> None:
+        try:
+            atomic_write(self.path(key), lambda tmp: sf.write(str(tmp), samples, sample_rate, subtype=SUBTYPE, format="FLAC"))
+        except OSError as exc:
+            raise OutputError(self.folder, f"cannot write the synthesis cache ({exc.strerror or exc})") from exc
+
+    def save_manifest(self, episode: str) -> None:
+        """Record that episode ``episode`` (its slug) uses the keys served so far."""
+        path = self.folder / "manifests" / f"{episode}.txt"
+        text = "".join(f"{k}\n" for k in dict.fromkeys(self.used_keys))
+        try:
+            atomic_write(path, lambda tmp: tmp.write_text(text, encoding="ascii"))
+        except OSError as exc:
+            raise OutputError(path, f"cannot write the cache manifest ({exc.strerror or exc})") from exc
+
+    def entries(self) -> list[Path]:
+        return sorted((self.folder / "audio").glob(f"*/*{SUFFIX}"))
+
+    def prune(
+        self,
+        episodes: Iterable[str] | None = None,
+        older_than_days: float | None = None,
+        everything: bool = False,
+    ) -> PruneReport:
+        """Remove entries no current episode uses (see the module docstring).
+
+        ``episodes``: the slugs that still exist; manifests of other episodes are dropped
+        (None keeps every manifest). ``older_than_days``: spare unreferenced entries used
+        more recently than that. ``everything``: remove every entry and manifest.
+        """
+        manifests = sorted((self.folder / "manifests").glob("*.txt"))
+        live = None if episodes is None else set(episodes)
+        referenced: set[str] = set()
+        for manifest in manifests:
+            if everything or (live is not None and manifest.stem not in live):
+                manifest.unlink(missing_ok=True)
+            else:
+                referenced.update(manifest.read_text(encoding="ascii").split())
+        cutoff = None if older_than_days is None else time.time() - older_than_days * 86400
+        removed = kept = freed = 0
+        for entry in self.entries():
+            stat = entry.stat()
+            spare = not everything and (entry.stem in referenced or (cutoff is not None and stat.st_mtime >= cutoff))
+            if spare:
+                kept += 1
+            else:
+                entry.unlink(missing_ok=True)
+                removed += 1
+                freed += stat.st_size
+        for stray in (self.folder / "audio").glob("*/.*.tmp"):  # left by a killed process
+            stray.unlink(missing_ok=True)
+        return PruneReport(removed=removed, kept=kept, bytes_freed=freed)
+
+
+def prune_show_cache(show: Show, older_than_days: float | None = None, everything: bool = False) -> PruneReport:
+    """``audio-essay cache prune``: keep what the show's rendered episodes use."""
+    rendered = show.rendered_dir
+    episodes = [p.name for p in rendered.iterdir() if p.is_dir()] if rendered.is_dir() else []
+    return SynthCache.for_show(show).prune(episodes, older_than_days=older_than_days, everything=everything)
+
+
+def synthesize_cached(
+    engine: Engine,
+    sentences: Sequence[str],
+    cache: SynthCache | None,
+    on_chunk: Callable[[AudioChunk, bool], None] | None = None,
+) -> Iterator[AudioChunk]:
+    """Yield one chunk per sentence (the engine's input text), in order, synthesizing
+    only what the cache lacks, all misses in one streaming engine call.
+
+    ``cache`` None synthesizes everything (``--no-cache``). ``on_chunk(chunk, cached)``
+    is called before each chunk is yielded (for progress). Counts land on ``cache``.
+    """
+    if cache is None:
+        for chunk in _checked(engine, sentences):
+            if on_chunk:
+                on_chunk(chunk, False)
+            yield chunk
+        return
+    identity = engine.identity()
+    keys = [SynthCache.key(identity, s) for s in sentences]
+    rate = engine.sample_rate
+    misses = {k: s for k, s in zip(keys, sentences) if not cache.path(k).is_file()}
+    fresh = _checked(engine, list(misses.values()))
+    for key, text in zip(keys, sentences):
+        if key in misses:
+            del misses[key]  # a repeat of this sentence later is a hit on what is stored now
+            samples, cached = next(fresh).samples, False
+        else:
+            samples = cache.get(key, rate)
+            cached = samples is not None
+            if not cached:  # a corrupt entry: synthesize this sentence alone
+                samples = next(_checked(engine, [text])).samples
+        if cached:
+            cache.hits += 1
+        else:
+            cache.put(key, samples, rate)
+            cache.misses += 1
+        cache.used_keys.append(key)
+        chunk = AudioChunk(text=text, samples=samples, sample_rate=rate)
+        if on_chunk:
+            on_chunk(chunk, cached)
+        yield chunk
+
+
+def _checked(engine: Engine, sentences: Sequence[str]) -> Iterator[AudioChunk]:
+    """The engine's chunks for ``sentences``, checked: one per sentence, non-empty mono at its declared rate."""
+    chunks = iter(engine.synthesize(sentences))
+    for text in sentences:
+        chunk = next(chunks, None)
+        if chunk is None:
+            raise EngineError(None, f"engine {engine.name!r} returned no audio for {text[:60]!r}")
+        samples = np.asarray(chunk.samples, dtype=np.float32)
+        if chunk.sample_rate != engine.sample_rate or samples.ndim != 1 or len(samples) == 0:
+            raise EngineError(None, f"engine {engine.name!r} returned unusable audio for {text[:60]!r}")
+        yield AudioChunk(text=text, samples=samples, sample_rate=chunk.sample_rate)
