@@ -1,0 +1,597 @@
+"""Speech normalisation: one paragraph of plain text -> what a careful narrator says.
+
+TTS voices read digits, symbols and acronyms badly or not at all, so everything that is
+not a plain word is rewritten here, deterministically, before sentence splitting and the
+pronunciation lexicon. Numbers go through num2words. The passes run in a fixed order:
+the more specific patterns (URLs, currency, dates, model names) before the general ones
+(plain numbers, acronyms), so a later pass never sees half of an earlier one's input.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+from num2words import num2words
+
+# --- number words -----------------------------------------------------------------------
+
+
+def _clean(words: str) -> str:
+    """num2words speaks British ("one hundred and five", "one million, two ..."): drop the
+    "and" and the commas, which a TTS voice would read as pauses."""
+    words = words.replace(",", "").replace(" and ", " ").replace("oh-", "oh ")
+    return re.sub(r"\s+", " ", words).strip()
+
+
+def cardinal(number: str) -> str:
+    """"1,000" -> "one thousand", "3.14" -> "three point one four", "007" -> "zero zero seven"."""
+    number = number.replace(",", "")
+    negative = number.startswith("-")
+    number = number.lstrip("-")
+    whole, _, fraction = number.partition(".")
+    if not whole:
+        whole = "0"
+    if len(whole) > 1 and whole.startswith("0") or len(whole) > 15:
+        spoken = " ".join(_DIGITS[d] for d in whole)
+    else:
+        spoken = _clean(num2words(int(whole)))
+    if fraction:
+        spoken += " point " + " ".join(_DIGITS[d] for d in fraction)
+    return ("minus " if negative else "") + spoken
+
+
+def ordinal(number: str) -> str:
+    return _clean(num2words(int(number.replace(",", "")), to="ordinal"))
+
+
+def year(number: str) -> str:
+    """"2025" -> "twenty twenty-five", "2009" -> "two thousand nine", "1905" -> "nineteen oh five"."""
+    return _clean(num2words(int(number), to="year"))
+
+
+_DIGITS = dict(zip("0123456789", "zero one two three four five six seven eight nine".split(), strict=True))
+
+
+def _plural(words: str) -> str:
+    """"nineteen ninety" -> "nineteen nineties", "two thousand" -> "two thousands"."""
+    head, _, last = words.rpartition(" ")
+    last_word = last.rsplit("-", 1)
+    tail = last_word[-1]
+    tail = tail[:-1] + "ies" if tail.endswith("y") else tail + "s"
+    last = "-".join([*last_word[:-1], tail])
+    return f"{head} {last}".strip()
+
+
+# --- tables -------------------------------------------------------------------------------
+
+# All-capital words a narrator reads as a word, not letter by letter. The show's lexicon
+# adds its own (``words``).
+ACRONYM_WORDS = frozenset(
+    """NASA NATO NASDAQ UNESCO UNICEF OPEC FOMO YOLO GIF JPEG PNG RAM ROM CAPTCHA ASCII
+    DARPA NIST CUDA COVID RAND FAIR GLUE SWAG LASER RADAR SCUBA OK PaLM LLaMA FLOPS FLOPs
+    SaaS ARPA NAFTA IKEA ESPN""".split()
+)
+
+# Lower-case names spelled letter by letter wherever they appear.
+SPELLED_LOWER = {"gpt": "G P T", "llm": "L L M", "llms": "L L Ms", "api": "A P I", "apis": "A P Is"}
+
+_UNITS = {
+    # symbol: (singular, plural)
+    "ms": ("millisecond", "milliseconds"),
+    "µs": ("microsecond", "microseconds"),
+    "ns": ("nanosecond", "nanoseconds"),
+    "s": ("second", "seconds"),
+    "sec": ("second", "seconds"),
+    "min": ("minute", "minutes"),
+    "h": ("hour", "hours"),
+    "hr": ("hour", "hours"),
+    "hrs": ("hours", "hours"),
+    "KB": ("kilobyte", "kilobytes"),
+    "MB": ("megabyte", "megabytes"),
+    "GB": ("gigabyte", "gigabytes"),
+    "TB": ("terabyte", "terabytes"),
+    "PB": ("petabyte", "petabytes"),
+    "kb": ("kilobit", "kilobits"),
+    "Mb": ("megabit", "megabits"),
+    "Gb": ("gigabit", "gigabits"),
+    "Gbps": ("gigabit per second", "gigabits per second"),
+    "Mbps": ("megabit per second", "megabits per second"),
+    "mm": ("millimeter", "millimeters"),
+    "cm": ("centimeter", "centimeters"),
+    "m": ("meter", "meters"),
+    "km": ("kilometer", "kilometers"),
+    "mi": ("mile", "miles"),
+    "ft": ("foot", "feet"),
+    "kg": ("kilogram", "kilograms"),
+    "g": ("gram", "grams"),
+    "mg": ("milligram", "milligrams"),
+    "lb": ("pound", "pounds"),
+    "lbs": ("pounds", "pounds"),
+    "mph": ("mile per hour", "miles per hour"),
+    "km/h": ("kilometer per hour", "kilometers per hour"),
+    "W": ("watt", "watts"),
+    "kW": ("kilowatt", "kilowatts"),
+    "MW": ("megawatt", "megawatts"),
+    "GW": ("gigawatt", "gigawatts"),
+    "kWh": ("kilowatt hour", "kilowatt hours"),
+    "MWh": ("megawatt hour", "megawatt hours"),
+    "GWh": ("gigawatt hour", "gigawatt hours"),
+    "TWh": ("terawatt hour", "terawatt hours"),
+    "Hz": ("hertz", "hertz"),
+    "kHz": ("kilohertz", "kilohertz"),
+    "MHz": ("megahertz", "megahertz"),
+    "GHz": ("gigahertz", "gigahertz"),
+    "°C": ("degree Celsius", "degrees Celsius"),
+    "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
+}
+# Units that are also ordinary words or letters: only after a number with a space if
+# unambiguous, so "5 m" is five meters but "I'm 5 h" stays rare enough to accept.
+_UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
+
+_MAGNITUDES = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion", "T": "trillion"}
+_MAGNITUDE_WORDS = ("thousand", "million", "billion", "trillion")
+_CURRENCY = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds"), "¥": ("yen", "yen")}
+
+_MONTHS = {
+    m[:3].lower(): m
+    for m in "January February March April May June July August September October November December".split()
+}
+_MONTH_RE = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_MONTH_NAMES = list(_MONTHS.values())
+
+_FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+
+# Words after which a four-digit number is a count, not a year ("2048 tokens").
+_COUNT_WORD = re.compile(
+    r"\s+(?:[a-z]+s|people|data|hours?|times|more|of|or more|per|x)\b"
+)
+
+# Words before a four-digit number that make it a year even before a plural ("in 2024 models").
+_YEAR_CONTEXT = re.compile(r"\b(?:in|since|by|from|until|till|during|of|year|early|late|mid|circa|before|after|around)\s+$", re.IGNORECASE)
+
+_ABBREVIATIONS = [
+    (r"\be\.g\.(?=\s|,|$)", "for example"),
+    (r"\beg\.(?=\s|,)", "for example"),
+    (r"\bi\.e\.(?=\s|,|$)", "that is"),
+    (r"\betc\.", "et cetera."),
+    (r"\betc\b", "et cetera"),
+    (r"\bvs\.?(?=\s)", "versus"),
+    (r"\bv\.(?=\s)", "versus"),
+    (r"\bw/o\b", "without"),
+    (r"(?<![\w/])w/(?=\s|\w)", "with "),
+    (r"\ba\.k\.a\.", "also known as"),
+    (r"\baka\b", "also known as"),
+    (r"\bet al\.", "and others."),
+    (r"\bcf\.", "compare"),
+    (r"\bapprox\.", "approximately"),
+    (r"\bDr\.(?=\s[A-Z])", "Doctor"),
+    (r"\bMr\.(?=\s[A-Z])", "Mister"),
+    (r"\bMrs\.(?=\s[A-Z])", "Missus"),
+    (r"\bMs\.(?=\s[A-Z])", "Miz"),
+    (r"\bProf\.(?=\s[A-Z])", "Professor"),
+    (r"\bNo\.(?=\s?\d)", "number"),
+    (r"\bTL;?DR\b", "T L D R"),
+    (r"\bQ&A\b", "Q and A"),
+    (r"\bR&D\b", "R and D"),
+    (r"\bC\+\+", "C plus plus"),
+    (r"\bC#", "C sharp"),
+    (r"\bF#", "F sharp"),
+    (r"\.NET\b", "dot net"),
+]
+_ABBREVIATIONS_RE = [(re.compile(p), s) for p, s in _ABBREVIATIONS]
+
+# --- URLs and e-mail ----------------------------------------------------------------------
+
+_TLDS = (
+    "com|org|net|edu|gov|ai|io|co|dev|app|me|so|xyz|info|blog|tech|news|us|uk|ca|de|fr|"
+    "jp|cn|in|eu|ly|gg|tv|fm|sh|to|page|site|substack|pub"
+)
+_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b")
+_BARE_DOMAIN = re.compile(
+    rf"(?<![\w@/.-])((?:[A-Za-z0-9-]+\.)+(?:{_TLDS}))(?:/[^\s<>\"'()\[\]]*)?(?![\w.-]*\w)",
+)
+
+
+def _domain(host: str) -> str:
+    host = re.sub(r"^(?:https?://|ftp://)", "", host, flags=re.IGNORECASE)
+    host = re.split(r"[/?#:]", host, maxsplit=1)[0]
+    host = re.sub(r"^www\.", "", host, flags=re.IGNORECASE).lower().strip(".")
+    return " dot ".join(part for part in host.split(".") if part)
+
+
+# --- the passes ---------------------------------------------------------------------------
+
+
+class _Protect:
+    """Holds finished phrases out of later passes: each becomes a private-use placeholder
+    with no letters or digits for any pattern to match, restored at the end."""
+
+    def __init__(self) -> None:
+        self.saved: list[str] = []
+
+    def __call__(self, spoken: str) -> str:
+        self.saved.append(spoken)
+        return f"\ue000{chr(0xE100 + len(self.saved) - 1)}\ue001"
+
+    def restore(self, text: str) -> str:
+        return re.sub("\ue000(.)\ue001", lambda m: self.saved[ord(m.group(1)) - 0xE100], text)
+
+
+_NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_INT = r"\d+(?:,\d{3})*"
+
+
+def _sub(pattern: str, repl: Callable[[re.Match[str]], str], text: str, flags: int = 0) -> str:
+    return re.sub(pattern, repl, text, flags=flags)
+
+
+def _unicode(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", text)
+    text = text.translate(
+        str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+                       "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00ab": '"',
+                       "\u00bb": '"', "\u2026": "...", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+                       "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2192": " -> ", "\u00d7": "x"})
+    )
+    # Ranges: an en dash (or "to" dash) between numbers is "to"; anywhere else a pause.
+    text = re.sub(r"(?<=\d)\s*[\u2013\u2014]\s*(?=[$€£]?\d)", " to ", text)
+    text = re.sub(r"\s*(?:\u2014|\u2015|\s---?\s|---)\s*", ", ", text)
+    text = re.sub(r"\s+\u2013\s+|\u2013", ", ", text)
+    return text
+
+
+def _urls(text: str, keep: _Protect) -> str:
+    text = _EMAIL.sub(lambda m: keep(_domain(m.group(1))), text)
+    text = _URL.sub(lambda m: keep(_domain(m.group(0).rstrip(".,;:!?"))) + _trailing(m.group(0)), text)
+    return _BARE_DOMAIN.sub(lambda m: keep(_domain(m.group(1))), text)
+
+
+def _trailing(url: str) -> str:
+    return url[len(url.rstrip(".,;:!?")):]
+
+
+def _markup(text: str) -> str:
+    text = re.sub(r"\\(.)", r"\1", text)  # backslash escapes: keep the escaped character
+    text = text.replace("\\", " ")
+    text = re.sub(r"\[\s*\]|\(\s*\)|\{\s*\}|<\s*>", " ", text)  # brackets around nothing
+    text = re.sub(r"\[\^?\d+\]", " ", text)  # footnote markers that escaped the AST
+    text = re.sub(r"(?<=\w)_(?=\w)", " ", text)  # snake_case
+    text = re.sub(r"[*_|`]+", " ", text)
+    text = re.sub(r"#(?!\d)", " ", text)
+    return text
+
+
+def _symbols(text: str) -> str:
+    text = re.sub(r"\s*(?:->|=>|-->)\s*", " to ", text)
+    text = re.sub(r"\s*<-+\s*", " from ", text)
+    text = re.sub(r"\s*&\s*", " and ", text)
+    text = re.sub(r"~\s*(?=[$€£]?\d)", "about ", text)
+    text = re.sub(r"(?<=\s)~(?=\s)|~", " ", text)
+    text = re.sub(r"#(\d)", r"number \1", text)
+    text = re.sub(r"(?<=\w)\s*\+\s*(?=[\w$])", " plus ", text)
+    text = re.sub(r"(?<=\d)\+", " plus", text)
+    text = re.sub(r"\s*\+\s*", " plus ", text)
+    text = re.sub(r"\s*(?<![=!<>])==?(?!=)\s*", " equals ", text)
+    text = re.sub(r"\s*≈\s*", " approximately ", text)
+    text = re.sub(r"\s*≥\s*|\s*>=\s*", " at least ", text)
+    text = re.sub(r"\s*≤\s*|\s*<=\s*", " at most ", text)
+    text = re.sub(r"(?<=\d)\s*>\s*(?=\d)|\s>\s(?=[$€£]?\d)", " greater than ", text)
+    text = re.sub(r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)", " less than ", text)
+    text = re.sub(r"\s*@\s*(?=\w)", " at ", text)
+    return text
+
+
+def _currency(text: str) -> str:
+    def money(m: re.Match[str]) -> str:
+        symbol, low, high, mag, per = m.group("cur"), m.group("low"), m.group("high"), m.group("mag"), m.group("per")
+        one, many = _CURRENCY[symbol]
+        magnitude = _MAGNITUDES.get(mag or "", "")
+        amount = cardinal(low) + (f" to {cardinal(high)}" if high else "")
+        if magnitude:
+            spoken = f"{amount} {magnitude} {many}"
+        elif not high and "." in low and symbol in "$€£" and len(low.split(".")[1]) == 2:
+            whole, cents = low.replace(",", "").split(".")
+            spoken = f"{cardinal(whole)} {one if whole == '1' else many}"
+            if int(cents):
+                small = "pence" if symbol == "£" else "cent" if cents == "01" else "cents"
+                spoken += f" {cardinal(cents.lstrip('0') or '0')} {small}"
+        else:
+            spoken = f"{amount} {one if low == '1' and not high else many}"
+        if per:
+            spoken += f" per {per}"
+        return spoken
+
+    return re.sub(
+        rf"(?P<cur>[$€£¥])\s?(?P<low>{_NUM})(?:\s?(?:-|to)\s?[$€£¥]?(?P<high>{_NUM}))?"
+        rf"(?:\s?(?P<mag>bn|[kKMBT])\b|(?P<magword>\s(?:thousand|million|billion|trillion)\b))?"
+        rf"(?:/(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|token|GPU))?",
+        lambda m: _money_magword(m, money),
+        text,
+    )
+
+
+def _money_magword(m: re.Match[str], money: Callable[[re.Match[str]], str]) -> str:
+    """"$5 billion": the magnitude is a word after the number; the currency goes after it."""
+    if m.group("magword"):
+        symbol = m.group("cur")
+        amount = cardinal(m.group("low")) + (f" to {cardinal(m.group('high'))}" if m.group("high") else "")
+        per = f" per {m.group('per')}" if m.group("per") else ""
+        return f"{amount}{m.group('magword')} {_CURRENCY[symbol][1]}{per}"
+    spoken = money(m)
+    return spoken.replace(" per mo", " per month").replace(" per yr", " per year").replace(" per hr", " per hour")
+
+
+def _dates_times(text: str) -> str:
+    def month_day(m: re.Match[str]) -> str:
+        month = _MONTHS[m.group("month")[:3].lower()]
+        spoken = f"{month} {ordinal(m.group('day'))}"
+        if m.group("year"):
+            spoken += f", {year(m.group('year'))}"
+        return spoken
+
+    text = re.sub(
+        rf"\b(?P<month>{_MONTH_RE})\.?\s(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s(?P<year>\d{{4}})\b)?",
+        month_day,
+        text,
+    )
+    text = re.sub(
+        rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s(?P<month>{_MONTH_RE})\b\.?(?:,?\s(?P<year>\d{{4}})\b)?",
+        lambda m: f"the {ordinal(m.group('day'))} of {_MONTHS[m.group('month')[:3].lower()]}"
+        + (f", {year(m.group('year'))}" if m.group("year") else ""),
+        text,
+    )
+    # ISO dates 2024-04-30 and US dates 4/30/2024.
+    def numeric(y: str, mo: str, d: str) -> str:
+        if not (1 <= int(mo) <= 12 and 1 <= int(d) <= 31):
+            return ""
+        return f"{_MONTH_NAMES[int(mo) - 1]} {ordinal(d)}, {year(y)}"
+
+    text = re.sub(r"\b(\d{4})-(\d{2})-(\d{2})\b", lambda m: numeric(*m.groups()) or m.group(0), text)
+    text = re.sub(
+        r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", lambda m: numeric(m.group(3), m.group(1), m.group(2)) or m.group(0), text
+    )
+
+    def clock(m: re.Match[str]) -> str:
+        hour, minute, ampm = m.group(1), m.group(2), m.group(3)
+        spoken = cardinal(hour)
+        if minute and minute != "00":
+            spoken += " " + (f"oh {cardinal(minute[1])}" if minute.startswith("0") else cardinal(minute))
+        elif minute and not ampm:
+            spoken += " o'clock"
+        if ampm:
+            spoken += " " + " ".join(ampm.replace(".", "").lower())
+        return spoken
+
+    text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([ap]\.?m\.?|[AP]M)(?![\w]))?", clock, text)
+    return re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m|[AP]M)\b", lambda m: clock_short(m), text)
+
+
+def clock_short(m: re.Match[str]) -> str:
+    return f"{cardinal(m.group(1))} {' '.join(m.group(2).lower())}"
+
+
+def _years(text: str) -> str:
+    # Decades: "the 2000s", "1990s", "'90s", "the 80s".
+    text = re.sub(r"\b((?:1[1-9]|20)\d0)'?s\b", lambda m: _plural(year(m.group(1))), text)
+    text = re.sub(r"(?<![\w'])'?([2-9]0)'?s\b", lambda m: _plural(cardinal(m.group(1))), text)
+
+    # Year ranges "2020-2024", "2020–24".
+    def year_range(m: re.Match[str]) -> str:
+        start, end = m.group(1), m.group(2)
+        if len(end) == 2:
+            end = start[:2] + end
+        if int(end) <= int(start):
+            return m.group(0)
+        return f"{year(start)} to {year(end)}"
+
+    text = re.sub(r"(?<![\w$€£.,-])((?:1[5-9]|20)\d\d)\s?(?:-|to)\s?((?:1[5-9]|20)?\d\d)\b(?![.,]\d|%)", year_range, text)
+
+    def one_year(m: re.Match[str]) -> str:
+        before = text[max(0, m.start() - 12) : m.start()]
+        if _COUNT_WORD.match(text, m.end()) and not _YEAR_CONTEXT.search(before):
+            return m.group(0)
+        return year(m.group(1))
+
+    text = re.sub(r"(?<![\w$€£.,:/-])((?:1[1-9]|20)\d\d)(?![\w%:/-]|[.,]\d)", one_year, text)
+    # A four-digit number after an all-capital name is read in pairs: "SB 1047", "RTX 3090".
+    return re.sub(
+        r"(?<=\b[A-Z]{2}\s)(\d{4})\b(?![.,]\d)|(?<=\b[A-Z]{3}\s)(\d{4})\b(?![.,]\d)",
+        lambda m: _pairs(m.group(1) or m.group(2)),
+        text,
+    )
+
+
+def _pairs(number: str) -> str:
+    """"1047" -> "ten forty-seven", "3090" -> "thirty ninety", "2000" -> "two thousand"."""
+    if number.startswith("0") or number.endswith("00"):
+        return cardinal(number)
+    return year(number) if number[2] != "0" else f"{cardinal(number[:2])} oh {cardinal(number[3])}"
+
+
+def _numbers_with_suffixes(text: str) -> str:
+    # Ordinals "1st", "21st".
+    text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
+    # Percentages "50%", "2.5 %", ranges "10-20%".
+    text = re.sub(
+        rf"(?<![\w.])(-?{_NUM})(?:\s?(?:-|to)\s?({_NUM}))?\s?%",
+        lambda m: cardinal(m.group(1)) + (f" to {cardinal(m.group(2))}" if m.group(2) else "") + " percent",
+        text,
+    )
+    # Multipliers "10x", "100X", "2-3x", "1,000X", "1.5x".
+    text = re.sub(
+        rf"(?<![\w.])({_NUM})(?:\s?(?:-|to)\s?({_NUM}))?[xX×](?![\w])",
+        lambda m: cardinal(m.group(1)) + (f" to {cardinal(m.group(2))}" if m.group(2) else "") + " times",
+        text,
+    )
+    # Magnitudes: "10k" -> ten thousand; "7B parameters" -> seven billion parameters;
+    # a bare "405B" is a model size and stays a letter ("four hundred five B").
+    text = re.sub(rf"(?<![\w.])({_NUM})(k|bn)\b", lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}", text)
+    text = re.sub(
+        rf"(?<![\w.])({_NUM})([KMBT])(?=\s+(?:parameters?|params|tokens?|users?|people|rows|examples|"
+        r"samples|images|words|documents|downloads|views|subscribers|dollars|GPUs|hours|words|of)\b)",
+        lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}",
+        text,
+    )
+    # Units "10 GB", "5ms", "3 km".
+    def unit(m: re.Match[str]) -> str:
+        amount = m.group(1)
+        one, many = _UNITS[m.group(2)]
+        return f"{cardinal(amount)} {one if amount == '1' else many}"
+
+    text = re.sub(rf"(?<![\w.])({_NUM})\s?({_UNIT_RE})(?![\w/°])", unit, text)
+    # Fractions "1/4", "3/4", "2/3"; "24/7"; other "a/b" read as "a out of b" or "a slash b".
+    def fraction(m: re.Match[str]) -> str:
+        num, den = int(m.group(1)), int(m.group(2))
+        if (num, den) == (24, 7):
+            return "twenty-four seven"
+        if 0 < num < den <= 10:
+            one, many = _FRACTIONS.get(den, (ordinal(str(den)), _plural(ordinal(str(den)))))
+            return f"{cardinal(str(num))} {one if num == 1 else many}"
+        if num <= den:
+            return f"{cardinal(str(num))} out of {cardinal(str(den))}"
+        return f"{cardinal(str(num))} slash {cardinal(str(den))}"
+
+    text = re.sub(r"(?<![\w./])(\d{1,3})/(\d{1,3})(?![\w/]|\.\d)", fraction, text)
+    # Powers "10^25".
+    text = re.sub(r"(\d+)\^(-?\d+)", lambda m: f"{cardinal(m.group(1))} to the {ordinal(m.group(2).lstrip('-'))}" + (" negative" if m.group(2).startswith("-") else ""), text)
+    # Number ranges "2-3", "10–20".
+    text = re.sub(
+        rf"(?<![\w.$-])({_NUM})\s?-\s?({_NUM})(?![\w.-]|[.,]\d)",
+        lambda m: f"{cardinal(m.group(1))} to {cardinal(m.group(2))}",
+        text,
+    )
+    return text
+
+
+def _spell(letters: str) -> str:
+    """"RLHF" -> "R L H F", "GPUs" -> "G P Us"."""
+    if letters.endswith("s") and letters[:-1].isupper():
+        return " ".join(letters[:-2]) + (" " if len(letters) > 2 else "") + letters[-2:]
+    return " ".join(letters)
+
+
+def _segment(part: str, words: frozenset[str]) -> str:
+    """One letters-or-digits piece of a model name: "GPT" -> "G P T", "4" -> "four"."""
+    if part in words or part in ACRONYM_WORDS:
+        return part
+    if part.lower() in SPELLED_LOWER:
+        return SPELLED_LOWER[part.lower()]
+    if re.fullmatch(r"\d+(?:\.\d+)*", part):
+        if "." in part:
+            return " point ".join(_digits_or_cardinal(p, i > 0) for i, p in enumerate(part.split(".")))
+        return _pairs(part) if len(part) == 4 else cardinal(part)
+    if re.fullmatch(r"[A-Z]{2,}s?", part) and part not in ("II", "III"):
+        return _spell(part)
+    return part
+
+
+def _digits_or_cardinal(part: str, after_point: bool) -> str:
+    if after_point and len(part) > 1 and part.startswith("0"):
+        return " ".join(_DIGITS[d] for d in part)
+    return cardinal(part)
+
+
+_MODEL_TOKEN = re.compile(
+    r"(?<![\w.])(?=[A-Za-z0-9.\-]*[A-Za-z])(?=[A-Za-z0-9.\-]*\d)[A-Za-z0-9]+(?:[.\-][A-Za-z0-9]+)*(?![\w])"
+)
+
+
+def _model_names(text: str, words: frozenset[str]) -> str:
+    """Names mixing letters and digits: "GPT-4o" -> "G P T four o", "H100" -> "H one hundred",
+    "Qwen2.5-72B" -> "Qwen two point five seventy-two B"."""
+
+    def spoken(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if token in words:
+            return token
+        plural = token.endswith("s") and token[-2:-1].isdigit()  # "H100s" -> "H one hundreds"
+        parts = re.findall(r"\d+(?:\.\d+)*|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[A-Z]", token[:-1] if plural else token)
+        said = " ".join(_segment(p, words) for p in parts)
+        return said + "s" if plural else said
+
+    return _MODEL_TOKEN.sub(spoken, text)
+
+
+def _plain_numbers(text: str) -> str:
+    text = re.sub(rf"(?<![\w.])-(?={_NUM}\b)", "minus ", text)
+    return re.sub(rf"(?<![\w])({_NUM})(?![\w])", lambda m: cardinal(m.group(1)), text)
+
+
+def _acronyms(text: str, words: frozenset[str]) -> str:
+    text = re.sub(r"\b(?:[A-Z]\.){2,}(?=[\s,;:!?)\"']|$)", lambda m: " ".join(m.group(0).replace(".", "")), text)
+
+    def spell(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if token in words or token in ACRONYM_WORDS:
+            return token
+        if token.lower() in SPELLED_LOWER and token.islower():
+            return SPELLED_LOWER[token.lower()]
+        camel = re.fullmatch(r"([A-Z][a-z]{2,}|[a-z]{1,})([A-Z]{2,}s?)", token)
+        if camel:  # "OpenAI" -> "Open A I", "ChatGPT", "xAI"
+            return f"{camel.group(1)} {_spell(camel.group(2))}"
+        if re.fullmatch(r"[A-Z]{2,}s?", token):
+            if token in ("II", "III"):
+                return {"II": "two", "III": "three"}[token]
+            return _spell(token)
+        return token
+
+    # Shouting: three or more all-capital words in a row are words, not acronyms.
+    shout = re.compile(r"\b[A-Z]{2,}(?:[\s,]+[A-Z]{2,}\b){2,}")
+    text = shout.sub(lambda m: m.group(0).lower() if not set(m.group(0).split()) & words else m.group(0), text)
+    text = re.sub(r"\b(?:[A-Za-z][a-z]*)?[A-Z]{2,}s?\b|\b(?:gpt|llms?|apis?)\b", spell, text)
+    return text
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
+    text = re.sub(r"\s+([,.;:!?)\]])", r"\1", text)
+    text = re.sub(r"([(\[])\s+", r"\1", text)
+    text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
+    text = re.sub(r",\s*([.!?])", r"\1", text)
+    text = re.sub(r"^[\s,;:.]+(?=\w|\")", "", text)
+    text = re.sub(r"\.\.\.\.+", "...", text)
+    return text.strip(" ,;")
+
+
+def _protect_words(text: str, words: frozenset[str], keep: _Protect) -> str:
+    if not words:
+        return text
+    pattern = r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])"
+    return re.sub(pattern, lambda m: keep(m.group(0)), text)
+
+
+def normalize_text(text: str, words: frozenset[str] = frozenset()) -> str:
+    """What a careful narrator says for one paragraph of plain text.
+
+    ``words``: words to leave exactly as written (the pronunciation lexicon's entries,
+    so that "NASA" is not spelled out and the lexicon still finds "Kokotajlo").
+    A paragraph that is only a URL becomes "".
+    """
+    text = _unicode(text)
+    if _URL.fullmatch(text.strip().strip("<>()[].,")) or _EMAIL.fullmatch(text.strip().strip("<>()[].,")):
+        return ""
+    keep = _Protect()
+    text = _urls(text, keep)
+    text = _protect_words(text, frozenset(words), keep)
+    for pattern, spoken in _ABBREVIATIONS_RE:
+        text = pattern.sub(spoken, text)
+    text = _markup(text)
+    text = _currency(text)
+    text = _dates_times(text)
+    text = _years(text)
+    text = _numbers_with_suffixes(text)
+    text = _symbols(text)
+    text = _model_names(text, frozenset(words))
+    text = _plain_numbers(text)
+    text = _acronyms(text, frozenset(words))
+    text = _tidy(text)
+    text = keep.restore(text)
+    return _tidy(text)
