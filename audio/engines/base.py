@@ -2,15 +2,22 @@
 
 An engine turns sentences into per-sentence float32 audio. Built-in engines and
 third-party ones are found the same way: through the ``audio_essay.engines`` entry
-point group, each entry naming a factory ``(profile: VoiceProfile) -> Engine``.
+point group, each entry naming a factory ``(profile: VoiceProfile, threads=None) -> Engine``
+(see ``registry``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
+from audio.errors import ConfigError
 from audio.models import AudioChunk
+
+if TYPE_CHECKING:
+    from audio.voices import VoiceProfile
 
 ENTRY_POINT_GROUP = "audio_essay.engines"
 
@@ -31,3 +38,32 @@ class Engine(Protocol):
     def synthesize(self, sentences: Iterable[str]) -> Iterator[AudioChunk]:
         """Yield one chunk per sentence, in order, as each is ready."""
         ...
+
+
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a model file, computed once per process per (path, size, mtime)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _DIGESTS:
+        with path.open("rb") as f:
+            _DIGESTS[key] = hashlib.file_digest(f, "sha256").hexdigest()
+    return _DIGESTS[key]
+
+
+def engine_params(profile: VoiceProfile, defaults: dict[str, Any]) -> dict[str, Any]:
+    """The profile's ``[params]`` over the engine's defaults; an unknown key or a value of
+    the wrong type is a ConfigError naming the profile."""
+    params = dict(defaults)
+    for key, value in profile.params.items():
+        if key not in defaults:
+            raise ConfigError(profile.source, f"[params] {key}: unknown to the {profile.engine} engine (known: {', '.join(defaults)})")
+        default = defaults[key]
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if default is not None and not isinstance(value, type(default)):
+            raise ConfigError(profile.source, f"[params] {key}: expected {type(default).__name__}, got {value!r}")
+        params[key] = value
+    return params

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from audio.errors import ConfigError
+from audio.engines.base import engine_params
 from audio.models import AudioChunk
 
 if TYPE_CHECKING:
@@ -36,11 +36,7 @@ class FakeEngine:
     accepts_phonemes = False
 
     def __init__(self, profile: VoiceProfile | None = None, threads: int | None = None):
-        params = dict(profile.params) if profile else {}
-        unknown = set(params) - set(DEFAULTS)
-        if unknown:
-            raise ConfigError(profile.source if profile else None, f"[params] {', '.join(sorted(unknown))}: unknown to the fake engine (known: {', '.join(DEFAULTS)})")
-        self.params = {**DEFAULTS, **{k: float(v) for k, v in params.items()}}
+        self.params = engine_params(profile, DEFAULTS) if profile else dict(DEFAULTS)
 
     @classmethod
     def check(cls, profile: VoiceProfile) -> str | None:

