@@ -7,10 +7,16 @@ reader (``status``, ``publish``) look while a batch writes.
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from audio.errors import CatalogError
 
@@ -23,7 +29,135 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE guids (post_key TEXT PRIMARY KEY, guid TEXT NOT NULL UNIQUE);
         """,
     ),
+    (
+        "0002_posts_renders",
+        """
+        CREATE TABLE posts (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            slug TEXT NOT NULL UNIQUE,
+            guid TEXT,
+            source TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            meta TEXT NOT NULL,
+            audience TEXT NOT NULL DEFAULT 'everyone',
+            post_date TEXT,
+            word_count INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'changed', 'rendered', 'failed', 'skipped')),
+            error TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX posts_status ON posts (status, post_date);
+        CREATE TABLE renders (
+            id INTEGER PRIMARY KEY,
+            post INTEGER NOT NULL REFERENCES posts (id),
+            voice TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            files TEXT,
+            duration_s REAL,
+            bytes INTEGER,
+            sha256 TEXT,
+            loudness_lufs REAL,
+            wall_s REAL,
+            sentences INTEGER,
+            synthesized INTEGER,
+            error TEXT,
+            finished_at TEXT NOT NULL
+        );
+        CREATE INDEX renders_post ON renders (post, id);
+        """,
+    ),
 ]
+
+# A post's life: imported as pending; re-imported with other content -> changed;
+# a batch renders it -> rendered, or records the error -> failed. Drafts are skipped.
+POST_STATUSES = ("pending", "changed", "rendered", "failed", "skipped")
+DUE_STATUSES = ("pending", "changed")
+
+
+LOCK_FILE = ".audio-essay.lock"
+
+
+@contextmanager
+def show_lock(folder: str | Path):
+    """Hold the show's exclusive lock (``batch`` and ``import`` take it) or refuse at once.
+
+    ``fcntl.flock`` on ``<show>/.audio-essay.lock``: the kernel releases it when the
+    holder exits, however it dies, so a ``kill -9`` never leaves the show locked."""
+    path = Path(folder) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise CatalogError(path, f"cannot create the lock file ({exc.strerror})") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise CatalogError(
+                path, f"another batch or import is running on this show (pid {holder}); wait for it to finish"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        yield path
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """One post as the catalogue knows it. ``source`` is relative to the show folder
+    when the file lies inside it; ``key`` is the Substack post_id, else the slug."""
+
+    key: str
+    slug: str
+    source: str
+    content_hash: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    audience: str = "everyone"
+    post_date: str | None = None  # ISO 8601
+    word_count: int = 0
+    status: str = "pending"
+    guid: str | None = None
+    error: str | None = None
+    id: int | None = None
+    updated_at: str | None = None
+
+    @property
+    def title(self) -> str:
+        return self.meta.get("title") or self.slug
+
+
+@dataclass(frozen=True)
+class RenderRecord:
+    """One render attempt of a post: its files and figures, or the error that stopped it."""
+
+    voice: str
+    content_hash: str
+    files: dict[str, str] = field(default_factory=dict)
+    duration_s: float = 0.0
+    bytes: int = 0
+    sha256: str = ""
+    loudness_lufs: float | None = None
+    wall_s: float = 0.0
+    sentences: int = 0
+    synthesized: int = 0  # sentences that missed the synthesis cache
+    guid: str | None = None
+    error: str | None = None
+
+
+def _post_from_row(row: sqlite3.Row) -> PostRecord:
+    return PostRecord(
+        key=row["key"], slug=row["slug"], source=row["source"], content_hash=row["content_hash"],
+        meta=json.loads(row["meta"]), audience=row["audience"], post_date=row["post_date"],
+        word_count=row["word_count"], status=row["status"], guid=row["guid"], error=row["error"],
+        id=row["id"], updated_at=row["updated_at"],
+    )
 
 
 class Catalog:
@@ -90,3 +224,152 @@ class Catalog:
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO guids VALUES (?, ?)", (post_key, candidate))
         return self.db.execute("SELECT guid FROM guids WHERE post_key = ?", (post_key,)).fetchone()[0]
+
+    # --- posts and renders (issue 5) -------------------------------------------------
+
+    def posts(self, statuses: Iterable[str] | None = None) -> list[PostRecord]:
+        """Posts, newest first (undated last), optionally only those in ``statuses``."""
+        sql = "SELECT * FROM posts"
+        args: tuple = ()
+        if statuses is not None:
+            statuses = tuple(statuses)
+            sql += f" WHERE status IN ({','.join('?' * len(statuses))})"
+            args = statuses
+        sql += " ORDER BY post_date IS NULL, post_date DESC, slug"
+        return [_post_from_row(r) for r in self.db.execute(sql, args)]
+
+    def post(self, key: str) -> PostRecord | None:
+        row = self.db.execute("SELECT * FROM posts WHERE key = ?", (key,)).fetchone()
+        return _post_from_row(row) if row else None
+
+    def match_post(self, key: str, slug: str) -> tuple[PostRecord | None, str | None]:
+        """The catalogued post an incoming one is, and why it cannot be imported (or None).
+
+        Matched by key; failing that by slug when one side has no post_id (its key is its
+        slug), so a feed entry and the export row of the same post are one post."""
+        row = self.db.execute("SELECT * FROM posts WHERE key = ?", (key,)).fetchone()
+        by_slug = self.db.execute("SELECT * FROM posts WHERE slug = ?", (slug,)).fetchone()
+        if row is None and by_slug is not None:
+            if key == slug or by_slug["key"] == by_slug["slug"]:
+                row = by_slug
+            else:
+                return None, f"slug {slug!r} already belongs to post {by_slug['key']!r}"
+        elif row is not None and by_slug is not None and by_slug["id"] != row["id"]:
+            return None, f"slug {slug!r} already belongs to post {by_slug['key']!r}"
+        return (_post_from_row(row) if row else None), None
+
+    def import_posts(self, records: Iterable[PostRecord], drafts: Iterable[str] = ()) -> dict[str, str]:
+        """Add or update posts in ONE transaction; returns key -> outcome (``new``,
+        ``changed``, ``unchanged``, ``draft`` or ``conflict: <reason>``).
+
+        Same content: nothing changes (a draft since published becomes pending). Other
+        content: a rendered or failed post becomes ``changed``. ``drafts`` are keys of
+        unpublished posts, kept with status ``skipped``. A post first seen without a
+        post_id takes the post_id when one arrives."""
+        drafts = set(drafts)
+        outcomes: dict[str, str] = {}
+        now = _now()
+        with self.transaction():
+            for rec in records:
+                draft = rec.key in drafts
+                old, conflict = self.match_post(rec.key, rec.slug)
+                if conflict:
+                    outcomes[rec.key] = f"conflict: {conflict}"
+                    continue
+                values = (rec.key if old is None or old.key == old.slug else old.key, rec.slug, rec.source,
+                          rec.content_hash, json.dumps(rec.meta, sort_keys=True), rec.audience, rec.post_date,
+                          rec.word_count)
+                if old is None:
+                    status = "skipped" if draft else "pending"
+                    self.db.execute(
+                        "INSERT INTO posts (key, slug, source, content_hash, meta, audience, post_date, word_count,"
+                        " status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (*values, status, now, now),
+                    )
+                    outcomes[rec.key] = "draft" if draft else "new"
+                    continue
+                same = old.content_hash == rec.content_hash
+                if draft:
+                    status, outcome = "skipped", "draft"
+                elif old.status == "skipped":
+                    status, outcome = "pending", "new"
+                elif same:
+                    status, outcome = old.status, "unchanged"
+                else:
+                    status = "pending" if old.status == "pending" else "changed"
+                    outcome = "changed"
+                self.db.execute(
+                    "UPDATE posts SET key = ?, slug = ?, source = ?, content_hash = ?, meta = ?, audience = ?,"
+                    " post_date = ?, word_count = ?, status = ?, updated_at = ? WHERE id = ?",
+                    (*values, status, old.updated_at if same and status == old.status else now, old.id),
+                )
+                outcomes[rec.key] = outcome
+        return outcomes
+
+    def set_status(self, key: str, status: str, error: str | None = None) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE posts SET status = ?, error = ?, updated_at = ? WHERE key = ?",
+                       (status, error, _now(), key))
+
+    def record_render(self, key: str, render: RenderRecord) -> None:
+        """Store one render attempt and the post's new status together: rendered if the
+        attempt succeeded and the post still has the content that was rendered, failed if
+        it raised, left as it is if the post changed meanwhile."""
+        with self.transaction() as db:
+            row = db.execute("SELECT id, content_hash, status FROM posts WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                raise CatalogError(self.path, f"no post {key!r} in the catalogue")
+            db.execute(
+                "INSERT INTO renders (post, voice, content_hash, files, duration_s, bytes, sha256, loudness_lufs,"
+                " wall_s, sentences, synthesized, error, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row["id"], render.voice, render.content_hash, json.dumps(render.files, sort_keys=True),
+                 render.duration_s, render.bytes, render.sha256, render.loudness_lufs, render.wall_s,
+                 render.sentences, render.synthesized, render.error, _now()),
+            )
+            if render.error is not None:
+                status = "failed"
+            elif row["content_hash"] == render.content_hash:
+                status = "rendered"
+            else:
+                status = row["status"]
+            db.execute(
+                "UPDATE posts SET status = ?, error = ?, guid = COALESCE(?, guid), updated_at = ? WHERE id = ?",
+                (status, render.error, render.guid, _now(), row["id"]),
+            )
+
+    def status_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(POST_STATUSES, 0)
+        for status, n in self.db.execute("SELECT status, count(*) FROM posts GROUP BY status"):
+            counts[status] = n
+        return counts
+
+    def latest_renders(self) -> list[tuple[PostRecord, RenderRecord]]:
+        """Each post's latest successful render (for the audio hours produced)."""
+        rows = self.db.execute(
+            "SELECT p.*, r.voice AS r_voice, r.content_hash AS r_hash, r.files AS r_files, r.duration_s, r.bytes,"
+            " r.sha256, r.loudness_lufs, r.wall_s, r.sentences, r.synthesized FROM posts p JOIN renders r"
+            " ON r.id = (SELECT max(id) FROM renders WHERE post = p.id AND error IS NULL)"
+        )
+        return [(_post_from_row(r), RenderRecord(
+            voice=r["r_voice"], content_hash=r["r_hash"], files=json.loads(r["r_files"] or "{}"),
+            duration_s=r["duration_s"] or 0.0, bytes=r["bytes"] or 0, sha256=r["sha256"] or "",
+            loudness_lufs=r["loudness_lufs"], wall_s=r["wall_s"] or 0.0, sentences=r["sentences"] or 0,
+            synthesized=r["synthesized"] or 0, guid=r["guid"])) for r in rows]
+
+    def failures(self, limit: int = 10) -> list[PostRecord]:
+        """Failed posts, the most recent failure first."""
+        rows = self.db.execute("SELECT * FROM posts WHERE status = 'failed' ORDER BY updated_at DESC, slug LIMIT ?",
+                               (limit,))
+        return [_post_from_row(r) for r in rows]
+
+    def measured_rtf(self, voice: str) -> tuple[float, float] | None:
+        """(wall seconds per audio second, audio seconds per word) over this voice's past
+        successful renders that synthesized most of their sentences, or None."""
+        row = self.db.execute(
+            "SELECT sum(r.wall_s), sum(r.duration_s), sum(p.word_count) FROM renders r JOIN posts p ON p.id = r.post"
+            " WHERE r.voice = ? AND r.error IS NULL AND r.duration_s > 0 AND r.synthesized * 2 >= r.sentences",
+            (voice,),
+        ).fetchone()
+        if not row or not row[1] or not row[2]:
+            return None
+        return row[0] / row[1], row[1] / row[2]
