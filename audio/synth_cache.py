@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ import soundfile as sf
 
 from audio.engines.base import Engine
 from audio.errors import EngineError, OutputError
+from audio.files import atomic_write
 from audio.models import AudioChunk
 
 if TYPE_CHECKING:
@@ -44,19 +44,6 @@ if TYPE_CHECKING:
 
 SUFFIX = ".flac"
 SUBTYPE = "PCM_24"  # -146 dB quantisation noise: inaudible, a third the size of float32 .npy
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix + ".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from audio.errors import ConfigError
+import numpy as np
+import soundfile as sf
+
+from audio.engines.registry import check_voice, create_engine
+from audio.errors import ConfigError, OutputError
+from audio.files import atomic_write
 from audio.models import LIST_ITEM, QUOTE
 
 if TYPE_CHECKING:
@@ -165,3 +170,33 @@ def load_voice(name: str | None, show: Show | None) -> VoiceProfile:
         available = ", ".join(sorted(files)) or "none"
         raise ConfigError(f"voices/{name}.toml", f"unknown voice {name!r} (available: {available}; looked in {where})")
     return read_profile(files[name])
+
+
+@dataclass(frozen=True)
+class VoiceStatus:
+    profile: VoiceProfile
+    problem: str | None  # why it cannot be used now; None when ready
+
+    @property
+    def ready(self) -> bool:
+        return self.problem is None
+
+
+def voice_report(show: Show | None) -> list[VoiceStatus]:
+    """``audio-essay voices``: every profile with whether its engine is installed and
+    its model present (nothing is loaded)."""
+    return [VoiceStatus(p, check_voice(p)) for p in list_voices(show)]
+
+
+def say(name: str | None, text: str, out: Path, show: Show | None = None, threads: int | None = None) -> float:
+    """``audio-essay voices say``: read ``text`` with a voice into a 16-bit WAV; returns its seconds."""
+    if not text.strip():
+        raise ConfigError(None, "nothing to say: the text is empty")
+    engine = create_engine(load_voice(name, show), threads=threads)
+    chunks = list(engine.synthesize([" ".join(text.split())]))
+    samples = np.concatenate([c.samples for c in chunks])
+    try:
+        atomic_write(Path(out), lambda tmp: sf.write(str(tmp), samples, engine.sample_rate, subtype="PCM_16", format="WAV"))
+    except OSError as exc:
+        raise OutputError(out, f"cannot write ({exc.strerror or exc})") from exc
+    return len(samples) / engine.sample_rate

@@ -11,17 +11,15 @@ ready. A third-party engine is one installed package declaring::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from audio.engines.base import ENTRY_POINT_GROUP, Engine
 from audio.errors import ConfigError, EngineError
-from audio.voices import VoiceProfile, list_voices
 
 if TYPE_CHECKING:
-    from audio.show import Show
+    from audio.voices import VoiceProfile
 
 # The built-ins, also declared as entry points in pyproject.toml; listed here too so a
 # source tree run without installing (PYTHONPATH=.) still finds them.
@@ -71,18 +69,3 @@ def check_voice(profile: VoiceProfile) -> str | None:
         return exc.reason
     check = getattr(factory, "check", None)
     return check(profile) if check else None
-
-
-@dataclass(frozen=True)
-class VoiceStatus:
-    profile: VoiceProfile
-    problem: str | None  # None: ready to use
-
-    @property
-    def ready(self) -> bool:
-        return self.problem is None
-
-
-def voice_report(show: Show | None) -> list[VoiceStatus]:
-    """Every profile the show can use, with whether its engine and model are ready."""
-    return [VoiceStatus(p, check_voice(p)) for p in list_voices(show)]
