@@ -90,3 +90,216 @@ def cache_prune(show_dir: str | None, older_than: float | None, everything: bool
 
     report = prune_show_cache(find_show(show_dir), older_than_days=older_than, everything=everything)
     click.echo(f"removed {report.removed} cached sentences ({report.bytes_freed / 1e6:.1f} MB), kept {report.kept}")
+
+
+@main.command()
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@click.option("--site", "site_dir", type=click.Path(file_okay=False), help="Site folder (default: <show>/site).")
+@reports_errors
+def publish(show_dir: str | None, site_dir: str | None) -> None:
+    """Build the podcast feed and show site from the rendered episodes (atomically)."""
+    from audio.publish import publish_site
+    from audio.show import find_show
+
+    report = publish_site(find_show(show_dir), site_dir)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"{report.site_dir}: {report.episodes} episodes; feed {report.feed_url}")
+    if report.private_feed_url:
+        click.echo(f"private feed ({report.private_episodes} paid episodes; share only with subscribers): "
+                   f"{report.private_feed_url}")
+
+
+@main.command()
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@click.option("--site", "site_dir", type=click.Path(file_okay=False), help="Site folder (default: <show>/site).")
+@reports_errors
+def check(show_dir: str | None, site_dir: str | None) -> None:
+    """Lint the published feed(s): one line per violation, exit status 1 if any."""
+    from audio.publish import check_site
+    from audio.show import find_show
+
+    site = site_dir if site_dir is not None else find_show(show_dir).site_dir
+    problems = check_site(site)
+    for line in problems:
+        click.echo(line)
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo(f"{site}: feed OK", err=True)
+
+
+@main.command()
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@click.option("--site", "site_dir", type=click.Path(file_okay=False), help="Site folder (default: <show>/site).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0: every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@reports_errors
+def serve(show_dir: str | None, site_dir: str | None, host: str, port: int) -> None:
+    """Serve the site with HEAD, byte ranges, ETags and podcast content types."""
+    from audio.publish.serve import run_server
+    from audio.show import find_show
+
+    site = site_dir if site_dir is not None else find_show(show_dir).site_dir
+    click.echo(f"serving {site} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    run_server(site, host=host, port=port)
+
+
+# --- back catalogue: import, batch, status (issue 5) -------------------------------------------
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.2f} h"
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@main.command("import")
+@click.argument("source")
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@reports_errors
+def import_command(source: str, show_dir: str | None) -> None:
+    """Import SOURCE into the show's catalogue: a folder of posts, a Substack export
+    (.zip or unpacked folder), or an RSS/Atom feed file or URL. Safe to repeat."""
+    from audio.importer import import_source
+    from audio.show import find_show
+
+    report = import_source(source, find_show(show_dir))
+    click.echo(f"{report.source} ({report.kind}): {len(report.new)} new, {len(report.changed)} changed, "
+               f"{len(report.unchanged)} unchanged, {len(report.drafts)} drafts skipped, "
+               f"{len(report.problems)} rejected")
+    for problem in report.problems:
+        click.echo(f"audio-essay: {problem.path}: {problem.reason}", err=True)
+    if report.problems:
+        sys.exit(2)
+
+
+def _batch_display(verbose: bool):
+    """A rich progress bar on stderr fed by run_batch's callback; per-post lines if verbose."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    bar = Progress(TextColumn("[bold]batch"), BarColumn(), TextColumn("{task.completed}/{task.total} posts"),
+                   TextColumn("{task.fields[audio]} audio"), TextColumn("RTF {task.fields[rtf]}"),
+                   TextColumn("ETA {task.fields[eta]}"), TimeElapsedColumn(), console=console, transient=False)
+    task = bar.add_task("batch", total=None, audio="0.00 h", rtf="-", eta="--:--")
+
+    def update(state) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        rtf = f"{state.rtf:.3f}" if state.rtf else (f"~{state.est_rtf:.3f}" if state.est_rtf else "-")
+        bar.update(task, total=state.total, completed=state.done, audio=_hours(state.audio_s), rtf=rtf,
+                   eta=_clock(state.eta_s))
+        last = state.last
+        if verbose and last is not None:
+            if last.ok:
+                bar.console.print(f"  rendered {last.slug}: {last.duration_s / 60:.1f} min audio, {last.wall_s:.0f} s, "
+                                  f"{last.synthesized}/{last.sentences} sentences synthesized")
+            else:
+                bar.console.print(f"  [red]failed[/red] {last.slug}: {last.error}")
+
+    return console, bar, update
+
+
+def _batch_summary(console, report) -> None:
+    from rich.table import Table
+
+    table = Table(title="batch summary", show_header=True)
+    table.add_column("outcome")
+    table.add_column("posts", justify="right")
+    table.add_column("details")
+    rtf = f", RTF {report.rtf:.3f}" if report.rtf else ""
+    table.add_row("rendered", str(len(report.rendered)),
+                  f"{_hours(report.audio_s)} audio in {_clock(report.wall_s)}{rtf}, "
+                  f"{report.synthesized} sentences synthesized, {report.jobs} jobs x {report.threads} threads")
+    if report.adopted:
+        table.add_row("recovered", str(len(report.adopted)), "finished by an interrupted batch, now recorded")
+    table.add_row("unchanged", str(report.unchanged), "already rendered")
+    table.add_row("skipped", str(report.skipped), "drafts")
+    table.add_row("failed", str(len(report.failed)), "")
+    for failure in report.failed:
+        table.add_row("", failure.slug, failure.error or "")
+    console.print(table)
+    if report.site:
+        console.print(report.site)
+
+
+def _plan_table(console, report) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"would render {len(report.planned)} posts with voice {report.voice}")
+    for name in ("slug", "date", "status", "words", "audio"):
+        table.add_column(name, justify="right" if name in ("words", "audio") else "left")
+    for post in report.planned:
+        table.add_row(post.slug, (post.date or "")[:10], post.status, str(post.words), f"{post.est_audio_s / 60:.1f} min")
+    console.print(table)
+    words = sum(p.words for p in report.planned)
+    console.print(f"{words} words, about {_hours(report.est_audio_s)} of audio, about {_clock(report.est_wall_s)} "
+                  f"wall time with {report.jobs} jobs x {report.threads} threads")
+
+
+@main.command()
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes (default: the number of cores).")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only posts published on or after DATE.")
+@click.option("--only", multiple=True, metavar="SLUG", help="Only these posts (repeat, or separate with commas).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most N posts (the newest first).")
+@click.option("--retry-failed", is_flag=True, help="Also render posts whose last render failed.")
+@click.option("--dry-run", is_flag=True, help="Show what would be rendered and how long it would take.")
+@click.option("--voice", help="Voice profile (default: joe).")
+@click.option("--no-publish", is_flag=True, help="Do not rebuild the site at the end.")
+@click.option("-v", "--verbose", is_flag=True, help="One line per post.")
+@reports_errors
+def batch(show_dir, jobs, since, only, limit, retry_failed, dry_run, voice, no_publish, verbose) -> None:
+    """Render every pending or changed post of the catalogue, resumably, on every core."""
+    from audio.batch import run_batch
+    from audio.show import find_show
+
+    slugs = tuple(s for value in only for s in value.split(",") if s)
+    console, bar, update = _batch_display(verbose)
+    try:
+        report = run_batch(find_show(show_dir), jobs=jobs, since=since.date() if since else None, only=slugs,
+                           limit=limit, retry_failed=retry_failed, dry_run=dry_run, progress=update,
+                           verbose=verbose, voice=voice, publish=not no_publish)
+    except KeyboardInterrupt:
+        bar.stop()
+        console.print("interrupted: finished episodes are kept; run `audio-essay batch` again to resume")
+        sys.exit(130)
+    finally:
+        bar.stop()
+    if dry_run:
+        _plan_table(console, report)
+        return
+    _batch_summary(console, report)
+    if report.failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@reports_errors
+def status(show_dir: str | None) -> None:
+    """The catalogue at a glance: posts by status, audio hours, failures, next posts due."""
+    from audio.batch import show_status
+    from audio.show import find_show
+
+    state = show_status(find_show(show_dir))
+    click.echo("posts: " + ", ".join(f"{n} {name}" for name, n in state.counts.items()))
+    click.echo(f"audio: {_hours(state.audio_s)} rendered")
+    if state.failures:
+        click.echo("last failures:")
+        for post in state.failures:
+            click.echo(f"  {post.slug} ({(post.updated_at or '')[:16]}): {post.error}")
+    if state.next_due:
+        click.echo(f"next due ({state.due} in all):")
+        for post in state.next_due:
+            click.echo(f"  {post.slug} ({(post.post_date or 'undated')[:10]}, {post.word_count} words, {post.status})")
+    else:
+        click.echo("nothing due")

@@ -1,0 +1,400 @@
+"""``audio-essay batch`` and ``status``: render a back catalogue with every core busy.
+
+The catalogue says what is due (pending or changed posts; failed ones with
+``retry_failed``). N worker processes each load the voice's engine once, with
+cores/N threads, and render one post at a time; the parent records each result in
+the catalogue as it arrives, so a failing post is recorded and the batch goes on.
+
+Resuming is safe at any moment, even after ``kill -9``: episodes are written to a
+temporary folder and renamed (``render_episode``), cache entries likewise, and every
+catalogue change is one transaction. A re-run first adopts episodes that were finished
+but not yet recorded, so no finished episode is rendered again, and the synthesis
+cache serves every sentence already synthesized. Only one batch or import runs on a
+show at a time (``catalog.show_lock``).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import date
+from multiprocessing import get_context
+from pathlib import Path
+
+from audio.catalog import DUE_STATUSES, Catalog, PostRecord, RenderRecord, show_lock
+from audio.episode_store import EPISODE_SUFFIX, load_episode
+from audio.errors import AudioEssayError, InputError
+from audio.show import Show
+
+# Wall seconds per audio second of ONE worker, by engine and threads, until the catalogue
+# has measured the voice (issue 5: Piper joe-medium, 1 thread 0.047, 2 threads 0.029).
+DEFAULT_RTF = {("piper", 1): 0.047, ("piper", 2): 0.029, ("fake", 1): 0.002}
+DEFAULT_SECONDS_PER_WORD = 60 / 160  # a narrator's pace until measured
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """One post's outcome in a batch."""
+
+    slug: str
+    title: str
+    words: int
+    ok: bool
+    error: str | None = None
+    duration_s: float = 0.0
+    wall_s: float = 0.0
+    sentences: int = 0
+    synthesized: int = 0
+    bytes: int = 0
+    worker: int = 0  # the worker's pid
+    peak_rss_kb: int = 0  # the worker's peak resident memory so far
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    slug: str
+    title: str
+    date: str | None
+    words: int
+    status: str
+    est_audio_s: float
+
+
+@dataclass
+class BatchProgress:
+    """What the progress display shows; sent when the batch starts and after every post."""
+
+    done: int
+    total: int
+    words_done: int
+    words_total: int
+    audio_s: float
+    elapsed_s: float
+    est_rtf: float  # aggregate wall/audio expected before anything is measured
+    last: PostResult | None = None
+
+    @property
+    def rtf(self) -> float | None:
+        """Aggregate real-time factor so far: wall time over audio produced."""
+        return self.elapsed_s / self.audio_s if self.audio_s else None
+
+    @property
+    def eta_s(self) -> float | None:
+        remaining = self.words_total - self.words_done
+        if self.words_done and self.elapsed_s:
+            return remaining * self.elapsed_s / self.words_done
+        return None
+
+
+@dataclass
+class BatchReport:
+    planned: list[PlannedPost]
+    jobs: int
+    threads: int
+    voice: str
+    dry_run: bool = False
+    rendered: list[PostResult] = field(default_factory=list)
+    failed: list[PostResult] = field(default_factory=list)
+    adopted: list[str] = field(default_factory=list)  # finished earlier, recorded now
+    unchanged: int = 0  # already rendered, up to date
+    skipped: int = 0  # drafts
+    wall_s: float = 0.0
+    est_audio_s: float = 0.0
+    est_wall_s: float = 0.0
+    interrupted: bool = False
+    site: str = ""  # what publish did, or why it did not run
+    peak_rss_kb: dict[int, int] = field(default_factory=dict)  # worker pid -> peak RSS
+
+    @property
+    def audio_s(self) -> float:
+        return sum(r.duration_s for r in self.rendered)
+
+    @property
+    def synthesized(self) -> int:
+        return sum(r.synthesized for r in self.rendered)
+
+    @property
+    def rtf(self) -> float | None:
+        return self.wall_s / self.audio_s if self.audio_s else None
+
+
+# --- worker processes ----------------------------------------------------------------------
+
+_worker: dict = {}
+
+
+def _init_worker(show_folder: str, voice: str | None, threads: int) -> None:
+    """Load the show and the engine once per worker process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    from audio.engines.registry import create_engine
+    from audio.show import load_show
+    from audio.voices import load_voice
+
+    show = load_show(show_folder)
+    profile = load_voice(voice, show)
+    _worker.update(show=show, voice=voice, threads=threads, engine=create_engine(profile, threads=threads))
+
+
+def _render_one(slug: str, title: str, words: int, source: str) -> tuple[PostResult, RenderRecord | None]:
+    """Render one post in a worker; every failure becomes a result, never an exception."""
+    from audio.pipeline import render_episode
+
+    start = time.perf_counter()
+    error = None
+    try:
+        episode = render_episode(Path(source), _worker["show"], voice=_worker["voice"], engine=_worker["engine"],
+                                 threads=_worker["threads"])
+    except AudioEssayError as exc:
+        error = exc.message
+    except Exception as exc:  # a bug met by one post must not stop the batch: record it
+        error = f"{type(exc).__name__}: {exc}"
+    wall = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if error is not None:
+        return PostResult(slug, title, words, ok=False, error=error, wall_s=wall, worker=os.getpid(), peak_rss_kb=rss), None
+    stats = getattr(episode, "stats", None)
+    sentences = int(getattr(stats, "sentences", 0) or 0)
+    synthesized = int(getattr(stats, "synthesized", getattr(stats, "misses", 0)) or 0)
+    result = PostResult(slug, title, words, ok=True, duration_s=episode.duration_s, wall_s=wall, sentences=sentences,
+                        synthesized=synthesized, bytes=episode.bytes, worker=os.getpid(), peak_rss_kb=rss)
+    return result, _render_record(episode, wall, sentences, synthesized)
+
+
+def _render_record(episode, wall: float, sentences: int, synthesized: int) -> RenderRecord:
+    return RenderRecord(voice=episode.voice, content_hash=episode.source_hash, files=dict(episode.files),
+                        duration_s=episode.duration_s, bytes=episode.bytes, sha256=episode.sha256,
+                        loudness_lufs=episode.loudness_lufs, wall_s=wall, sentences=sentences,
+                        synthesized=synthesized, guid=episode.guid)
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def _source_path(show: Show, post: PostRecord) -> Path:
+    path = Path(post.source)
+    return path if path.is_absolute() else show.folder / path
+
+
+def _finished_episode(show: Show, post: PostRecord):
+    """The episode already on disk for this post's current content, if any."""
+    folder = show.rendered_dir / post.slug
+    for record in sorted(folder.glob(f"*{EPISODE_SUFFIX}")) if folder.is_dir() else []:
+        try:
+            episode = load_episode(record)
+        except InputError:
+            continue
+        audio = episode.files.get("audio")
+        if episode.source_hash == post.content_hash and audio and (folder / audio).is_file():
+            return episode
+    return None
+
+
+def _adopt_finished(show: Show, catalog: Catalog, report: BatchReport) -> None:
+    """Record episodes a killed batch finished but never recorded, so they are not rendered
+    again; put back in the queue rendered posts whose episode has disappeared."""
+    for post in catalog.posts((*DUE_STATUSES, "failed", "rendered")):
+        episode = _finished_episode(show, post)
+        if post.status == "rendered":
+            if episode is None:
+                catalog.set_status(post.key, "pending")
+        elif episode is not None:
+            catalog.record_render(post.key, _render_record(episode, 0.0, 0, 0))
+            report.adopted.append(post.slug)
+
+
+def _select(catalog: Catalog, since: date | str | None, only: Iterable[str], limit: int | None,
+            retry_failed: bool) -> list[PostRecord]:
+    """The posts this batch renders, newest first."""
+    only = list(only)
+    statuses = (*DUE_STATUSES, "failed") if retry_failed or only else DUE_STATUSES
+    posts = catalog.posts(statuses)
+    if only:
+        known = {p.slug for p in catalog.posts()}
+        unknown = [s for s in only if s not in known]
+        if unknown:
+            raise InputError(catalog.path, f"no post with slug {', '.join(unknown)} in the catalogue (run import first)")
+        posts = [p for p in posts if p.slug in only]
+    if since:
+        cutoff = since.isoformat() if isinstance(since, date) else str(since)
+        posts = [p for p in posts if p.post_date and p.post_date[:len(cutoff)] >= cutoff]
+    return posts[:limit] if limit is not None else posts
+
+
+def _voice_figures(show: Show, catalog: Catalog, voice: str | None, threads: int) -> tuple[str, float, float]:
+    """(voice name, one worker's real-time factor, audio seconds per word): measured by
+    earlier batches of this voice where possible, else the defaults above."""
+    from audio.voices import load_voice
+
+    profile = load_voice(voice, show)
+    measured = catalog.measured_rtf(profile.name)
+    if measured:
+        return profile.name, measured[0], measured[1]
+    rtf = DEFAULT_RTF.get((profile.engine, threads)) or DEFAULT_RTF.get((profile.engine, 1), 0.05)
+    return profile.name, rtf, DEFAULT_SECONDS_PER_WORD
+
+
+def plan_batch(show: Show, jobs: int | None = None, since: date | str | None = None, only: Iterable[str] = (),
+               limit: int | None = None, retry_failed: bool = False, voice: str | None = None) -> BatchReport:
+    """What a batch would render, with estimated audio hours and wall time (``--dry-run``)."""
+    cores = os.cpu_count() or 1
+    jobs = max(1, jobs or cores)
+    threads = max(1, cores // jobs)
+    with Catalog(show.catalog_path) as catalog:
+        name, rtf, per_word = _voice_figures(show, catalog, voice, threads)
+        posts = _select(catalog, since, only, limit, retry_failed)
+        counts = catalog.status_counts()
+    planned = [PlannedPost(p.slug, p.title, p.post_date, p.word_count, p.status, p.word_count * per_word) for p in posts]
+    report = BatchReport(planned=planned, jobs=jobs, threads=threads, voice=name, dry_run=True,
+                         unchanged=counts["rendered"], skipped=counts["skipped"])
+    report.est_audio_s = sum(p.est_audio_s for p in planned)
+    report.est_wall_s = report.est_audio_s * rtf / min(jobs, max(1, len(planned)))
+    return report
+
+
+# --- the batch -------------------------------------------------------------------------------
+
+
+def run_batch(show: Show, jobs: int | None = None, since: date | str | None = None, only: Iterable[str] = (),
+              limit: int | None = None, retry_failed: bool = False, dry_run: bool = False,
+              progress: Callable[[BatchProgress], None] | None = None, verbose: bool = False,
+              voice: str | None = None, publish: bool = True) -> BatchReport:
+    """Render every due post (see the module docstring); ``verbose`` is the CLI's per-post
+    lines and changes nothing here. ``publish`` False skips rebuilding the site."""
+    if dry_run:
+        return plan_batch(show, jobs, since, only, limit, retry_failed, voice)
+    with show_lock(show.folder):
+        with Catalog(show.catalog_path) as catalog:
+            placeholder = BatchReport(planned=[], jobs=0, threads=0, voice="")
+            _adopt_finished(show, catalog, placeholder)
+        report = plan_batch(show, jobs, since, only, limit, retry_failed, voice)
+        report.dry_run = False
+        report.adopted = placeholder.adopted
+        with Catalog(show.catalog_path) as catalog:
+            todo = {p.slug: p for p in catalog.posts() if p.slug in {q.slug for q in report.planned}}
+            _render_all(show, catalog, report, todo, voice, progress)
+            counts = catalog.status_counts()
+        report.unchanged = counts["rendered"] - len(report.rendered) - len(report.adopted)
+        if publish and (report.rendered or report.adopted or not show.site_dir.exists()):
+            report.site = _publish(show)
+    return report
+
+
+def _render_all(show: Show, catalog: Catalog, report: BatchReport, todo: dict[str, PostRecord],
+                voice: str | None, progress: Callable[[BatchProgress], None] | None) -> None:
+    # Longest first: the last post to finish is a short one, so no worker idles long at the end.
+    queue = sorted(todo.values(), key=lambda p: -p.word_count)
+    state = BatchProgress(done=0, total=len(queue), words_done=0, words_total=sum(p.word_count for p in queue),
+                          audio_s=0.0, elapsed_s=0.0,
+                          est_rtf=report.est_wall_s / report.est_audio_s if report.est_audio_s else 0.0)
+    if progress:
+        progress(state)
+    if not queue:
+        return
+    start = time.perf_counter()
+    jobs = min(report.jobs, len(queue))
+    pool = _pool(show, voice, jobs, report.threads)
+    running: dict[Future, PostRecord] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < jobs:
+                post = queue.pop(0)
+                future = pool.submit(_render_one, post.slug, post.title, post.word_count, str(_source_path(show, post)))
+                running[future] = post
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in finished:
+                post = running.pop(future)
+                try:
+                    result, record = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    result, record = PostResult(post.slug, post.title, post.word_count, ok=False,
+                                                error="the worker process died while rendering this post"), None
+                _record(catalog, report, post, result, record)
+                state.done += 1
+                state.words_done += post.word_count
+                state.audio_s += result.duration_s
+                state.elapsed_s = time.perf_counter() - start
+                state.last = result
+                if progress:
+                    progress(state)
+            if broken:  # start a fresh pool for the rest
+                pool.shutdown(wait=False, cancel_futures=True)
+                for future, post in list(running.items()):
+                    queue.insert(0, post)
+                    del running[future]
+                pool = _pool(show, voice, jobs, report.threads)
+    except KeyboardInterrupt:
+        report.interrupted = True
+        _stop(pool)
+        raise
+    finally:
+        report.wall_s = time.perf_counter() - start
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool(show: Show, voice: str | None, jobs: int, threads: int) -> ProcessPoolExecutor:
+    # spawn: a fresh interpreter per worker, nothing inherited from the parent (locks, threads, fds)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_init_worker,
+                               initargs=(str(show.folder), voice, threads))
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Ctrl-C: end the workers now; whatever they were writing was going to a temporary file."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _record(catalog: Catalog, report: BatchReport, post: PostRecord, result: PostResult,
+            record: RenderRecord | None) -> None:
+    if record is None:
+        record = RenderRecord(voice=report.voice, content_hash=post.content_hash, wall_s=result.wall_s,
+                              error=result.error)
+    catalog.record_render(post.key, record)
+    (report.rendered if result.ok else report.failed).append(result)
+    if result.worker:
+        report.peak_rss_kb[result.worker] = max(report.peak_rss_kb.get(result.worker, 0), result.peak_rss_kb)
+
+
+def _publish(show: Show) -> str:
+    """Rebuild the site from the rendered episodes (issue 4's ``publish_site``)."""
+    try:
+        from audio.publish import publish_site
+    except ImportError as exc:
+        return f"site not rebuilt: publish is not available ({exc})"
+    try:
+        result = publish_site(show)
+    except AudioEssayError as exc:
+        return f"site not rebuilt: {exc.message}"
+    return str(getattr(result, "summary", None) or f"site rebuilt in {show.site_dir}")
+
+
+# --- status ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShowStatus:
+    counts: dict[str, int]
+    audio_s: float  # total duration of the current renders
+    failures: list[PostRecord]  # the latest, with their errors
+    next_due: list[PostRecord]  # what the next batch renders first
+    due: int
+
+
+def show_status(show: Show, failures: int = 5, next_due: int = 5) -> ShowStatus:
+    """``audio-essay status``: counts by status, audio hours, last failures, next posts due."""
+    if not show.catalog_path.exists():
+        raise InputError(show.catalog_path, "no catalogue yet: run `audio-essay import` first")
+    with Catalog(show.catalog_path) as catalog:
+        counts = catalog.status_counts()
+        audio = sum(r.duration_s for p, r in catalog.latest_renders() if p.status in ("rendered", "changed"))
+        due = catalog.posts(DUE_STATUSES)
+        return ShowStatus(counts=counts, audio_s=audio, failures=catalog.failures(failures),
+                          next_due=due[:next_due], due=len(due))

@@ -1,0 +1,417 @@
+"""``audio-essay import``: bring a back catalogue into a show's catalogue.
+
+Sources: a folder of posts (recursive, any format the preparer reads), a Substack
+export (the ``.zip`` or its unpacked folder: ``posts.csv`` + ``posts/<post_id>.html``),
+or an RSS/Atom feed with full content (a file, or a URL where the network is reachable).
+
+Every imported post gets a stable file the renderer reads: posts outside the show are
+copied into ``<show>/posts/``; Substack and feed bodies (HTML) are converted by pandoc
+to Markdown with YAML front matter, the format the corpus and the seed post come in.
+Posts are staged in a temporary folder inside the show and checked by the preparer
+first; only then are files renamed into place and the catalogue updated, in one
+transaction. A bad archive (zip-slip, absurd sizes) is refused before anything is
+written; a bad post is reported and the rest goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import stat
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from audio.catalog import Catalog, PostRecord, show_lock
+from audio.errors import AudioEssayError, InputError
+from audio.show import Show
+
+POST_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
+CSV_COLUMNS = ("post_id", "is_published")  # the columns an export must have; the others are optional
+STAGING_PREFIX = ".import-"
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What counts as absurd: a post bigger than ``max_file_bytes``, an archive or feed
+    that unpacks to more than ``max_total_bytes`` or holds more than ``max_files`` files."""
+
+    max_file_bytes: int = 16 * 1024 * 1024
+    max_total_bytes: int = 512 * 1024 * 1024
+    max_files: int = 50_000
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    path: str
+    reason: str
+
+
+@dataclass
+class ImportReport:
+    source: str
+    kind: str  # "folder", "substack", "feed"
+    new: list[str] = field(default_factory=list)  # slugs
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    drafts: list[str] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return len(self.new) + len(self.changed) + len(self.unchanged)
+
+
+@dataclass
+class _Item:
+    """One post found in a source, before it is staged."""
+
+    origin: str  # where it came from, for messages
+    key: str = ""  # post_id when the source has one
+    slug_hint: str = ""
+    source_path: Path | None = None  # a post file read as it is
+    html: str | None = None  # or an HTML body to convert, with ...
+    front: dict[str, str] = field(default_factory=dict)  # ... its front matter
+    draft: bool = False
+
+
+def _slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_limited(path: Path, limits: ImportLimits) -> bytes:
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise InputError(path, f"{size} bytes: over the {limits.max_file_bytes}-byte limit for one post")
+    return path.read_bytes()
+
+
+# --- sources ---------------------------------------------------------------------------------
+
+
+def _folder_items(folder: Path, limits: ImportLimits) -> Iterator[_Item]:
+    files = [p for p in sorted(folder.rglob("*")) if p.suffix.lower() in POST_SUFFIXES
+             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    if len(files) > limits.max_files:
+        raise InputError(folder, f"{len(files)} files: over the limit of {limits.max_files}")
+    for path in files:
+        yield _Item(origin=str(path), source_path=path)
+
+
+class _Archive:
+    """A Substack export, zipped or unpacked: ``read(name)`` returns a member's bytes."""
+
+    def __init__(self, source: Path, limits: ImportLimits):
+        self.source, self.limits = source, limits
+        self.zip: zipfile.ZipFile | None = None
+        self.root = ""
+        if source.is_dir():
+            return
+        try:
+            self.zip = zipfile.ZipFile(source)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputError(source, f"not a readable zip archive ({exc})") from exc
+        self._check_zip()
+
+    def _check_zip(self) -> None:
+        """Refuse the whole archive before anything is extracted."""
+        infos = self.zip.infolist()
+        if len(infos) > self.limits.max_files:
+            raise InputError(self.source, f"{len(infos)} entries: over the limit of {self.limits.max_files}")
+        total = 0
+        for info in infos:
+            name = PurePosixPath(info.filename.replace("\\", "/"))
+            if name.is_absolute() or ".." in name.parts or re.match(r"^[A-Za-z]:", info.filename):
+                raise InputError(self.source, f"entry {info.filename!r} would land outside the import folder (zip-slip); archive refused")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise InputError(self.source, f"entry {info.filename!r} is a symbolic link; archive refused")
+            if info.file_size > self.limits.max_file_bytes:
+                raise InputError(self.source, f"entry {info.filename!r} unpacks to {info.file_size} bytes, over the "
+                                 f"{self.limits.max_file_bytes}-byte limit; archive refused")
+            total += info.file_size
+        if total > self.limits.max_total_bytes:
+            raise InputError(self.source, f"unpacks to {total} bytes, over the {self.limits.max_total_bytes}-byte limit; archive refused")
+        names = [i.filename for i in infos]
+        csvs = [n for n in names if PurePosixPath(n).name == "posts.csv"]
+        if not csvs:
+            raise InputError(self.source, "no posts.csv: not a Substack export")
+        self.root = str(PurePosixPath(min(csvs, key=len)).parent).lstrip(".")
+
+    def exists(self, name: str) -> bool:
+        if self.zip is None:
+            return (self.source / name).is_file()
+        try:
+            self.zip.getinfo(f"{self.root}/{name}" if self.root else name)
+            return True
+        except KeyError:
+            return False
+
+    def read(self, name: str) -> bytes:
+        if self.zip is None:
+            path = self.source / name
+            if not path.resolve().is_relative_to(self.source.resolve()):
+                raise InputError(path, "points outside the export folder")
+            return _read_limited(path, self.limits)
+        member = f"{self.root}/{name}" if self.root else name
+        with self.zip.open(member) as f:
+            data = f.read(self.limits.max_file_bytes + 1)
+        if len(data) > self.limits.max_file_bytes:
+            raise InputError(f"{self.source}:{member}", "over the size limit for one post")
+        return data
+
+    def where(self, name: str) -> str:
+        return str(self.source / name) if self.zip is None else f"{self.source}:{name}"
+
+
+def _substack_items(archive: _Archive, report: ImportReport) -> Iterator[_Item]:
+    try:
+        text = archive.read("posts.csv").decode("utf-8-sig")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(archive.where("posts.csv"), f"not a readable CSV file ({exc})") from exc
+    missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InputError(archive.where("posts.csv"), f"missing column(s) {', '.join(missing)}")
+    for line, row in enumerate(rows, start=2):
+        post_id = (row.get("post_id") or "").strip()
+        if not post_id or "/" in post_id or "\\" in post_id or post_id.startswith("."):
+            report.problems.append(ImportProblem(f"{archive.where('posts.csv')}:{line}", f"bad post_id {post_id!r}"))
+            continue
+        draft = (row.get("is_published") or "").strip().lower() not in ("true", "1", "yes")
+        name = f"posts/{post_id}.html"
+        front = {
+            "title": row.get("title") or "",
+            "subtitle": row.get("subtitle") or "",
+            "date": row.get("post_date") or "",
+            "type": row.get("type") or "newsletter",
+            "audience": row.get("audience") or "everyone",
+            "post_id": post_id,
+            "email_sent_at": row.get("email_sent_at") or "",
+            "podcast_url": row.get("podcast_url") or "",
+        }
+        slug = post_id.split(".", 1)[1] if "." in post_id else _slugify(front["title"]) or post_id
+        item = _Item(origin=archive.where(name), key=post_id, slug_hint=slug, front=front, draft=draft)
+        if draft:
+            yield item  # recorded as skipped; its body is not needed
+            continue
+        if not archive.exists(name):
+            report.problems.append(ImportProblem(archive.where(name), "listed in posts.csv but missing from the export"))
+            continue
+        try:
+            item.html = archive.read(name).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            report.problems.append(ImportProblem(archive.where(name), f"not UTF-8 text ({exc.reason})"))
+            continue
+        except AudioEssayError as exc:
+            report.problems.append(ImportProblem(exc.path or archive.where(name), exc.reason))
+            continue
+        yield item
+
+
+def _feed_items(data: bytes, origin: str, report: ImportReport) -> Iterator[_Item]:
+    import feedparser
+
+    feed = feedparser.parse(data)
+    if not feed.entries:
+        reason = f" ({feed.bozo_exception})" if feed.get("bozo") else ""
+        raise InputError(origin, f"not an RSS or Atom feed with entries{reason}")
+    for i, entry in enumerate(feed.entries, start=1):
+        body = entry.get("content", [{}])[0].get("value") if entry.get("content") else None
+        link = entry.get("link", "")
+        where = f"{origin} entry {i} ({link or entry.get('title', '?')})"
+        if not body:
+            report.problems.append(ImportProblem(where, "no full content (content:encoded); only a summary"))
+            continue
+        parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+        date = datetime(*parsed[:6], tzinfo=timezone.utc).isoformat() if parsed else ""
+        path_slug = PurePosixPath(link.split("?")[0].rstrip("/")).name if link else ""
+        slug = _slugify(path_slug) or _slugify(entry.get("title", "")) or f"entry-{i}"
+        front = {"title": entry.get("title", ""), "subtitle": entry.get("subtitle", "") or "", "date": date,
+                 "type": "newsletter", "audience": "everyone", "canonical_url": link}
+        yield _Item(origin=where, slug_hint=slug, html=body, front=front)
+
+
+def _fetch(url: str, limits: ImportLimits) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            data = response.read(limits.max_total_bytes + 1)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise InputError(url, f"cannot fetch the feed ({reason}); download it and import the file instead") from exc
+    if len(data) > limits.max_total_bytes:
+        raise InputError(url, f"feed over the {limits.max_total_bytes}-byte limit")
+    return data
+
+
+# --- staging ---------------------------------------------------------------------------------
+
+
+def _markdown(item: _Item) -> str:
+    """An HTML body as pandoc Markdown with YAML front matter (JSON strings are YAML)."""
+    import pypandoc
+
+    body = pypandoc.convert_text(item.html, "markdown", format="html", extra_args=["--wrap=none"])
+    front = "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in item.front.items() if v)
+    return f"---\n{front}---\n{body}"
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def _stage(item: _Item, show: Show, staging: Path, limits: ImportLimits) -> tuple[PostRecord, Path | None, Path | None]:
+    """Check one post with the preparer; returns its record, the staged file (or None when
+    it is used in place) and where that file goes in the show."""
+    from audio.prepare import prepare_post
+
+    show_root = show.folder.resolve()
+    staged = target = None
+    # Staged under its own name (the preparer may take the slug from it), one folder per post.
+    folder = Path(tempfile.mkdtemp(dir=staging))
+    if item.source_path is not None:
+        path = item.source_path.resolve()
+        data = _read_limited(path, limits)
+        if path.is_relative_to(show_root):
+            read_from = path
+        else:
+            staged = read_from = folder / path.name
+            staged.write_bytes(data)
+    else:
+        data = _markdown(item).encode("utf-8")
+        staged = read_from = folder / f"{item.slug_hint or _sha256(data)[:16]}.md"
+        staged.write_bytes(data)
+    script = prepare_post(read_from, show)
+    meta = script.meta
+    slug = meta.slug or item.slug_hint
+    if not _slugify(slug):
+        raise InputError(item.origin, f"no usable slug (got {slug!r})")
+    if staged is not None:
+        target = show.posts_dir / f"{_slugify(slug)}{staged.suffix}"
+    final = (target or read_from).resolve()
+    record = PostRecord(
+        key=item.key or meta.post_id or slug,
+        slug=slug,
+        source=str(final.relative_to(show_root)) if final.is_relative_to(show_root) else str(final),
+        content_hash=_sha256(data),
+        meta={"title": meta.title, "subtitle": meta.subtitle, "author": meta.author, "type": meta.type,
+              "canonical_url": meta.canonical_url, "date": _iso(meta.date), "origin": item.origin,
+              **({"podcast_url": item.front["podcast_url"]} if item.front.get("podcast_url") else {})},
+        audience=meta.audience or item.front.get("audience", "everyone"),
+        post_date=_iso(meta.date),
+        word_count=script.word_count,
+    )
+    return record, staged, target
+
+
+def _draft_record(item: _Item) -> PostRecord:
+    """A draft is catalogued (status skipped) without a file, so publishing it later shows as new."""
+    return PostRecord(key=item.key, slug=item.slug_hint, source="", content_hash="",
+                      meta={"title": item.front.get("title", ""), "origin": item.origin},
+                      audience=item.front.get("audience", "everyone"), post_date=item.front.get("date") or None)
+
+
+def _remove_stale_staging(show: Show) -> None:
+    for stale in show.folder.glob(f"{STAGING_PREFIX}*"):  # left by a killed import; we hold the lock
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def import_source(source: str | Path, show: Show, limits: ImportLimits = ImportLimits()) -> ImportReport:
+    """Import every post of ``source`` into ``show``'s catalogue (see the module docstring)."""
+    text = str(source)
+    is_url = re.match(r"^https?://", text) is not None
+    path = Path(text)
+    if not is_url and not path.exists():
+        raise InputError(path, "no such file or folder")
+    with show_lock(show.folder), Catalog(show.catalog_path) as catalog:
+        _remove_stale_staging(show)
+        report, items = _items(text, path, is_url, limits)
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=show.folder))
+        try:
+            _apply(report, items, show, catalog, staging, limits)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return report
+
+
+def _items(text: str, path: Path, is_url: bool, limits: ImportLimits) -> tuple[ImportReport, list[_Item]]:
+    """Read the source into items (refusing a bad archive or feed as a whole)."""
+    if is_url:
+        report = ImportReport(text, "feed")
+        return report, list(_feed_items(_fetch(text, limits), text, report))
+    if path.is_dir() and (path / "posts.csv").is_file() or path.suffix.lower() == ".zip":
+        report = ImportReport(text, "substack")
+        return report, list(_substack_items(_Archive(path, limits), report))
+    if path.is_dir():
+        report = ImportReport(text, "folder")
+        return report, list(_folder_items(path, limits))
+    try:
+        data = _read_limited(path, limits)
+    except OSError as exc:
+        raise InputError(path, f"cannot read ({exc.strerror or exc})") from exc
+    if re.match(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", data, re.S):
+        report = ImportReport(text, "feed")
+        return report, list(_feed_items(data, text, report))
+    report = ImportReport(text, "folder")
+    return report, [_Item(origin=text, source_path=path)]
+
+
+def _apply(report: ImportReport, items: list[_Item], show: Show, catalog: Catalog, staging: Path,
+           limits: ImportLimits) -> None:
+    """Stage and check every item, then move files into place and update the catalogue."""
+    records: list[PostRecord] = []
+    moves: list[tuple[Path, Path]] = []
+    drafts: set[str] = set()
+    taken: dict[str, str] = {}  # slug -> origin, within this import
+    for item in items:
+        try:
+            if item.draft:
+                record, staged, target = _draft_record(item), None, None
+                drafts.add(record.key)
+            else:
+                record, staged, target = _stage(item, show, staging, limits)
+        except AudioEssayError as exc:
+            report.problems.append(ImportProblem(exc.path or item.origin, exc.reason))
+            continue
+        except (OSError, UnicodeDecodeError, RuntimeError) as exc:
+            report.problems.append(ImportProblem(item.origin, f"cannot read ({exc})"))
+            continue
+        _, conflict = catalog.match_post(record.key, record.slug)
+        if record.slug in taken:
+            conflict = f"slug {record.slug!r} also used by {taken[record.slug]}"
+        if conflict:
+            report.problems.append(ImportProblem(item.origin, conflict))
+            continue
+        taken[record.slug] = item.origin
+        records.append(record)
+        if staged is not None and target is not None:
+            moves.append((staged, target))
+    if moves:
+        show.posts_dir.mkdir(parents=True, exist_ok=True)
+    for staged, target in moves:
+        if not (target.is_file() and target.read_bytes() == staged.read_bytes()):
+            os.replace(staged, target)
+    outcomes = catalog.import_posts(records, drafts)
+    for record in records:
+        outcome = outcomes[record.key]
+        if outcome.startswith("conflict"):
+            report.problems.append(ImportProblem(record.meta.get("origin", record.slug), outcome))
+        else:
+            {"new": report.new, "changed": report.changed, "unchanged": report.unchanged,
+             "draft": report.drafts}[outcome].append(record.slug)
