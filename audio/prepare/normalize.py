@@ -66,13 +66,26 @@ def _plural(words: str) -> str:
 
 # --- tables -------------------------------------------------------------------------------
 
-# All-capital words a narrator reads as a word, not letter by letter. The show's lexicon
-# adds its own (``words``).
-ACRONYM_WORDS = frozenset(
-    """NASA NATO NASDAQ UNESCO UNICEF OPEC FOMO YOLO GIF JPEG PNG RAM ROM CAPTCHA ASCII
-    DARPA NIST CUDA COVID RAND FAIR GLUE SWAG LASER RADAR SCUBA OK PaLM LLaMA FLOPS FLOPs
-    SaaS ARPA NAFTA IKEA ESPN""".split()
-)
+# All-capital (or oddly capitalised) names a narrator reads as a word, not letter by
+# letter, written so a TTS voice does too. The show's lexicon adds its own (``words``),
+# which are left exactly as written for the lexicon to respell.
+ACRONYM_WORDS: dict[str, str] = {
+    **{w: w.capitalize() for w in """NASA NATO NASDAQ UNESCO UNICEF OPEC FOMO YOLO GIF JPEG RAM
+    CAPTCHA ASCII DARPA NIST CUDA COVID RAND FAIR GLUE SWAG LASER RADAR SCUBA SOTA LLAMA BERT
+    MATH HELM ATOM MAGIC NAFTA ARPA IKEA ESPN WIRED""".split()},
+    # Emphasis in running text: "this is NOT the case".
+    **{w: w.lower() for w in """NOT ALL ANY NEVER MUST VERY ONLY REALLY IS ARE WAS THE THIS THAT
+    WILL CAN YES NO NOW EVERY MUCH MORE MOST HUGE BEST WORST WHY HOW WHAT YOU HAVE WAY""".split()},
+    "OK": "okay",
+    "PaLM": "Palm",
+    "LLaMA": "Llama",
+    "LaTeX": "lay tech",
+    "NeurIPS": "Neurips",
+    "SaaS": "sass",
+    "FLOP": "flop",
+    "FLOPs": "flops",
+    "FLOPS": "flops",
+}
 
 # Lower-case names spelled letter by letter wherever they appear.
 SPELLED_LOWER = {"gpt": "G P T", "llm": "L L M", "llms": "L L Ms", "api": "A P I", "apis": "A P Is"}
@@ -82,7 +95,6 @@ _UNITS = {
     "ms": ("millisecond", "milliseconds"),
     "µs": ("microsecond", "microseconds"),
     "ns": ("nanosecond", "nanoseconds"),
-    "s": ("second", "seconds"),
     "sec": ("second", "seconds"),
     "min": ("minute", "minutes"),
     "h": ("hour", "hours"),
@@ -100,12 +112,9 @@ _UNITS = {
     "Mbps": ("megabit per second", "megabits per second"),
     "mm": ("millimeter", "millimeters"),
     "cm": ("centimeter", "centimeters"),
-    "m": ("meter", "meters"),
     "km": ("kilometer", "kilometers"),
-    "mi": ("mile", "miles"),
     "ft": ("foot", "feet"),
     "kg": ("kilogram", "kilograms"),
-    "g": ("gram", "grams"),
     "mg": ("milligram", "milligrams"),
     "lb": ("pound", "pounds"),
     "lbs": ("pounds", "pounds"),
@@ -126,11 +135,10 @@ _UNITS = {
     "°C": ("degree Celsius", "degrees Celsius"),
     "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
 }
-# Units that are also ordinary words or letters: only after a number with a space if
-# unambiguous, so "5 m" is five meters but "I'm 5 h" stays rare enough to accept.
+# Single letters that are also magnitudes or plurals ("5m users", "the 100s") are left out.
 _UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 
-_MAGNITUDES = {"k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion", "T": "trillion"}
+_MAGNITUDES = {"m": "million", "k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion", "T": "trillion"}
 _MAGNITUDE_WORDS = ("thousand", "million", "billion", "trillion")
 _CURRENCY = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds"), "¥": ("yen", "yen")}
 
@@ -146,15 +154,22 @@ _MONTH_NAMES = list(_MONTHS.values())
 
 _FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
 
-# Words after which a four-digit number is a count, not a year ("2048 tokens").
+# Nouns after which a four-digit number is a count, not a year ("1500 tokens").
 _COUNT_WORD = re.compile(
-    r"\s+(?:[a-z]+s|people|data|hours?|times|more|of|or more|per|x)\b"
+    r"\s+(?:[a-z]+-)?(?:tokens?|GPUs?|TPUs?|chips|parameters|params|people|users|examples|samples|steps|words|"
+    r"pages|papers|models|rows|images|documents|employees|researchers|dollars|hours|days|times|"
+    r"questions|prompts|tasks|problems|votes|stars|citations|lines|files|calories|miles|units|of)\b"
+)
+# Words before a four-digit number outside 1900-2039 that make it a year ("in 1850").
+_YEAR_CONTEXT = re.compile(
+    r"\b(?:in|since|by|from|until|till|during|year|early|late|mid|circa|before|after|around|"
+    + "|".join(m for m in "January February March April May June July August September October November December".split())
+    + r")\s+$",
+    re.IGNORECASE,
 )
 
-# Words before a four-digit number that make it a year even before a plural ("in 2024 models").
-_YEAR_CONTEXT = re.compile(r"\b(?:in|since|by|from|until|till|during|of|year|early|late|mid|circa|before|after|around)\s+$", re.IGNORECASE)
-
 _ABBREVIATIONS = [
+    (r"~\s*(?=[$€£]?\d)", "about "),
     (r"\be\.g\.(?=\s|,|$)", "for example"),
     (r"\beg\.(?=\s|,)", "for example"),
     (r"\bi\.e\.(?=\s|,|$)", "that is"),
@@ -182,6 +197,9 @@ _ABBREVIATIONS = [
     (r"\bC#", "C sharp"),
     (r"\bF#", "F sharp"),
     (r"\.NET\b", "dot net"),
+    (r"\bDALL[-·]E\b", "Dall E"),
+    (r"\bCOVID-?19\b", "Covid nineteen"),
+    (r"\b([A-Z])\*(?!\w)", r"\1 star"),
 ]
 _ABBREVIATIONS_RE = [(re.compile(p), s) for p, s in _ABBREVIATIONS]
 
@@ -310,7 +328,7 @@ def _currency(text: str) -> str:
 
     return re.sub(
         rf"(?P<cur>[$€£¥])\s?(?P<low>{_NUM})(?:\s?(?:-|to)\s?[$€£¥]?(?P<high>{_NUM}))?"
-        rf"(?:\s?(?P<mag>bn|[kKMBT])\b|(?P<magword>\s(?:thousand|million|billion|trillion)\b))?"
+        rf"(?:\s?(?P<mag>bn|[kmKMBT])\b|(?P<magword>\s?(?:thousand|million|billion|trillion)\b))?"
         rf"(?:/(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|token|GPU))?",
         lambda m: _money_magword(m, money),
         text,
@@ -323,7 +341,7 @@ def _money_magword(m: re.Match[str], money: Callable[[re.Match[str]], str]) -> s
         symbol = m.group("cur")
         amount = cardinal(m.group("low")) + (f" to {cardinal(m.group('high'))}" if m.group("high") else "")
         per = f" per {m.group('per')}" if m.group("per") else ""
-        return f"{amount}{m.group('magword')} {_CURRENCY[symbol][1]}{per}"
+        return f"{amount} {m.group('magword').strip()} {_CURRENCY[symbol][1]}{per}"
     spoken = money(m)
     return spoken.replace(" per mo", " per month").replace(" per yr", " per year").replace(" per hr", " per hour")
 
@@ -358,6 +376,10 @@ def _dates_times(text: str) -> str:
         r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", lambda m: numeric(m.group(3), m.group(1), m.group(2)) or m.group(0), text
     )
 
+    # Transcript timestamps "[00:50:12]" are markers, not words; a bare "1:02:19" is a duration.
+    text = re.sub(r"[\[(]\d{1,2}(?::\d{2}){1,2}[\])]", " ", text)
+    text = re.sub(r"\b(\d{1,2}):([0-5]\d):([0-5]\d)\b", _duration, text)
+
     def clock(m: re.Match[str]) -> str:
         hour, minute, ampm = m.group(1), m.group(2), m.group(3)
         spoken = cardinal(hour)
@@ -373,12 +395,19 @@ def _dates_times(text: str) -> str:
     return re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m|[AP]M)\b", lambda m: clock_short(m), text)
 
 
+def _duration(m: re.Match[str]) -> str:
+    parts = zip(m.groups(), ("hour", "minute", "second"), strict=True)
+    said = [f"{cardinal(str(int(n)))} {unit if int(n) == 1 else unit + 's'}" for n, unit in parts if int(n)]
+    return " ".join(said) or "zero seconds"
+
+
 def clock_short(m: re.Match[str]) -> str:
     return f"{cardinal(m.group(1))} {' '.join(m.group(2).lower())}"
 
 
 def _years(text: str) -> str:
-    # Decades: "the 2000s", "1990s", "'90s", "the 80s".
+    # Decades: "the 2000s", "1990s", "'90s", "the 80s"; "1930s-1950s".
+    text = re.sub(r"(?<=\d0s)\s?-\s?(?=\d{4}s\b)", " to ", text)
     text = re.sub(r"\b((?:1[1-9]|20)\d0)'?s\b", lambda m: _plural(year(m.group(1))), text)
     text = re.sub(r"(?<![\w'])'?([2-9]0)'?s\b", lambda m: _plural(cardinal(m.group(1))), text)
 
@@ -394,12 +423,15 @@ def _years(text: str) -> str:
     text = re.sub(r"(?<![\w$€£.,-])((?:1[5-9]|20)\d\d)\s?(?:-|to)\s?((?:1[5-9]|20)?\d\d)\b(?![.,]\d|%)", year_range, text)
 
     def one_year(m: re.Match[str]) -> str:
-        before = text[max(0, m.start() - 12) : m.start()]
-        if _COUNT_WORD.match(text, m.end()) and not _YEAR_CONTEXT.search(before):
-            return m.group(0)
-        return year(m.group(1))
+        """1900-2039 is a year unless a count noun follows; other years need a "in", "by"..."""
+        number = int(m.group(1))
+        if 1900 <= number <= 2039:
+            is_year = not _COUNT_WORD.match(text, m.end())
+        else:
+            is_year = bool(_YEAR_CONTEXT.search(text[max(0, m.start() - 12) : m.start()]))
+        return year(m.group(1)) if is_year else m.group(0)
 
-    text = re.sub(r"(?<![\w$€£.,:/-])((?:1[1-9]|20)\d\d)(?![\w%:/-]|[.,]\d)", one_year, text)
+    text = re.sub(r"(?<![\w$€£.,:/-])((?:1[1-9]|20)\d\d)(?![\w%/-]|[.,:]\d)", one_year, text)
     # A four-digit number after an all-capital name is read in pairs: "SB 1047", "RTX 3090".
     return re.sub(
         r"(?<=\b[A-Z]{2}\s)(\d{4})\b(?![.,]\d)|(?<=\b[A-Z]{3}\s)(\d{4})\b(?![.,]\d)",
@@ -432,9 +464,10 @@ def _numbers_with_suffixes(text: str) -> str:
     )
     # Magnitudes: "10k" -> ten thousand; "7B parameters" -> seven billion parameters;
     # a bare "405B" is a model size and stays a letter ("four hundred five B").
-    text = re.sub(rf"(?<![\w.])({_NUM})(k|bn)\b", lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}", text)
+    text = re.sub(rf"(?<![\w.])({_NUM})(k|m|bn|[KMT])\b", lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}", text)
+    text = re.sub(rf"(?<![\w.])(10+)s\b", lambda m: _plural(cardinal(m.group(1)).removeprefix("one ")), text)
     text = re.sub(
-        rf"(?<![\w.])({_NUM})([KMBT])(?=\s+(?:parameters?|params|tokens?|users?|people|rows|examples|"
+        rf"(?<![\w.])({_NUM})(B)(?=\s+(?:parameters?|params|tokens?|users?|people|rows|examples|"
         r"samples|images|words|documents|downloads|views|subscribers|dollars|GPUs|hours|words|of)\b)",
         lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}",
         text,
@@ -479,8 +512,10 @@ def _spell(letters: str) -> str:
 
 def _segment(part: str, words: frozenset[str]) -> str:
     """One letters-or-digits piece of a model name: "GPT" -> "G P T", "4" -> "four"."""
-    if part in words or part in ACRONYM_WORDS:
+    if part in words:
         return part
+    if part in ACRONYM_WORDS:
+        return ACRONYM_WORDS[part]
     if part.lower() in SPELLED_LOWER:
         return SPELLED_LOWER[part.lower()]
     if re.fullmatch(r"\d+(?:\.\d+)*", part):
@@ -524,13 +559,18 @@ def _plain_numbers(text: str) -> str:
     return re.sub(rf"(?<![\w])({_NUM})(?![\w])", lambda m: cardinal(m.group(1)), text)
 
 
+_ODD_CASE = "|".join(rf"\b{w}\b" for w in ACRONYM_WORDS if not w.isupper())
+
+
 def _acronyms(text: str, words: frozenset[str]) -> str:
     text = re.sub(r"\b(?:[A-Z]\.){2,}(?=[\s,;:!?)\"']|$)", lambda m: " ".join(m.group(0).replace(".", "")), text)
 
     def spell(m: re.Match[str]) -> str:
         token = m.group(0)
-        if token in words or token in ACRONYM_WORDS:
+        if token in words:
             return token
+        if token in ACRONYM_WORDS:
+            return ACRONYM_WORDS[token]
         if token.lower() in SPELLED_LOWER and token.islower():
             return SPELLED_LOWER[token.lower()]
         camel = re.fullmatch(r"([A-Z][a-z]{2,}|[a-z]{1,})([A-Z]{2,}s?)", token)
@@ -545,7 +585,7 @@ def _acronyms(text: str, words: frozenset[str]) -> str:
     # Shouting: three or more all-capital words in a row are words, not acronyms.
     shout = re.compile(r"\b[A-Z]{2,}(?:[\s,]+[A-Z]{2,}\b){2,}")
     text = shout.sub(lambda m: m.group(0).lower() if not set(m.group(0).split()) & words else m.group(0), text)
-    text = re.sub(r"\b(?:[A-Za-z][a-z]*)?[A-Z]{2,}s?\b|\b(?:gpt|llms?|apis?)\b", spell, text)
+    text = re.sub(r"\b(?:[A-Za-z][a-z]*)?[A-Z]{2,}s?\b|\b(?:gpt|llms?|apis?)\b|" + _ODD_CASE, spell, text)
     return text
 
 
