@@ -1,0 +1,192 @@
+"""The per-sentence synthesis cache: hits and misses, keys, corrupt entries, pruning."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from audio.engines.fake import FakeEngine
+from audio.errors import EngineError
+from audio.models import AudioChunk
+from audio.show import load_show
+from audio.synth_cache import SynthCache, prune_show_cache, synthesize_cached
+from audio.voices import VoiceProfile
+
+SENTENCES = ["The first sentence.", "A second, longer sentence with more words.", "The third one."]
+
+
+class CountingEngine(FakeEngine):
+    """The fake engine, recording every batch it is asked for."""
+
+    def __init__(self, params: dict | None = None):
+        super().__init__(VoiceProfile(name="t", engine="fake", params=params or {}))
+        self.calls: list[list[str]] = []
+
+    def synthesize(self, sentences):
+        batch = list(sentences)
+        self.calls.append(batch)
+        yield from super().synthesize(batch)
+
+
+def render(engine, sentences, folder):
+    cache = SynthCache(folder)
+    chunks = list(synthesize_cached(engine, sentences, cache))
+    return cache, chunks
+
+
+def test_second_run_is_all_hits_and_same_audio(tmp_path):
+    engine = CountingEngine()
+    cold, first = render(engine, SENTENCES, tmp_path)
+    assert (cold.hits, cold.misses) == (0, 3)
+    assert engine.calls == [SENTENCES]  # the misses go to the engine in one batch
+    warm, second = render(engine, SENTENCES, tmp_path)
+    assert (warm.hits, warm.misses) == (3, 0)
+    assert engine.calls == [SENTENCES]  # nothing synthesized again
+    assert [c.text for c in second] == SENTENCES
+    for a, b in zip(first, second):
+        assert a.sample_rate == b.sample_rate == 22050
+        assert b.samples.dtype == np.float32 and len(a.samples) == len(b.samples)
+        assert np.max(np.abs(a.samples - b.samples)) < 1e-5  # 24-bit FLAC round trip
+
+
+def test_edited_sentence_alone_is_synthesized_in_order(tmp_path):
+    engine = CountingEngine()
+    render(engine, SENTENCES, tmp_path)
+    edited = [SENTENCES[0], "A second sentence, now edited.", SENTENCES[2], "A new closing line."]
+    cache, chunks = render(engine, edited, tmp_path)
+    assert (cache.hits, cache.misses) == (2, 2)
+    assert engine.calls[-1] == edited[1:2] + edited[3:]
+    assert [c.text for c in chunks] == edited
+    assert cache.used_keys == [SynthCache.key(engine.identity(), s) for s in edited]
+
+
+def test_repeated_sentence_is_synthesized_once(tmp_path):
+    engine = CountingEngine()
+    cache, chunks = render(engine, ["Quote.", "Words.", "End quote.", "Quote.", "End quote."], tmp_path)
+    assert engine.calls == [["Quote.", "Words.", "End quote."]]
+    assert (cache.hits, cache.misses) == (2, 3)
+    assert np.allclose(chunks[0].samples, chunks[3].samples, atol=1e-5)
+
+
+def test_key_changes_with_text_and_params():
+    """(The model file's part of the identity is checked per engine in test_engines_contract.)"""
+    base = FakeEngine().identity()
+    assert SynthCache.key(base, "Hello.") != SynthCache.key(base, "Hello!")
+    assert SynthCache.key(base, "Hello.") != SynthCache.key(base, "Hello. ")
+    slower = CountingEngine({"chars_per_second": 10}).identity()
+    assert slower != base and SynthCache.key(slower, "Hello.") != SynthCache.key(base, "Hello.")
+
+
+def test_params_change_misses_the_cache(tmp_path):
+    render(CountingEngine(), SENTENCES, tmp_path)
+    cache, _ = render(CountingEngine({"chars_per_second": 12}), SENTENCES, tmp_path)
+    assert (cache.hits, cache.misses) == (0, 3)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncate", "empty"])
+def test_corrupt_entry_is_resynthesized(tmp_path, damage):
+    engine = CountingEngine()
+    cold, first = render(engine, SENTENCES, tmp_path)
+    victim = cold.path(cold.used_keys[1])
+    data = victim.read_bytes()
+    victim.write_bytes({"garbage": b"not a flac file" * 50, "truncate": data[: len(data) // 2], "empty": b""}[damage])
+    cache, chunks = render(engine, SENTENCES, tmp_path)
+    assert (cache.hits, cache.misses) == (2, 1)
+    assert engine.calls[-1] == [SENTENCES[1]]
+    assert np.allclose(chunks[1].samples, first[1].samples, atol=1e-5)
+    assert cache.get(cache.used_keys[1], engine.sample_rate) is not None  # repaired on disk
+
+
+def test_no_cache_synthesizes_everything(tmp_path):
+    engine = CountingEngine()
+    seen = []
+    chunks = list(synthesize_cached(engine, SENTENCES, None, on_chunk=lambda c, cached: seen.append((c.text, cached))))
+    assert [c.text for c in chunks] == SENTENCES
+    assert seen == [(s, False) for s in SENTENCES]
+    assert not any(tmp_path.iterdir())
+
+
+def test_on_chunk_reports_hits(tmp_path):
+    engine = CountingEngine()
+    render(engine, SENTENCES[:1], tmp_path)
+    seen = []
+    list(synthesize_cached(engine, SENTENCES, SynthCache(tmp_path), on_chunk=lambda c, cached: seen.append(cached)))
+    assert seen == [True, False, False]
+
+
+def test_engine_returning_too_few_chunks_is_an_engine_error(tmp_path):
+    class Short(FakeEngine):
+        def synthesize(self, sentences):
+            yield from super().synthesize(list(sentences)[:-1])
+
+    with pytest.raises(EngineError, match="returned no audio"):
+        list(synthesize_cached(Short(), SENTENCES, SynthCache(tmp_path)))
+
+
+def test_engine_returning_bad_audio_is_an_engine_error(tmp_path):
+    class Stereo(FakeEngine):
+        def synthesize(self, sentences):
+            for s in sentences:
+                yield AudioChunk(s, np.zeros((10, 2), dtype=np.float32), self.sample_rate)
+
+    with pytest.raises(EngineError, match="unusable audio"):
+        list(synthesize_cached(Stereo(), SENTENCES, SynthCache(tmp_path)))
+
+
+def test_prune_keeps_what_current_episodes_use(tmp_path):
+    engine = CountingEngine()
+    kept, _ = render(engine, SENTENCES, tmp_path)
+    kept.save_manifest("kept-episode")
+    gone, _ = render(engine, ["Only in a deleted episode."], tmp_path)
+    gone.save_manifest("deleted-episode")
+    render(engine, ["A voices say experiment."], tmp_path)  # never part of an episode
+
+    report = SynthCache(tmp_path).prune(episodes=["kept-episode"])
+    assert (report.removed, report.kept) == (2, 3) and report.bytes_freed > 0
+    assert sorted(p.stem for p in SynthCache(tmp_path).entries()) == sorted(kept.used_keys)
+    assert [p.stem for p in (tmp_path / "manifests").iterdir()] == ["kept-episode"]
+    again, _ = render(engine, SENTENCES, tmp_path)
+    assert again.misses == 0
+
+
+def test_prune_older_than_spares_recently_used(tmp_path):
+    engine = CountingEngine()
+    old, _ = render(engine, ["Used long ago."], tmp_path)
+    recent, _ = render(engine, ["Used just now."], tmp_path)
+    month_ago = time.time() - 30 * 86400
+    os.utime(old.path(old.used_keys[0]), (month_ago, month_ago))
+    report = SynthCache(tmp_path).prune(episodes=[], older_than_days=7)
+    assert (report.removed, report.kept) == (1, 1)
+    assert [p.stem for p in SynthCache(tmp_path).entries()] == recent.used_keys
+    # A hit refreshes "last used".
+    os.utime(recent.path(recent.used_keys[0]), (month_ago, month_ago))
+    render(engine, ["Used just now."], tmp_path)
+    assert SynthCache(tmp_path).prune(episodes=[], older_than_days=7).removed == 0
+    assert SynthCache(tmp_path).prune(everything=True).removed == 1
+
+
+def test_prune_show_cache_uses_rendered_episodes(tmp_path):
+    show = load_show(tmp_path)
+    (show.rendered_dir / "live").mkdir(parents=True)
+    engine = CountingEngine()
+    live, _ = render(engine, SENTENCES, show.cache_dir / "synth")
+    live.save_manifest("live")
+    removed, _ = render(engine, ["Orphan."], show.cache_dir / "synth")
+    removed.save_manifest("removed-episode")
+    report = prune_show_cache(show)
+    assert (report.removed, report.kept) == (1, 3)
+
+
+def test_cli_cache_prune(tmp_path):
+    from click.testing import CliRunner
+
+    from audio.cli import main
+
+    render(CountingEngine(), SENTENCES, tmp_path / ".cache" / "synth")
+    result = CliRunner().invoke(main, ["cache", "prune", "--show", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "removed 3 cached sentences" in result.output
+    assert not SynthCache(tmp_path / ".cache" / "synth").entries()
