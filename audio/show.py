@@ -60,6 +60,75 @@ class ScriptOptions:
     outro: str = "Thanks for listening. The full post, with links and footnotes, is at {site}."
 
 
+# Apple Podcasts categories (exact spelling): category -> its subcategories.
+APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Arts": ("Books", "Design", "Fashion & Beauty", "Food", "Performing Arts", "Visual Arts"),
+    "Business": ("Careers", "Entrepreneurship", "Investing", "Management", "Marketing", "Non-Profit"),
+    "Comedy": ("Comedy Interviews", "Improv", "Stand-Up"),
+    "Education": ("Courses", "How To", "Language Learning", "Self-Improvement"),
+    "Fiction": ("Comedy Fiction", "Drama", "Science Fiction"),
+    "Government": (),
+    "History": (),
+    "Health & Fitness": ("Alternative Health", "Fitness", "Medicine", "Mental Health", "Nutrition", "Sexuality"),
+    "Kids & Family": ("Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"),
+    "Leisure": (
+        "Animation & Manga", "Automotive", "Aviation", "Crafts", "Games", "Hobbies", "Home & Garden", "Video Games",
+    ),
+    "Music": ("Music Commentary", "Music History", "Music Interviews"),
+    "News": (
+        "Business News", "Daily News", "Entertainment News", "News Commentary", "Politics", "Sports News", "Tech News",
+    ),
+    "Religion & Spirituality": ("Buddhism", "Christianity", "Hinduism", "Islam", "Judaism", "Religion", "Spirituality"),
+    "Science": (
+        "Astronomy", "Chemistry", "Earth Sciences", "Life Sciences", "Mathematics", "Natural Sciences", "Nature",
+        "Physics", "Social Sciences",
+    ),
+    "Society & Culture": ("Documentary", "Personal Journals", "Philosophy", "Places & Travel", "Relationships"),
+    "Sports": (
+        "Baseball", "Basketball", "Cricket", "Fantasy Sports", "Football", "Golf", "Hockey", "Rugby", "Running",
+        "Soccer", "Swimming", "Tennis", "Volleyball", "Wilderness", "Wrestling",
+    ),
+    "Technology": (),
+    "True Crime": (),
+    "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
+}
+
+DEFAULT_SITE_URL = "https://podcast.example.com"
+DEFAULT_EPISODE_FOOTER = (
+    "This is a public episode. If you'd like to discuss this with other subscribers or get access "
+    "to bonus episodes, visit {base_url}/subscribe"
+)
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """[publish]: where the podcast site is hosted and what its feed says about the show.
+
+    Title, author, description and language come from [show]; ``base_url`` there is the
+    newsletter where the posts live, ``site_url`` here is where ``publish``'s site is served.
+    """
+
+    site_url: str = DEFAULT_SITE_URL  # https; http only for a loopback preview
+    feed_url: str = ""  # default: site_url + "/feed.xml"
+    new_feed_url: str = ""  # set when the feed moves (itunes:new-feed-url)
+    artwork: str = ""  # square PNG/JPEG, 1400-3000 px, RGB; empty: a generated placeholder
+    category: str = "Technology"  # Apple's list, exact spelling
+    subcategory: str = ""
+    explicit: bool = False
+    owner_email: str = ""  # podcast:locked owner
+    copyright: str = ""
+    funding_url: str = ""
+    funding_label: str = "Support the show"
+    locked: bool = False  # podcast:locked: other hosts may not import the feed
+    # Appended to every episode's show notes. Fields: {base_url} {site_url} {title} {link} {show_title}.
+    episode_footer: str = DEFAULT_EPISODE_FOOTER
+    private_feed: bool = False  # paid posts go to private/<token>/feed.xml
+
+    @property
+    def resolved_feed_url(self) -> str:
+        return self.feed_url or self.site_url.rstrip("/") + "/feed.xml"
+
+
 @dataclass(frozen=True)
 class Show:
     """A show folder and its settings."""
@@ -67,6 +136,7 @@ class Show:
     folder: Path
     show: ShowInfo = field(default_factory=ShowInfo)
     script: ScriptOptions = field(default_factory=ScriptOptions)
+    publish: PublishOptions = field(default_factory=PublishOptions)
 
     @property
     def config_path(self) -> Path:
@@ -100,7 +170,7 @@ class Show:
 
 # Table name in show.toml -> the Show field holding it. Extend by adding a dataclass
 # field to Show and a row here.
-TABLES = {"show": "show", "script": "script"}
+TABLES = {"show": "show", "script": "script", "publish": "publish"}
 
 
 def _check_value(path: Path, where: str, value: Any, expected: Any) -> Any:
@@ -154,6 +224,51 @@ def _validate(show: Show) -> None:
         raise ConfigError(path, f"[show] base_url: expected an http(s) URL, got {show.show.base_url!r}")
     if show.lexicon_path and not show.lexicon_path.is_file():
         raise ConfigError(path, f"[script] lexicon: no such file {show.lexicon_path}")
+    _validate_publish(show)
+
+
+_LOOPBACK_HTTP = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _check_https(path: Path, where: str, url: str, loopback_ok: bool = False) -> None:
+    if re.match(r"^https://[^\s/]+[^\s]*$", url) or (loopback_ok and _LOOPBACK_HTTP.match(url)):
+        return
+    extra = " (http only for a 127.0.0.1 preview)" if loopback_ok else ""
+    raise ConfigError(path, f"{where}: expected an https URL{extra}, got {url!r}")
+
+
+def _validate_publish(show: Show) -> None:
+    path, pub = show.config_path, show.publish
+    _check_https(path, "[publish] site_url", pub.site_url, loopback_ok=True)
+    if pub.feed_url:
+        _check_https(path, "[publish] feed_url", pub.feed_url, loopback_ok=True)
+    for key in ("new_feed_url", "funding_url"):
+        if getattr(pub, key):
+            _check_https(path, f"[publish] {key}", getattr(pub, key))
+    if pub.category not in APPLE_CATEGORIES:
+        raise ConfigError(path, f"[publish] category: {pub.category!r} is not an Apple Podcasts category "
+                          f"(one of: {', '.join(APPLE_CATEGORIES)})")
+    subs = APPLE_CATEGORIES[pub.category]
+    if pub.subcategory and pub.subcategory not in subs:
+        raise ConfigError(path, f"[publish] subcategory: {pub.subcategory!r} is not a subcategory of "
+                          f"{pub.category!r} (one of: {', '.join(subs) or 'none'})")
+    if pub.owner_email and not _EMAIL.match(pub.owner_email):
+        raise ConfigError(path, f"[publish] owner_email: not an e-mail address: {pub.owner_email!r}")
+    if len(pub.funding_label) > 128:
+        raise ConfigError(path, "[publish] funding_label: at most 128 characters")
+    try:
+        pub.episode_footer.format(base_url="", site_url="", title="", link="", show_title="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(path, f"[publish] episode_footer: bad template field ({exc!r}); "
+                          "use {base_url} {site_url} {title} {link} {show_title}") from exc
+    if pub.artwork:
+        from audio.publish.artwork import artwork_problems  # Pillow, only when artwork is set
+
+        artwork = show.folder / pub.artwork
+        problems = artwork_problems(artwork)
+        if problems:
+            raise ConfigError(path, f"[publish] artwork: {artwork}: {problems[0]}")
 
 
 def load_show(folder: str | Path) -> Show:

@@ -1,0 +1,300 @@
+"""Publish rendered episodes: a podcast feed, a static show site, a lint and a server.
+
+``publish_site`` builds the whole site in a temporary folder beside the target and
+swaps it in only when complete, so the previous site stays whole (and servable) until
+then. Everything it writes depends only on the episodes and the settings: a rebuild
+with nothing changed is byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nh3
+
+from audio.catalog import Catalog
+from audio.episode_store import list_episodes
+from audio.errors import InputError, OutputError
+from audio.models import Episode
+from audio.publish.artwork import is_placeholder, placeholder_png
+from audio.publish.feed import FeedChannel, FeedItem, build_feed, item_description
+from audio.publish.site import PageEpisode, episode_page, index_page
+from audio.publish.urls import ascii_url, site_join
+from audio.show import Show, ShowInfo
+
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+FEED_FILE = "feed.xml"
+EPISODES = "episodes"
+PUBLIC = "everyone"
+FILE_ROLES = ("audio", "vtt", "srt", "transcript", "chapters")
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
+
+
+@dataclass
+class PublishReport:
+    site_dir: Path
+    feed_url: str
+    episodes: int  # in the public feed
+    private_episodes: int = 0  # audience other than everyone
+    private_feed_url: str = ""  # "" when the show has no private feed
+    warnings: list[str] = field(default_factory=list)
+
+
+def podcast_guid(feed_url: str) -> str:
+    """Podcasting 2.0 ``podcast:guid``: UUIDv5 of the feed URL without scheme and trailing slashes."""
+    bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", feed_url).rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
+
+
+def _is_example(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return bool(re.search(r"(^|\.)example\.(com|org|net)$", host))
+
+
+def placeholder_warnings(show: Show) -> list[str]:
+    """Every setting of ``show`` that still holds a placeholder a listener would see."""
+    warnings = []
+    info, pub = show.show, show.publish
+    if _is_example(info.base_url):
+        warnings.append(f"[show] base_url is the placeholder {info.base_url}: set your newsletter's URL")
+    if _is_example(pub.site_url):
+        warnings.append(f"[publish] site_url is the placeholder {pub.site_url}: set where the site is hosted")
+    if pub.feed_url and _is_example(pub.feed_url):
+        warnings.append(f"[publish] feed_url is the placeholder {pub.feed_url}")
+    if not pub.artwork:
+        warnings.append("[publish] artwork is not set: a generated placeholder image is published")
+    elif is_placeholder(show.folder / pub.artwork):
+        warnings.append(f"[publish] artwork {pub.artwork} is the generated placeholder image")
+    if info.title == ShowInfo.title:
+        warnings.append(f"[show] title is the placeholder {info.title!r}")
+    for key in ("author", "description"):
+        if not getattr(info, key).strip():
+            warnings.append(f"[show] {key} is empty")
+    return warnings
+
+
+def _artwork(show: Show) -> tuple[bytes, str]:
+    """The artwork's bytes and its site file name (named by content: a new image, a new name)."""
+    if show.publish.artwork:
+        path = show.folder / show.publish.artwork
+        data = path.read_bytes()
+        suffix = ".jpg" if path.suffix.lower() in (".jpg", ".jpeg") else ".png"
+    else:
+        data, suffix = placeholder_png(show.show.title), ".png"
+    return data, f"artwork-{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
+
+
+def _footer(show: Show, episode: Episode, post_url: str) -> str:
+    return show.publish.episode_footer.format(
+        base_url=show.show.base_url.rstrip("/"), site_url=show.publish.site_url.rstrip("/"),
+        title=episode.title, link=post_url, show_title=show.show.title,
+    )
+
+
+def _footer_html(text: str) -> str:
+    """The footer as a paragraph, its URLs made links."""
+    parts = _URL.split(text)
+    out = [
+        f'<a href="{html.escape(p)}">{html.escape(p)}</a>' if i % 2 else html.escape(p)
+        for i, p in enumerate(parts)
+    ]
+    return f"<p>{''.join(out)}</p>"
+
+
+def _episode_date(episode: Episode, audio: Path) -> datetime:
+    date = episode.date or datetime.fromtimestamp(audio.stat().st_mtime, timezone.utc)
+    return date if date.tzinfo else date.replace(tzinfo=timezone.utc)
+
+
+def _transcript_segments(path: Path | None) -> tuple[tuple[float, str], ...]:
+    if path is None:
+        return ()
+    try:
+        segments = json.loads(path.read_text(encoding="utf-8"))["segments"]
+        return tuple((float(s["startTime"]), str(s["body"])) for s in segments)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(path, f"not a readable JSON transcript ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """An episode placed in the site: where its files go and how the feed and page show it."""
+
+    episode: Episode
+    folder: str  # site-relative folder of its files
+    sources: dict[str, Path]  # role -> rendered file
+    item: FeedItem
+    page: PageEpisode | None
+
+
+def _plan(show: Show, episode: Episode, folder: str) -> _Planned:
+    if not _SLUG.match(episode.slug):
+        raise InputError(episode.folder, f"episode slug {episode.slug!r} is not safe as a file name")
+    base = episode.folder or show.rendered_dir / episode.slug
+    sources = {}
+    for role in FILE_ROLES:
+        name = episode.files.get(role)
+        if name:
+            if Path(name).name != name or not (base / name).is_file():
+                raise InputError(base / str(name), f"the episode's {role} file is missing")
+            sources[role] = base / name
+    if "audio" not in sources:
+        raise InputError(base, f"episode {episode.slug} has no audio file")
+    root = show.publish.site_url
+    urls = {role: site_join(root, f"{folder}/{path.name}") for role, path in sources.items()}
+    post_url = ascii_url(episode.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{episode.slug}")
+    footer = _footer(show, episode, post_url)
+    notes = nh3.clean(episode.notes_html) if episode.notes_html else ""
+    content = f"{notes}\n{_footer_html(footer)}".strip()
+    date = _episode_date(episode, sources["audio"])
+    audio_bytes = sources["audio"].stat().st_size
+    item = FeedItem(
+        title=episode.title, guid=episode.guid, link=post_url, date=date, duration_s=int(round(episode.duration_s)),
+        author=episode.author or show.show.author, audio_url=urls["audio"], audio_bytes=audio_bytes,
+        description=item_description(notes, footer), content_html=content,
+        transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
+        chapters_url=urls.get("chapters", ""), language=show.show.language, explicit=show.publish.explicit,
+        page_url=site_join(root, f"{folder}/index.html"),
+    )
+    page = PageEpisode(
+        title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=post_url,
+        notes_html=content, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
+        chapters=episode.chapters, transcript=_transcript_segments(sources.get("transcript")),
+        href=f"{folder}/index.html",
+    )
+    return _Planned(episode, folder, sources, item, page)
+
+
+def _channel(show: Show, feed_url: str, guid: str, image_url: str, items: list[FeedItem], block: bool) -> FeedChannel:
+    info, pub = show.show, show.publish
+    return FeedChannel(
+        title=info.title, link=ascii_url(pub.site_url.rstrip("/") + "/"), description=info.description or info.title,
+        language=info.language, self_url=ascii_url(feed_url), image_url=image_url, category=pub.category,
+        subcategory=pub.subcategory, explicit=pub.explicit, author=info.author or info.title,
+        copyright=pub.copyright, podcast_guid=guid, locked=pub.locked, owner_email=pub.owner_email,
+        funding_url=ascii_url(pub.funding_url) if pub.funding_url else "", funding_label=pub.funding_label,
+        new_feed_url=ascii_url(pub.new_feed_url) if pub.new_feed_url else "", block=block,
+        last_build=max((i.date for i in items), default=None),
+    )
+
+
+def _place(source: Path, target: Path) -> None:
+    """Put a rendered file into the new site: a hard link when possible (renders replace
+    files, never rewrite them), else a copy that keeps the modification time."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _write(path: Path, data: bytes | str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _swap_in(build: Path, site: Path) -> None:
+    """Replace ``site`` with the finished ``build``; on failure the old site is put back."""
+    old = None
+    if site.exists():
+        old = Path(tempfile.mkdtemp(dir=site.parent, prefix=f".{site.name}.old-"))
+        os.rename(site, old / site.name)
+    try:
+        os.rename(build, site)
+    except OSError:
+        if old is not None:
+            os.rename(old / site.name, site)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _check_target(site: Path) -> None:
+    if site.exists() and not site.is_dir():
+        raise OutputError(site, "the site path exists and is not a folder")
+    if site.is_dir() and any(site.iterdir()) and not (site / FEED_FILE).exists():
+        raise OutputError(site, "folder is not empty and holds no feed.xml: refusing to replace it with the site")
+
+
+def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishReport:
+    """Build feed.xml, the private feed if enabled, the pages, audio, transcripts, chapters and
+    artwork from the rendered episodes, and swap the finished site in atomically."""
+    site = Path(site_dir) if site_dir is not None else show.site_dir
+    _check_target(site)
+    pub = show.publish
+    feed_url = pub.resolved_feed_url
+    episodes = list_episodes(show.rendered_dir) if show.rendered_dir.is_dir() else []
+    public = [e for e in episodes if e.audience == PUBLIC]
+    private = [e for e in episodes if e.audience != PUBLIC]
+    with Catalog(show.catalog_path) as catalog:
+        guid = catalog.state_once("publish.podcast_guid", lambda: podcast_guid(feed_url))
+        token = catalog.state_once("publish.private_token", lambda: secrets.token_urlsafe(24)) \
+            if pub.private_feed else ""
+        private_guid = ""
+        if token:
+            private_url = site_join(pub.site_url, f"private/{token}/{FEED_FILE}")
+            private_guid = catalog.state_once("publish.private_podcast_guid", lambda: podcast_guid(private_url))
+    artwork, artwork_name = _artwork(show)
+    image_url = site_join(pub.site_url, artwork_name)
+    planned = [_plan(show, e, f"{EPISODES}/{e.slug}") for e in public]
+    hidden = [_plan(show, e, f"private/{token}/{EPISODES}/{e.slug}") for e in private] if token else []
+
+    report = PublishReport(site, ascii_url(feed_url), len(planned), len(private), warnings=placeholder_warnings(show))
+    if private and not token:
+        report.warnings.append(f"{len(private)} episode(s) for paid subscribers left out: "
+                               "set [publish] private_feed = true to publish them in a private feed")
+    try:
+        site.parent.mkdir(parents=True, exist_ok=True)
+        build = Path(tempfile.mkdtemp(dir=site.parent, prefix=f".{site.name}.build-"))
+    except OSError as exc:
+        raise OutputError(site, f"cannot create the site ({exc})") from exc
+    try:
+        _write(build / artwork_name, artwork)
+        for p in [*planned, *hidden]:
+            for source in p.sources.values():
+                _place(source, build / p.folder / source.name)
+        for p in planned:
+            _write(build / p.folder / "index.html", episode_page(show.show.title, show.show.language, p.page))
+        items = [p.item for p in planned]
+        _write(build / FEED_FILE, build_feed(_channel(show, feed_url, guid, image_url, items, block=False), items))
+        _write(build / "index.html", index_page(
+            show.show.title, show.show.description, show.show.author or show.show.title, show.show.language,
+            artwork_name, report.feed_url, [p.page for p in planned],
+        ))
+        if token:
+            every = sorted([*planned, *hidden], key=lambda p: (p.item.date, p.episode.slug), reverse=True)
+            every_items = [p.item for p in every]
+            channel = _channel(show, private_url, private_guid, image_url, every_items, block=True)
+            _write(build / "private" / token / FEED_FILE, build_feed(channel, every_items))
+            report.private_feed_url = private_url
+        _swap_in(build, site)
+    except OSError as exc:
+        shutil.rmtree(build, ignore_errors=True)
+        raise OutputError(site, f"cannot write the site ({exc})") from exc
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return report
+
+
+def check_site(site_dir: str | Path) -> list[str]:
+    """Lint a built site; one line per violation (empty: it passes)."""
+    from audio.publish.check import check_site as _check
+
+    return _check(Path(site_dir))
+
+
+__all__ = ["PublishReport", "check_site", "podcast_guid", "placeholder_warnings", "publish_site"]

@@ -1,0 +1,268 @@
+"""The RSS 2.0 podcast feed, built with feedgen.
+
+feedgen writes the RSS core (title, link, guid, enclosure, pubDate, description,
+content:encoded, atom:link). Every itunes: and podcast: tag goes through one small
+custom extension (``TagsExtension``) so values feedgen 1.0 refuses or mangles
+(``itunes:explicit`` true/false, an image URL, podcast:* attributes) are written
+exactly as Apple and Podcasting 2.0 require.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from html.parser import HTMLParser
+
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
+
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+NAMESPACES = {"itunes": ITUNES_NS, "podcast": PODCAST_NS}
+MAX_DESCRIPTION_BYTES = 4000
+
+# Site-relative file role -> (MIME type, podcast:transcript rel or None); order = feed order.
+TRANSCRIPT_ROLES = (("vtt", "text/vtt", "captions"), ("srt", "application/x-subrip", "captions"),
+                    ("transcript", "application/json", None))
+CHAPTERS_TYPE = "application/json+chapters"
+
+Tag = tuple[str, dict[str, str], str | None]  # (prefixed name, attributes, text)
+
+
+@dataclass(frozen=True)
+class FeedChannel:
+    """Everything the channel says about the show."""
+
+    title: str
+    link: str
+    description: str
+    language: str
+    self_url: str
+    image_url: str
+    category: str
+    subcategory: str
+    explicit: bool
+    author: str
+    copyright: str
+    podcast_guid: str
+    locked: bool
+    owner_email: str = ""
+    funding_url: str = ""
+    funding_label: str = ""
+    new_feed_url: str = ""
+    block: bool = False  # private feeds: keep them out of directories
+    last_build: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One episode as the feed (and the site) present it."""
+
+    title: str
+    guid: str
+    link: str  # the post
+    date: datetime  # timezone-aware
+    duration_s: int
+    author: str
+    audio_url: str
+    audio_bytes: int
+    description: str  # plain text, at most MAX_DESCRIPTION_BYTES
+    content_html: str  # full show notes + footer
+    transcript_urls: dict[str, str] = field(default_factory=dict)  # role -> URL
+    chapters_url: str = ""
+    language: str = ""
+    explicit: bool = False
+    page_url: str = ""  # the episode's page on the site ("" in a private feed)
+
+
+class TagsExtension(BaseExtension):
+    """Appends pre-built itunes:/podcast: tags to the channel."""
+
+    def __init__(self):
+        self.tags: list[Tag] = []
+
+    def extend_ns(self):
+        return dict(NAMESPACES)
+
+    def extend_rss(self, feed):
+        _append(feed[0], self.tags)
+        return feed
+
+
+class TagsEntryExtension(BaseEntryExtension):
+    """Appends pre-built itunes:/podcast: tags to an item."""
+
+    def __init__(self):
+        self.tags: list[Tag] = []
+
+    def extend_rss(self, entry):
+        _append(entry, self.tags)
+        return entry
+
+
+def _append(parent, tags: list[Tag]) -> None:
+    for name, attrs, text in tags:
+        prefix, local = name.split(":")
+        element = xml_elem(f"{{{NAMESPACES[prefix]}}}{local}", parent)
+        for key, value in attrs.items():
+            element.set(key, value)
+        if text is not None:
+            element.text = text
+
+
+def _explicit(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def channel_tags(channel: FeedChannel) -> list[Tag]:
+    tags: list[Tag] = [("itunes:image", {"href": channel.image_url}, None)]
+    tags.append(("itunes:author", {}, channel.author))
+    tags.append(("itunes:explicit", {}, _explicit(channel.explicit)))
+    tags.append(("itunes:type", {}, "episodic"))
+    tags.append(("itunes:summary", {}, channel.description))
+    if channel.new_feed_url:
+        tags.append(("itunes:new-feed-url", {}, channel.new_feed_url))
+    if channel.block:
+        tags.append(("itunes:block", {}, "Yes"))
+    tags.append(("podcast:guid", {}, channel.podcast_guid))
+    locked = {"owner": channel.owner_email} if channel.owner_email else {}
+    tags.append(("podcast:locked", locked, "yes" if channel.locked else "no"))
+    if channel.funding_url:
+        tags.append(("podcast:funding", {"url": channel.funding_url}, channel.funding_label[:128]))
+    return tags
+
+
+def item_tags(item: FeedItem) -> list[Tag]:
+    tags: list[Tag] = [
+        ("itunes:title", {}, item.title),
+        ("itunes:duration", {}, str(item.duration_s)),
+        ("itunes:episodeType", {}, "full"),
+        ("itunes:explicit", {}, _explicit(item.explicit)),
+    ]
+    for role, mime, rel in TRANSCRIPT_ROLES:
+        if role in item.transcript_urls:
+            attrs = {"url": item.transcript_urls[role], "type": mime}
+            if item.language:
+                attrs["language"] = item.language
+            if rel:
+                attrs["rel"] = rel
+            tags.append(("podcast:transcript", attrs, None))
+    if item.chapters_url:
+        tags.append(("podcast:chapters", {"url": item.chapters_url, "type": CHAPTERS_TYPE}, None))
+    if item.author:
+        tags.append(("podcast:person", {"group": "writing", "role": "author"}, item.author[:128]))
+    return tags
+
+
+def build_feed(channel: FeedChannel, items: list[FeedItem]) -> bytes:
+    """The feed XML (UTF-8), items in the given order (the caller sorts newest first)."""
+    fg = FeedGenerator()
+    fg.register_extension("tags", TagsExtension, TagsEntryExtension)
+    fg.title(channel.title)
+    fg.link(href=channel.self_url, rel="self", type="application/rss+xml")
+    fg.link(href=channel.link, rel="alternate")  # the last link is RSS <link>
+    fg.docs("https://www.rssboard.org/rss-specification")
+    fg.description(channel.description)
+    fg.language(channel.language)
+    fg.image(url=channel.image_url, title=channel.title, link=channel.link)
+    if channel.copyright:
+        fg.copyright(channel.copyright)
+    fg.tags.tags = channel_tags(channel)
+    fg.generator("audio-essay")
+    # feedgen stamps lastBuildDate with "now"; the newest episode's date keeps rebuilds identical.
+    fg.lastBuildDate(channel.last_build or datetime.fromisoformat("1970-01-01T00:00:00+00:00"))
+    for item in items:
+        entry = fg.add_entry(order="append")
+        entry.title(item.title)
+        entry.guid(item.guid, permalink=False)
+        entry.link(href=item.link)
+        entry.pubDate(item.date)
+        entry.enclosure(item.audio_url, str(item.audio_bytes), "audio/mpeg")
+        entry.description(item.description)
+        entry.content(item.content_html, type="CDATA")
+        entry.tags.tags = item_tags(item)
+    xml = fg.rss_str(pretty=True)
+    return _with_category(xml, channel)
+
+
+def _with_category(xml: bytes, channel: FeedChannel) -> bytes:
+    """Insert itunes:category (nested for a subcategory) after itunes:image.
+
+    feedgen's own itunes extension is not loaded (it refuses true/false explicit), so the
+    nested category element is spliced in as text: feedgen's tag list is flat.
+    """
+    inner = f'<itunes:category text="{html.escape(channel.subcategory)}"/>' if channel.subcategory else ""
+    cat = html.escape(channel.category)
+    element = f'<itunes:category text="{cat}">{inner}</itunes:category>' if inner else f'<itunes:category text="{cat}"/>'
+    marker = b"<itunes:image "
+    at = xml.index(marker)
+    end = xml.index(b"/>", at) + 2
+    return xml[:end] + b"\n    " + element.encode("utf-8") + xml[end:]
+
+
+class _TextNotes(HTMLParser):
+    """Show notes as plain text, links kept as ``text [url]`` (like seed 001's listing)."""
+
+    BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "br", "tr", "ol", "ul"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.hrefs: list[str | None] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag == "a":
+            self.hrefs.append(dict(attrs).get("href"))
+        elif tag == "li":
+            self.out.append("\n* ")
+        elif tag in self.BLOCKS:
+            self.out.append("\n\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif tag == "a" and self.hrefs:
+            href = self.hrefs.pop()
+            if href and href.startswith(("http://", "https://")):
+                self.out.append(f" [{href}]")
+        elif tag in self.BLOCKS:
+            self.out.append("\n\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.out.append(data)
+
+
+def notes_text(notes_html: str) -> str:
+    parser = _TextNotes()
+    parser.feed(notes_html)
+    parser.close()
+    text = "".join(parser.out)
+    text = re.sub(r"[ \t\r\f\v]+", " ", text)
+    text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\n(\* )?\n+(?=\* )", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def truncate_bytes(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` UTF-8 bytes, marked with an ellipsis."""
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    cut = data[: limit - len("…".encode())].decode("utf-8", errors="ignore")
+    cut = cut[: cut.rfind(" ")] if " " in cut else cut
+    return cut.rstrip() + "…"
+
+
+def item_description(notes_html: str, footer: str) -> str:
+    """The plain-text description: the notes, shortened to fit, then the footer."""
+    footer = footer.strip()
+    room = MAX_DESCRIPTION_BYTES - len(footer.encode("utf-8")) - 2
+    body = truncate_bytes(notes_text(notes_html), max(room, 0)) if room > 0 else ""
+    return truncate_bytes(f"{body}\n\n{footer}".strip(), MAX_DESCRIPTION_BYTES)

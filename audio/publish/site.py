@@ -1,0 +1,165 @@
+"""The show's static HTML pages: an index and one page per episode.
+
+Tiny ``string.Template`` pages with inline CSS and one inline script: no external
+asset, so the site works offline and from any host. The script makes chapter and
+transcript entries seek the audio player.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from string import Template
+from urllib.parse import quote
+
+from audio.models import Chapter
+
+STYLE = """
+body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.55;color:#222}
+header img{width:10rem;height:10rem;float:left;margin:0 1.2rem 1rem 0;border-radius:6px}
+header::after{content:"";display:block;clear:both}
+audio{width:100%;margin:1rem 0}
+.meta{color:#666;font-size:.9rem}
+code{background:#f3f3f3;padding:.1rem .3rem;word-break:break-all}
+ol.chapters a,.transcript span[data-start]{cursor:pointer}
+.transcript span[data-start]:hover{background:#ffd}
+li{margin:.3rem 0}
+"""
+
+PAGE = Template("""<!DOCTYPE html>
+<html lang="$lang">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>$title</title>
+<link rel="icon" href="data:,">
+$head<style>$style</style>
+</head>
+<body>
+$body
+</body>
+</html>
+""")
+
+INDEX_BODY = Template("""<header>
+<img src="$artwork" alt="$show_title artwork" width="160" height="160">
+<h1>$show_title</h1>
+<p>$description</p>
+<p class="meta">By $author</p>
+</header>
+<main>
+<h2>Subscribe</h2>
+<p>Add this feed to your podcast app: <a href="$feed_url"><code>$feed_url</code></a></p>
+<h2>Episodes</h2>
+<ol class="episodes" reversed>
+$episodes
+</ol>
+</main>""")
+
+INDEX_ITEM = Template("""<li><a href="$href">$title</a> <span class="meta">$date · $duration</span></li>""")
+
+EPISODE_BODY = Template("""<header>
+<p><a href="../../index.html">$show_title</a></p>
+<h1>$title</h1>
+<p class="meta">$date · $duration · <a href="$post_url">Read the post</a></p>
+</header>
+<main>
+<audio id="player" controls preload="metadata" src="$audio">
+<track kind="captions" src="$vtt" srclang="$track_lang" label="Transcript" default>
+Your browser cannot play this audio; <a href="$audio">download it</a>.
+</audio>
+<p><a href="$audio" download>Download the episode</a> (MP3, $size)</p>
+$chapters
+<h2>Show notes</h2>
+<div class="notes">
+$notes
+</div>
+<h2>Transcript</h2>
+<div class="transcript">
+$transcript
+</div>
+</main>
+<script>
+document.addEventListener("click", function (event) {
+  var target = event.target.closest("[data-start]");
+  if (!target) { return; }
+  event.preventDefault();
+  var player = document.getElementById("player");
+  player.currentTime = parseFloat(target.getAttribute("data-start"));
+  var playing = player.play();
+  if (playing) { playing.catch(function () {}); }
+});
+</script>""")
+
+
+@dataclass(frozen=True)
+class PageEpisode:
+    """What an episode page shows; file names are relative to the page's folder."""
+
+    title: str
+    date: datetime
+    duration_s: float
+    audio_bytes: int
+    post_url: str
+    notes_html: str  # sanitised show notes + footer
+    audio: str
+    vtt: str
+    chapters: tuple[Chapter, ...]
+    transcript: tuple[tuple[float, str], ...]  # (start seconds, text)
+    href: str = ""  # the page, relative to the site root (for the index)
+
+
+def clock(seconds: float) -> str:
+    seconds = int(seconds)
+    h, rest = divmod(seconds, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.0f} kB"
+
+
+def _date(d: datetime) -> str:
+    return d.strftime("%-d %B %Y")
+
+
+def _page(lang: str, title: str, body: str, head: str = "") -> str:
+    return PAGE.substitute(lang=html.escape(lang), title=html.escape(title), head=head, style=STYLE, body=body)
+
+
+def index_page(show_title: str, description: str, author: str, lang: str, artwork: str, feed_url: str,
+               episodes: list[PageEpisode]) -> str:
+    e = html.escape
+    items = "\n".join(
+        INDEX_ITEM.substitute(href=e(quote(ep.href)), title=e(ep.title), date=_date(ep.date),
+                              duration=clock(ep.duration_s))
+        for ep in episodes
+    )
+    body = INDEX_BODY.substitute(
+        artwork=e(quote(artwork)), show_title=e(show_title), description=e(description), author=e(author),
+        feed_url=e(feed_url), episodes=items,
+    )
+    head = f'<link rel="alternate" type="application/rss+xml" title="{e(show_title)}" href="{e(feed_url)}">\n'
+    return _page(lang, show_title, body, head)
+
+
+def episode_page(show_title: str, lang: str, ep: PageEpisode) -> str:
+    e = html.escape
+    chapters = ""
+    if ep.chapters:
+        entries = "\n".join(
+            f'<li><a href="#t={c.start_s:.3f}" data-start="{c.start_s:.3f}">{clock(c.start_s)} {e(c.title)}</a></li>'
+            for c in ep.chapters
+        )
+        chapters = f'<h2>Chapters</h2>\n<ol class="chapters">\n{entries}\n</ol>'
+    transcript = "\n".join(
+        f'<span data-start="{start:.3f}">{e(text)}</span>' for start, text in ep.transcript
+    )
+    body = EPISODE_BODY.substitute(
+        show_title=e(show_title), title=e(ep.title), date=_date(ep.date), duration=clock(ep.duration_s),
+        post_url=e(ep.post_url), audio=e(quote(ep.audio)), vtt=e(quote(ep.vtt)), track_lang=e(lang.split("-")[0]),
+        size=_size(ep.audio_bytes), chapters=chapters, notes=ep.notes_html,
+        transcript=f"<p>{transcript}</p>" if transcript else "<p>No transcript.</p>",
+    )
+    return _page(lang, f"{ep.title} · {show_title}", body)
