@@ -49,8 +49,10 @@ class _Lint:
 
     def local(self, where: str, url: str) -> Path | None:
         """The site file a URL names, or None (reported) when it is not in the site."""
-        if not self.root_url or not url.startswith(self.root_url):
-            self.add(where, f"{url} is not under the site URL {self.root_url or '(unknown)'}")
+        if not self.root_url:  # no usable self link (reported once): files cannot be located
+            return None
+        if not url.startswith(self.root_url):
+            self.add(where, f"{url} is not under the site URL {self.root_url}")
             return None
         relative = unquote(url[len(self.root_url):])
         path = (self.site / relative).resolve()
