@@ -64,6 +64,8 @@ def _plural(words: str) -> str:
     return f"{head} {last}".strip()
 
 
+Replacement = str | Callable[[re.Match[str]], str]
+
 # --- tables -------------------------------------------------------------------------------
 
 # All-capital (or oddly capitalised) names a narrator reads as a word, not letter by
@@ -75,8 +77,13 @@ ACRONYM_WORDS: dict[str, str] = {
     MATH HELM ATOM MAGIC NAFTA ARPA IKEA ESPN WIRED""".split()},
     # Emphasis in running text: "this is NOT the case".
     **{w: w.lower() for w in """NOT ALL ANY NEVER MUST VERY ONLY REALLY IS ARE WAS THE THIS THAT
-    WILL CAN YES NO NOW EVERY MUCH MORE MOST HUGE BEST WORST WHY HOW WHAT YOU HAVE WAY""".split()},
+    WILL CAN YES NO NOW EVERY MUCH MORE MOST HUGE BEST WORST WHY HOW WHAT YOU HAVE WAY NOTE
+    UPDATE EDIT WARNING""".split()},
     "OK": "okay",
+    "NVIDIA": "Nvidia",
+    "OLMo": "Olmo",
+    "OLMos": "Olmos",
+    "Ai": "A I",
     "PaLM": "Palm",
     "LLaMA": "Llama",
     "LaTeX": "lay tech",
@@ -168,40 +175,42 @@ _YEAR_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 
+# (trigger substrings, pattern, spoken): a pattern runs only if a trigger occurs.
 _ABBREVIATIONS = [
-    (r"~\s*(?=[$€£]?\d)", "about "),
-    (r"\be\.g\.(?=\s|,|$)", "for example"),
-    (r"\beg\.(?=\s|,)", "for example"),
-    (r"\bi\.e\.(?=\s|,|$)", "that is"),
-    (r"\betc\.", "et cetera."),
-    (r"\betc\b", "et cetera"),
-    (r"\bvs\.?(?=\s)", "versus"),
-    (r"\bv\.(?=\s)", "versus"),
-    (r"\bw/o\b", "without"),
-    (r"(?<![\w/])w/(?=\s|\w)", "with "),
-    (r"\ba\.k\.a\.", "also known as"),
-    (r"\baka\b", "also known as"),
-    (r"\bet al\.", "and others."),
-    (r"\bcf\.", "compare"),
-    (r"\bapprox\.", "approximately"),
-    (r"\bDr\.(?=\s[A-Z])", "Doctor"),
-    (r"\bMr\.(?=\s[A-Z])", "Mister"),
-    (r"\bMrs\.(?=\s[A-Z])", "Missus"),
-    (r"\bMs\.(?=\s[A-Z])", "Miz"),
-    (r"\bProf\.(?=\s[A-Z])", "Professor"),
-    (r"\bNo\.(?=\s?\d)", "number"),
-    (r"\bTL;?DR\b", "T L D R"),
-    (r"\bQ&A\b", "Q and A"),
-    (r"\bR&D\b", "R and D"),
-    (r"\bC\+\+", "C plus plus"),
-    (r"\bC#", "C sharp"),
-    (r"\bF#", "F sharp"),
-    (r"\.NET\b", "dot net"),
-    (r"\bDALL[-·]E\b", "Dall E"),
-    (r"\bCOVID-?19\b", "Covid nineteen"),
-    (r"\b([A-Z])\*(?!\w)", r"\1 star"),
+    (("e.g",), r"\be\.g\.(?=\s|,|$)", "for example"),
+    (("eg.",), r"\beg\.(?=\s|,)", "for example"),
+    (("i.e",), r"\bi\.e\.(?=\s|,|$)", "that is"),
+    (("etc",), r"\betc\.(?=\s+[A-Z]|\s*$)", "et cetera."),
+    (("etc",), r"\betc\b\.?", "et cetera"),
+    (("vs",), r"\bvs\.?(?=\s)", "versus"),
+    (("v.",), r"\bv\.(?=\s)", "versus"),
+    (("w/",), r"\bw/o\b", "without"),
+    (("w/",), r"(?<![\w/])w/(?=\s|\w)", "with "),
+    (("a.k.a",), r"\ba\.k\.a\.", "also known as"),
+    (("aka",), r"\baka\b", "also known as"),
+    (("et al",), r"\bet al\.(?=\s+[A-Z]|\s*$)", "and others."),
+    (("et al",), r"\bet al\b\.?", "and others"),
+    (("and/or",), r"\band/or\b", "and or"),
+    (("iOS",), r"\biOS\b", "eye O S"),
+    (("cf.",), r"\bcf\.", "compare"),
+    (("approx.",), r"\bapprox\.", "approximately"),
+    (("Dr.",), r"\bDr\.(?=\s[A-Z])", "Doctor"),
+    (("Mr.",), r"\bMr\.(?=\s[A-Z])", "Mister"),
+    (("Mrs.",), r"\bMrs\.(?=\s[A-Z])", "Missus"),
+    (("Ms.",), r"\bMs\.(?=\s[A-Z])", "Miz"),
+    (("Prof.",), r"\bProf\.(?=\s[A-Z])", "Professor"),
+    (("No.",), r"\bNo\.(?=\s?\d)", "number"),
+    (("DR",), r"\bTL;?DR\b", "T L D R"),
+    (("&",), r"\bQ&A\b", "Q and A"),
+    (("&",), r"\bR&D\b", "R and D"),
+    (("C++",), r"\bC\+\+", "C plus plus"),
+    (("#",), r"\b([CF])#", r"\1 sharp"),
+    ((".NET",), r"\.NET\b", "dot net"),
+    (("DALL",), r"\bDALL[-·]E\b", "Dall E"),
+    (("COVID",), r"\bCOVID-?19\b", "Covid nineteen"),
+    (("*",), r"\b([A-Z])\*(?!\w)", r"\1 star"),
+    (("~",), r"~\s*(?=[$€£]?\d)", "about "),
 ]
-_ABBREVIATIONS_RE = [(re.compile(p), s) for p, s in _ABBREVIATIONS]
 
 # --- URLs and e-mail ----------------------------------------------------------------------
 
@@ -209,7 +218,7 @@ _TLDS = (
     "com|org|net|edu|gov|ai|io|co|dev|app|me|so|xyz|info|blog|tech|news|us|uk|ca|de|fr|"
     "jp|cn|in|eu|ly|gg|tv|fm|sh|to|page|site|substack|pub"
 )
-_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"'()\[\]]+", re.IGNORECASE)
+_URL = re.compile(r"(?:https?://|ftp://|www\.)(?:\([^\s()]*\)|[^\s<>\"'()\[\]])+", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@((?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,})\b")
 _BARE_DOMAIN = re.compile(
     rf"(?<![\w@/.-])((?:[A-Za-z0-9-]+\.)+(?:{_TLDS}))(?:/[^\s<>\"'()\[\]]*)?(?![\w.-]*\w)",
@@ -245,28 +254,50 @@ _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
 _INT = r"\d+(?:,\d{3})*"
 
 
-def _sub(pattern: str, repl: Callable[[re.Match[str]], str], text: str, flags: int = 0) -> str:
-    return re.sub(pattern, repl, text, flags=flags)
+Rule = tuple[tuple[str, ...], re.Pattern[str], Replacement]
 
 
-def _unicode(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    text = re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", text)
-    text = text.translate(
-        str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
-                       "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"', "\u00ab": '"',
-                       "\u00bb": '"', "\u2026": "...", "\u2212": "-", "\u2010": "-", "\u2011": "-",
-                       "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2192": " -> ", "\u00d7": "x"})
-    )
-    # Ranges: an en dash (or "to" dash) between numbers is "to"; anywhere else a pause.
-    text = re.sub(r"(?<=\d)\s*[\u2013\u2014]\s*(?=[$€£]?\d)", " to ", text)
-    text = re.sub(r"\s*(?:\u2014|\u2015|\s---?\s|---)\s*", ", ", text)
-    text = re.sub(r"\s+\u2013\s+|\u2013", ", ", text)
+def _rules(*rules: tuple[str | tuple[str, ...], str, Replacement]) -> list[Rule]:
+    """(triggers, pattern, replacement): a rule runs only when one of its triggers (a
+    string of single characters, or a tuple of substrings) occurs in the text. Python
+    regexes are slow to scan; substring tests are not, so many small passes stay cheap."""
+    return [(tuple(trigger), re.compile(pattern), repl) for trigger, pattern, repl in rules]
+
+
+def _apply(rules: list[Rule], text: str) -> str:
+    for trigger, pattern, repl in rules:
+        if any(t in text for t in trigger):
+            text = pattern.sub(repl, text)
     return text
 
 
+_ABBREVIATION_RULES = _rules(*_ABBREVIATIONS)
+_UNICODE_RULES = _rules(
+    ("\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u20e3", "[\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u20e3]", ""),
+    # Ranges: an en or em dash between numbers is "to"; anywhere else a pause.
+    ("\u2013\u2014", r"(?<=\d)\s*[\u2013\u2014]\s*(?=[$€£]?\d)", " to "),
+    ("\u2014\u2015-", r"\s*(?:\u2014|\u2015|\s---?\s|---)\s*", ", "),
+    ("\u2013", r"\s+\u2013\s+|\u2013", ", "),
+)
+_QUOTES = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"',
+     "\u201e": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"', "\u2026": "...", "\u2212": "-", "\u2010": "-",
+     "\u2011": "-", "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2192": " -> ", "\u00d7": "x"}
+)
+
+
+def _unicode(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    if not text.isascii():  # emoji and pictographs: a voice cannot say them
+        text = "".join(c for c in text if unicodedata.category(c) != "So")
+    return _apply(_UNICODE_RULES, text)
+
+
 def _urls(text: str, keep: _Protect) -> str:
-    text = _EMAIL.sub(lambda m: keep(_domain(m.group(1))), text)
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: keep(_domain(m.group(1))), text)
+    if "." not in text:
+        return text
     text = _URL.sub(lambda m: keep(_domain(m.group(0).rstrip(".,;:!?"))) + _trailing(m.group(0)), text)
     return _BARE_DOMAIN.sub(lambda m: keep(_domain(m.group(1))), text)
 
@@ -275,35 +306,35 @@ def _trailing(url: str) -> str:
     return url[len(url.rstrip(".,;:!?")):]
 
 
-def _markup(text: str) -> str:
-    text = re.sub(r"\\(.)", r"\1", text)  # backslash escapes: keep the escaped character
-    text = text.replace("\\", " ")
-    text = re.sub(r"\[\s*\]|\(\s*\)|\{\s*\}|<\s*>", " ", text)  # brackets around nothing
-    text = re.sub(r"\[\^?\d+\]", " ", text)  # footnote markers that escaped the AST
-    text = re.sub(r"(?<=\w)_(?=\w)", " ", text)  # snake_case
-    text = re.sub(r"[*_|`]+", " ", text)
-    text = re.sub(r"#(?!\d)", " ", text)
-    return text
+_MARKUP_RULES = _rules(
+    ("\\", r"\\(.)", r"\1"),  # backslash escapes: keep the escaped character
+    ("\\", r"\\", " "),
+    ("[({<", r"\[\s*\]|\(\s*\)|\{\s*\}|<\s*>", " "),  # brackets around nothing
+    ("[", r"\[\^?\d+\]", " "),  # footnote markers that escaped the AST
+    ("_", r"(?<=\w)_(?=\w)", " "),  # snake_case
+    ("*_|`", r"[*_|`]+", " "),
+    ("#", r"#(?!\d)", " "),
+    (":", r":[a-z_]+:", " "),  # emoji short codes ":nervousface:"
+)
 
-
-def _symbols(text: str) -> str:
-    text = re.sub(r"\s*(?:->|=>|-->)\s*", " to ", text)
-    text = re.sub(r"\s*<-+\s*", " from ", text)
-    text = re.sub(r"\s*&\s*", " and ", text)
-    text = re.sub(r"~\s*(?=[$€£]?\d)", "about ", text)
-    text = re.sub(r"(?<=\s)~(?=\s)|~", " ", text)
-    text = re.sub(r"#(\d)", r"number \1", text)
-    text = re.sub(r"(?<=\w)\s*\+\s*(?=[\w$])", " plus ", text)
-    text = re.sub(r"(?<=\d)\+", " plus", text)
-    text = re.sub(r"\s*\+\s*", " plus ", text)
-    text = re.sub(r"\s*(?<![=!<>])==?(?!=)\s*", " equals ", text)
-    text = re.sub(r"\s*≈\s*", " approximately ", text)
-    text = re.sub(r"\s*≥\s*|\s*>=\s*", " at least ", text)
-    text = re.sub(r"\s*≤\s*|\s*<=\s*", " at most ", text)
-    text = re.sub(r"(?<=\d)\s*>\s*(?=\d)|\s>\s(?=[$€£]?\d)", " greater than ", text)
-    text = re.sub(r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)", " less than ", text)
-    text = re.sub(r"\s*@\s*(?=\w)", " at ", text)
-    return text
+_SYMBOL_RULES = _rules(
+    (">", r"\s*(?:->|=>|-->)\s*", " to "),
+    ("<", r"\s*<-+\s*", " from "),
+    ("&", r"\s*&\s*", " and "),
+    ("~", r"~\s*(?=[$€£]?\d)", "about "),
+    ("~", r"~", " "),
+    ("#", r"#(\d)", r"number \1"),
+    ("+", r"(?<=\w)\s*\+\s*(?=[\w$])", " plus "),
+    ("+", r"(?<=\d)\+", " plus"),
+    ("+", r"\s*\+\s*", " plus "),
+    ("=", r"\s*(?<![=!<>])==?(?!=)\s*", " equals "),
+    ("≈", r"\s*≈\s*", " approximately "),
+    ("≥>", r"\s*≥\s*|\s*>=\s*", " at least "),
+    ("≤<", r"\s*≤\s*|\s*<=\s*", " at most "),
+    (">", r"(?<=\d)\s*>\s*(?=\d)|\s>\s(?=[$€£]?\d)", " greater than "),
+    ("<", r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)", " less than "),
+    ("@", r"\s*@\s*(?=\w)", " at "),
+)
 
 
 def _currency(text: str) -> str:
@@ -327,7 +358,7 @@ def _currency(text: str) -> str:
         return spoken
 
     return re.sub(
-        rf"(?P<cur>[$€£¥])\s?(?P<low>{_NUM})(?:\s?(?:-|to)\s?[$€£¥]?(?P<high>{_NUM}))?"
+        rf"(?P<cur>[$€£¥])\s?(?P<low>{_NUM}|\.\d+)(?:\s?(?:-|to)\s?[$€£¥]?(?P<high>{_NUM}))?"
         rf"(?:\s?(?P<mag>bn|[kmKMBT])\b|(?P<magword>\s?(?:thousand|million|billion|trillion)\b))?"
         rf"(?:/(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|token|GPU))?",
         lambda m: _money_magword(m, money),
@@ -420,7 +451,7 @@ def _years(text: str) -> str:
             return m.group(0)
         return f"{year(start)} to {year(end)}"
 
-    text = re.sub(r"(?<![\w$€£.,-])((?:1[5-9]|20)\d\d)\s?(?:-|to)\s?((?:1[5-9]|20)?\d\d)\b(?![.,]\d|%)", year_range, text)
+    text = re.sub(r"(?<![\w$€£.,-])((?:1[5-9]|20)\d\d)(?:\s?-\s?|\sto\s)((?:1[5-9]|20)\d\d|(?<=-)\d\d)\b(?![.,]\d|%)", year_range, text)
 
     def one_year(m: re.Match[str]) -> str:
         """1900-2039 is a year unless a count noun follows; other years need a "in", "by"..."""
@@ -562,6 +593,25 @@ def _plain_numbers(text: str) -> str:
 _ODD_CASE = "|".join(rf"\b{w}\b" for w in ACRONYM_WORDS if not w.isupper())
 
 
+# Shouting: three or more all-capital words in a row, some of them plain English words.
+_SHOUT = re.compile(r"\b[A-Z]{2,}(?:\s+[A-Z]{2,}\b){2,}")
+_FUNCTION_WORDS = frozenset("THE AND OF TO IN IS IT FOR WITH ON ARE WAS BE THIS THAT YOU WE NOT ALL OR AT".split())
+
+
+def _is_shouting(tokens: list[str], words: frozenset[str]) -> bool:
+    return not set(tokens) & words and bool(set(tokens) & _FUNCTION_WORDS)
+
+
+# An all-capital word of five or more letters built of English syllables ("NVIDIA",
+# "REINFORCE") is read as a word; "RLAIF" or "LMSYS" cannot be, so they are spelled.
+_ONSET = r"(?:[BCDFGHJKLMNPQRSTVWXZ]|BL|BR|CH|CL|CR|DR|FL|FR|GL|GR|PH|PL|PR|SC|SH|SK|SL|SM|SN|SP|ST|SW|TH|TR|TW|WH|STR|SPR|SCR)?"
+_PRONOUNCEABLE = re.compile(rf"(?:{_ONSET}[AEIOU]{{1,2}}[BCDFGHJKLMNPQRSTVWXYZ]{{0,3}})+")
+
+
+def _pronounceable(word: str) -> bool:
+    return len(word) >= 5 and bool(_PRONOUNCEABLE.fullmatch(word))
+
+
 def _acronyms(text: str, words: frozenset[str]) -> str:
     text = re.sub(r"\b(?:[A-Z]\.){2,}(?=[\s,;:!?)\"']|$)", lambda m: " ".join(m.group(0).replace(".", "")), text)
 
@@ -576,6 +626,11 @@ def _acronyms(text: str, words: frozenset[str]) -> str:
         camel = re.fullmatch(r"([A-Z][a-z]{2,}|[a-z]{1,})([A-Z]{2,}s?)", token)
         if camel:  # "OpenAI" -> "Open A I", "ChatGPT", "xAI"
             return f"{camel.group(1)} {_spell(camel.group(2))}"
+        caps_word = re.fullmatch(r"([A-Z]{2,})([A-Z][a-z]{2,})", token)
+        if caps_word:  # "MLOps" -> "M L Ops"
+            return f"{_spell(caps_word.group(1))} {caps_word.group(2)}"
+        if _pronounceable(token):
+            return token.capitalize()
         if re.fullmatch(r"[A-Z]{2,}s?", token):
             if token in ("II", "III"):
                 return {"II": "two", "III": "three"}[token]
@@ -583,9 +638,8 @@ def _acronyms(text: str, words: frozenset[str]) -> str:
         return token
 
     # Shouting: three or more all-capital words in a row are words, not acronyms.
-    shout = re.compile(r"\b[A-Z]{2,}(?:[\s,]+[A-Z]{2,}\b){2,}")
-    text = shout.sub(lambda m: m.group(0).lower() if not set(m.group(0).split()) & words else m.group(0), text)
-    text = re.sub(r"\b(?:[A-Za-z][a-z]*)?[A-Z]{2,}s?\b|\b(?:gpt|llms?|apis?)\b|" + _ODD_CASE, spell, text)
+    text = _SHOUT.sub(lambda m: m.group(0).lower() if _is_shouting(m.group(0).split(), words) else m.group(0), text)
+    text = re.sub(r"\b(?:[A-Za-z][a-z]*)?[A-Z]{2,}s?\b|\b[A-Z]{2,}[A-Z][a-z]{2,}\b|\b(?:gpt|llms?|apis?)\b|" + _ODD_CASE, spell, text)
     return text
 
 
@@ -608,6 +662,9 @@ def _protect_words(text: str, words: frozenset[str], keep: _Protect) -> str:
     return re.sub(pattern, lambda m: keep(m.group(0)), text)
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def normalize_text(text: str, words: frozenset[str] = frozenset()) -> str:
     """What a careful narrator says for one paragraph of plain text.
 
@@ -621,17 +678,13 @@ def normalize_text(text: str, words: frozenset[str] = frozenset()) -> str:
     keep = _Protect()
     text = _urls(text, keep)
     text = _protect_words(text, frozenset(words), keep)
-    for pattern, spoken in _ABBREVIATIONS_RE:
-        text = pattern.sub(spoken, text)
-    text = _markup(text)
-    text = _currency(text)
-    text = _dates_times(text)
-    text = _years(text)
-    text = _numbers_with_suffixes(text)
-    text = _symbols(text)
-    text = _model_names(text, frozenset(words))
-    text = _plain_numbers(text)
+    text = _apply(_ABBREVIATION_RULES, text)
+    text = _apply(_MARKUP_RULES, text)
+    digits = _DIGIT.search(text) is not None
+    if digits:
+        text = _numbers_with_suffixes(_years(_dates_times(_currency(text))))
+    text = _apply(_SYMBOL_RULES, text)
+    if digits:
+        text = _plain_numbers(_model_names(text, frozenset(words)))
     text = _acronyms(text, frozenset(words))
-    text = _tidy(text)
-    text = keep.restore(text)
-    return _tidy(text)
+    return _tidy(keep.restore(text))
