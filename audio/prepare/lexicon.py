@@ -76,9 +76,9 @@ class Lexicon:
 
     def apply(self, text: str, phonemes: bool) -> str:
         """Replace every covered word; the first entry (in file order) wins, and a
-        replacement is never matched again."""
+        replacement is never matched again. Then the built-in speech fixes run."""
         if not self.entries:
-            return text
+            return _speech_fixes(text)
         regex = _combined(self.entries)
 
         def replace(m: re.Match[str]) -> str:
@@ -88,10 +88,22 @@ class Lexicon:
             spoken = entry.spoken(phonemes)
             return m.group(0) if spoken is None else spoken
 
-        return regex.sub(replace, text)
+        return _speech_fixes(regex.sub(replace, text))
 
     def covers(self, word: str) -> bool:
         return any(re.fullmatch(e.pattern, word) for e in self.entries)
+
+
+# A spelled-out letter A next to another letter ("A I", "R L A I F") is read as the
+# article "a" by espeak (Piper) and others; hyphened to its neighbour it is "ay".
+_LETTER_A = re.compile(r"(?<![\w'-])A (?=[A-Z](?:'s)?(?![\w-]))|(?<=(?<![\w'-])[A-Z]) A(?=(?:'s)?(?![\w-]))(?! [A-Z](?:'s)?(?![\w-]))")
+
+
+def _speech_fixes(text: str) -> str:
+    """What every voice needs beyond the transcript text: "A I" -> "A-I", "L L A" -> "L L-A"."""
+    if "A" not in text:
+        return text
+    return _LETTER_A.sub(lambda m: "A-" if m.group(0).startswith("A") else "-A", text)
 
 
 _COMBINED: dict[tuple[Entry, ...], re.Pattern[str]] = {}

@@ -337,44 +337,48 @@ _SYMBOL_RULES = _rules(
 )
 
 
+_MONEY = re.compile(
+    rf"(?P<cur>[$€£¥])\s?(?P<low>{_NUM}|\.\d+)(?:\s?(?:-|to)\s?[$€£¥]?(?P<high>{_NUM}))?"
+    rf"(?:\s?(?P<mag>bn|[kmKMBT])\b|\s?(?P<magword>thousand|million|billion|trillion)\b)?"
+    rf"(?:/(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|token|GPU))?"
+)
+_PER = {"mo": "month", "yr": "year", "hr": "hour"}
+# "a $2,000 tip": after an article and before a noun, the currency is an adjective (singular).
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the|this|that|[Tt]he)\s+$")
+_NOUN_AFTER = re.compile(
+    r"\s+(?!(?:in|of|for|to|from|on|at|with|and|or|is|was|are|were|that|which|per|a|an|the|"
+    r"raised|spent|paid|invested|deal|each|total|annually|more|less|or)\b)[a-z]+\b"
+)
+
+
+def _money(m: re.Match[str], text: str) -> str:
+    """"$1.5B" -> "one point five billion dollars", "£3.50" -> "three pounds fifty pence"."""
+    symbol, low, high = m.group("cur"), m.group("low"), m.group("high")
+    one, many = _CURRENCY[symbol]
+    magnitude = _MAGNITUDES.get(m.group("mag") or "", "") or m.group("magword") or ""
+    amount = cardinal(low) + (f" to {cardinal(high)}" if high else "")
+    if magnitude:
+        spoken = f"{amount} {magnitude} {many}"
+    elif not high and "." in low and len(low.split(".")[1]) == 2 and symbol != "¥":
+        whole, cents = low.replace(",", "").split(".")
+        small = "pence" if symbol == "£" else "cent" if cents == "01" else "cents"
+        spoken = f"{cardinal(whole or '0')} {one if whole == '1' else many}"
+        if int(cents):
+            change = f"{cardinal(cents.lstrip('0'))} {small}"
+            spoken = change if int(whole or 0) == 0 else f"{spoken} {change}"
+    else:
+        spoken = f"{amount} {one if low == '1' and not high else many}"
+    if m.group("per"):
+        spoken += f" per {_PER.get(m.group('per'), m.group('per'))}"
+    elif _ARTICLE_BEFORE.search(text, 0, m.start()) and _NOUN_AFTER.match(text, m.end()) and spoken.endswith(many):
+        spoken = spoken[: -len(many)] + one
+    return spoken
+
+
 def _currency(text: str) -> str:
-    def money(m: re.Match[str]) -> str:
-        symbol, low, high, mag, per = m.group("cur"), m.group("low"), m.group("high"), m.group("mag"), m.group("per")
-        one, many = _CURRENCY[symbol]
-        magnitude = _MAGNITUDES.get(mag or "", "")
-        amount = cardinal(low) + (f" to {cardinal(high)}" if high else "")
-        if magnitude:
-            spoken = f"{amount} {magnitude} {many}"
-        elif not high and "." in low and symbol in "$€£" and len(low.split(".")[1]) == 2:
-            whole, cents = low.replace(",", "").split(".")
-            spoken = f"{cardinal(whole)} {one if whole == '1' else many}"
-            if int(cents):
-                small = "pence" if symbol == "£" else "cent" if cents == "01" else "cents"
-                spoken += f" {cardinal(cents.lstrip('0') or '0')} {small}"
-        else:
-            spoken = f"{amount} {one if low == '1' and not high else many}"
-        if per:
-            spoken += f" per {per}"
-        return spoken
-
-    return re.sub(
-        rf"(?P<cur>[$€£¥])\s?(?P<low>{_NUM}|\.\d+)(?:\s?(?:-|to)\s?[$€£¥]?(?P<high>{_NUM}))?"
-        rf"(?:\s?(?P<mag>bn|[kmKMBT])\b|(?P<magword>\s?(?:thousand|million|billion|trillion)\b))?"
-        rf"(?:/(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|token|GPU))?",
-        lambda m: _money_magword(m, money),
-        text,
-    )
-
-
-def _money_magword(m: re.Match[str], money: Callable[[re.Match[str]], str]) -> str:
-    """"$5 billion": the magnitude is a word after the number; the currency goes after it."""
-    if m.group("magword"):
-        symbol = m.group("cur")
-        amount = cardinal(m.group("low")) + (f" to {cardinal(m.group('high'))}" if m.group("high") else "")
-        per = f" per {m.group('per')}" if m.group("per") else ""
-        return f"{amount} {m.group('magword').strip()} {_CURRENCY[symbol][1]}{per}"
-    spoken = money(m)
-    return spoken.replace(" per mo", " per month").replace(" per yr", " per year").replace(" per hr", " per hour")
+    if not any(c in text for c in "$€£¥"):
+        return text
+    return _MONEY.sub(lambda m: _money(m, text), text)
 
 
 def _dates_times(text: str) -> str:
@@ -456,10 +460,11 @@ def _years(text: str) -> str:
     def one_year(m: re.Match[str]) -> str:
         """1900-2039 is a year unless a count noun follows; other years need a "in", "by"..."""
         number = int(m.group(1))
+        before = text[max(0, m.start() - 12) : m.start()]
         if 1900 <= number <= 2039:
-            is_year = not _COUNT_WORD.match(text, m.end())
+            is_year = not _COUNT_WORD.match(text, m.end()) or bool(_YEAR_CONTEXT.search(before))
         else:
-            is_year = bool(_YEAR_CONTEXT.search(text[max(0, m.start() - 12) : m.start()]))
+            is_year = bool(_YEAR_CONTEXT.search(before))
         return year(m.group(1)) if is_year else m.group(0)
 
     text = re.sub(r"(?<![\w$€£.,:/-])((?:1[1-9]|20)\d\d)(?![\w%/-]|[.,:]\d)", one_year, text)
@@ -479,6 +484,8 @@ def _pairs(number: str) -> str:
 
 
 def _numbers_with_suffixes(text: str) -> str:
+    # Version numbers "3.1.2".
+    text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
     # Ordinals "1st", "21st".
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
     # Percentages "50%", "2.5 %", ranges "10-20%".
@@ -507,9 +514,9 @@ def _numbers_with_suffixes(text: str) -> str:
     def unit(m: re.Match[str]) -> str:
         amount = m.group(1)
         one, many = _UNITS[m.group(2)]
-        return f"{cardinal(amount)} {one if amount == '1' else many}"
+        return f"{cardinal(amount)} {one if amount == '1' else many}" + (" per second" if m.group(3) else "")
 
-    text = re.sub(rf"(?<![\w.])({_NUM})\s?({_UNIT_RE})(?![\w/°])", unit, text)
+    text = re.sub(rf"(?<![\w.])({_NUM})\s?({_UNIT_RE})(/s)?(?![\w/°])", unit, text)
     # Fractions "1/4", "3/4", "2/3"; "24/7"; other "a/b" read as "a out of b" or "a slash b".
     def fraction(m: re.Match[str]) -> str:
         num, den = int(m.group(1)), int(m.group(2))
@@ -535,9 +542,9 @@ def _numbers_with_suffixes(text: str) -> str:
 
 
 def _spell(letters: str) -> str:
-    """"RLHF" -> "R L H F", "GPUs" -> "G P Us"."""
-    if letters.endswith("s") and letters[:-1].isupper():
-        return " ".join(letters[:-2]) + (" " if len(letters) > 2 else "") + letters[-2:]
+    """"RLHF" -> "R L H F", "GPUs" -> "G P U's" (a voice reads "G P Us" as "G P us")."""
+    if len(letters) > 2 and letters.endswith("s") and letters[:-1].isupper():
+        return " ".join(letters[:-1]) + "'s"
     return " ".join(letters)
 
 
@@ -605,7 +612,11 @@ def _is_shouting(tokens: list[str], words: frozenset[str]) -> bool:
 # An all-capital word of five or more letters built of English syllables ("NVIDIA",
 # "REINFORCE") is read as a word; "RLAIF" or "LMSYS" cannot be, so they are spelled.
 _ONSET = r"(?:[BCDFGHJKLMNPQRSTVWXZ]|BL|BR|CH|CL|CR|DR|FL|FR|GL|GR|PH|PL|PR|SC|SH|SK|SL|SM|SN|SP|ST|SW|TH|TR|TW|WH|STR|SPR|SCR)?"
-_PRONOUNCEABLE = re.compile(rf"(?:{_ONSET}[AEIOU]{{1,2}}[BCDFGHJKLMNPQRSTVWXYZ]{{0,3}})+")
+_CODA = (
+    r"(?:NST|RST|RTS|NTS|NG|NK|NT|ND|NS|ST|SK|SP|RT|RD|RN|RM|RS|RK|RL|RC|LL|LT|LD|LM|LS|MP|CK|CH|SH|TH|"
+    r"RR|SS|FF|TT|SM|[BCDFGHJKLMNPQRSTVWXYZ])?"
+)
+_PRONOUNCEABLE = re.compile(rf"(?:{_ONSET}[AEIOU]{{1,2}}{_CODA})(?:{_ONSET}[AEIOUY]{{1,2}}{_CODA})*")
 
 
 def _pronounceable(word: str) -> bool:
