@@ -130,6 +130,25 @@ class PublishOptions:
 
 
 @dataclass(frozen=True)
+class RenderOptions:
+    """[render]: the default voice, show audio around the speech, and the MP3's format."""
+
+    voice: str = "joe"  # a profile in voices/ (or the show's own voices/ folder)
+    intro_audio: str = ""  # music/jingle before the spoken intro, relative to the show folder
+    outro_audio: str = ""  # after the spoken outro
+    transition_audio: str = ""  # between sections, instead of the section pause
+    bitrate: str = "96k"  # MP3 CBR bitrate
+    channels: int = 1
+    sample_rate: int = 44100
+    target_lufs: float = -16.0  # integrated loudness of the MP3
+    true_peak: float = -1.0  # dBTP ceiling of the MP3
+
+    def audio_path(self, folder: Path, role: str) -> Path | None:
+        value = getattr(self, f"{role}_audio")
+        return folder / value if value else None
+
+
+@dataclass(frozen=True)
 class Show:
     """A show folder and its settings."""
 
@@ -137,6 +156,7 @@ class Show:
     show: ShowInfo = field(default_factory=ShowInfo)
     script: ScriptOptions = field(default_factory=ScriptOptions)
     publish: PublishOptions = field(default_factory=PublishOptions)
+    render: RenderOptions = field(default_factory=RenderOptions)
 
     @property
     def config_path(self) -> Path:
@@ -170,7 +190,7 @@ class Show:
 
 # Table name in show.toml -> the Show field holding it. Extend by adding a dataclass
 # field to Show and a row here.
-TABLES = {"show": "show", "script": "script", "publish": "publish"}
+TABLES = {"show": "show", "script": "script", "publish": "publish", "render": "render"}
 
 
 def _check_value(path: Path, where: str, value: Any, expected: Any) -> Any:
@@ -225,6 +245,26 @@ def _validate(show: Show) -> None:
     if show.lexicon_path and not show.lexicon_path.is_file():
         raise ConfigError(path, f"[script] lexicon: no such file {show.lexicon_path}")
     _validate_publish(show)
+    _validate_render(show)
+
+
+def _validate_render(show: Show) -> None:
+    path, render = show.config_path, show.render
+    for role in ("intro", "outro", "transition"):
+        audio = render.audio_path(show.folder, role)
+        if audio and not audio.is_file():
+            raise ConfigError(path, f"[render] {role}_audio: no such file {audio}")
+    if not re.fullmatch(r"(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k", render.bitrate):
+        raise ConfigError(path, f"[render] bitrate: expected an MP3 bitrate such as \"96k\", got {render.bitrate!r}")
+    if render.channels not in (1, 2):
+        raise ConfigError(path, f"[render] channels: expected 1 or 2, got {render.channels}")
+    if render.sample_rate not in (22050, 24000, 32000, 44100, 48000):
+        raise ConfigError(path, f"[render] sample_rate: expected one of 22050, 24000, 32000, 44100, 48000, "
+                          f"got {render.sample_rate}")
+    if not -30.0 <= render.target_lufs <= -10.0:
+        raise ConfigError(path, f"[render] target_lufs: expected -30 to -10, got {render.target_lufs}")
+    if not -6.0 <= render.true_peak <= 0.0:
+        raise ConfigError(path, f"[render] true_peak: expected -6 to 0 dBTP, got {render.true_peak}")
 
 
 _LOOPBACK_HTTP = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)")
