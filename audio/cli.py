@@ -303,3 +303,28 @@ def status(show_dir: str | None) -> None:
             click.echo(f"  {post.slug} ({(post.post_date or 'undated')[:10]}, {post.word_count} words, {post.status})")
     else:
         click.echo("nothing due")
+
+
+@main.command()
+@click.argument("post", type=click.Path(dir_okay=True))
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: the post's show, ./episodes or .).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: exactly what will be spoken; json: the full script (README: Script JSON).")
+@click.option("--lexicon-report", is_flag=True, help="Instead of the script: lexicon hits and uncovered name-like words.")
+@reports_errors
+def script(post: str, show_dir: str | None, fmt: str, lexicon_report: bool) -> None:
+    """Print the speakable script of POST (Markdown or Substack HTML)."""
+    from audio.prepare.output import post_output
+
+    click.echo(post_output(post, show_dir, fmt, lexicon_report), nl=False)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@reports_errors
+def init(folder: str) -> None:
+    """Create a new show in FOLDER: a documented show.toml and posts/ with an example."""
+    from audio.scaffold import init_show
+
+    created = init_show(folder)
+    click.echo(f"created {created / 'show.toml'} and {created / 'posts'}/; try: audio-essay script {created / 'posts' / 'example-post.md'}")

@@ -51,13 +51,14 @@ class ScriptOptions:
     quote_close: str = "End quote."
     omission_cues: bool = True  # "The post shows a table here."
     boilerplate: tuple[str, ...] = DEFAULT_BOILERPLATE  # regexes, case-insensitive, searched per paragraph
+    notes_boilerplate: bool = False  # keep boilerplate paragraphs in the show notes
     lexicon: str = ""  # path of a pronunciation lexicon TOML, relative to the show folder
     max_sentence_chars: int = 400
     intro: str = (
         "{title}. {subtitle}. Written by {author}, published {date}. "
         "This is an AI-narrated audio version of the post."
     )
-    outro: str = "Thanks for listening. The full post, with links and footnotes, is at {site}."
+    outro: str = "Thanks for listening. The full post, with its links and notes, is at {site}."
 
 
 # Apple Podcasts categories (exact spelling): category -> its subcategories.

@@ -1,0 +1,138 @@
+"""Show notes: the post as HTML with its links, images and footnotes, minus widgets.
+
+The AST is filtered by the same element policy as the script (``policy.py``): chrome
+is dropped, an embed becomes one link to what it embedded, and the rest is written by
+pandoc's HTML writer, then sanitised with nh3 (the notes end up in a feed and a site).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import nh3
+
+from audio.prepare import policy
+from audio.prepare.reader import plain_text, run_pandoc
+from audio.prepare.speakable import collect_links
+from audio.show import ScriptOptions
+
+Node = dict[str, Any]
+
+# nh3's defaults plus ids (so footnote anchors keep their targets) and link titles.
+_ID_TAGS = ("a", "div", "p", "li", "sup", "section", "span", "h1", "h2", "h3", "h4", "h5", "h6")
+NOTES_ATTRIBUTES: dict[str, set[str]] = {tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()}
+for _tag in _ID_TAGS:
+    NOTES_ATTRIBUTES.setdefault(_tag, set()).add("id")
+NOTES_ATTRIBUTES["a"] |= {"title"}
+NOTES_ATTRIBUTES["img"] |= {"title"}
+
+
+class NotesFilter:
+    def __init__(self, options: ScriptOptions):
+        self.boilerplate = None if options.notes_boilerplate else policy.boilerplate_matcher(options.boilerplate)
+
+    def blocks(self, blocks: list[Node]) -> list[Node]:
+        out: list[Node] = []
+        for block in blocks:
+            out.extend(self.block(block))
+        return out
+
+    def block(self, block: Node) -> list[Node]:
+        t, c = block["t"], block.get("c")
+        if t == "RawBlock":
+            return []
+        if t in ("Para", "Plain"):
+            inlines = self.inlines(c)
+            text = plain_text(inlines)
+            if self.boilerplate and self.boilerplate.search(text):
+                return []
+            has_content = text.strip() or any(i["t"] in ("Image", "Link", "Math") for i in inlines)
+            return [{"t": t, "c": inlines}] if has_content else []
+        if t == "Header":
+            if policy.classify(c[1]) != policy.PROSE:
+                return []
+            return [{"t": t, "c": [c[0], _bare(c[1]), self.inlines(c[2])]}]
+        if t == "Div":
+            return self.div(c[0], c[1])
+        if t == "BlockQuote":
+            return [{"t": t, "c": self.blocks(c)}]
+        if t == "BulletList":
+            return [{"t": t, "c": [self.blocks(item) for item in c]}]
+        if t == "OrderedList":
+            return [{"t": t, "c": [c[0], [self.blocks(item) for item in c[1]]]}]
+        if t == "Figure":
+            caption = c[1] if policy.meaningful_caption(plain_text(c[1][1])) else [None, []]
+            return [{"t": t, "c": [_bare(c[0]), caption, self.blocks(c[2])]}]
+        return [block]
+
+    def div(self, attr: list[Any], children: list[Node]) -> list[Node]:
+        role = policy.classify(attr)
+        if role == policy.CHROME:
+            return []
+        if role == policy.EMBED:
+            links: list[tuple[str, str]] = []
+            collect_links(children, links)
+            found = policy.embed_link(attr, links)
+            if not found:
+                return []
+            title, url = found
+            link = {"t": "Link", "c": [["", [], []], [{"t": "Str", "c": title}], [url, ""]]}
+            return [{"t": "Para", "c": [link]}]
+        kept = self.blocks(children)
+        return [{"t": "Div", "c": [_bare(attr), kept]}] if kept else []
+
+    def inlines(self, inlines: list[Node]) -> list[Node]:
+        out: list[Node] = []
+        for node in inlines:
+            t, c = node["t"], node.get("c")
+            if t == "RawInline":
+                continue
+            if t == "Image":
+                if not policy.is_data_uri(c[2][0]):
+                    out.append({"t": t, "c": [_bare(c[0]), self.inlines(c[1]), c[2]]})
+            elif t == "Link":
+                if policy.classify(c[0]) in (policy.CHROME, policy.EMBED):
+                    continue
+                text = self.inlines(c[1])
+                if text:
+                    out.append({"t": t, "c": [_bare(c[0]), text, c[2]]})
+            elif t == "Span":
+                if policy.classify(c[0]) == policy.PROSE:
+                    out.append({"t": t, "c": [_bare(c[0]), self.inlines(c[1])]})
+            elif t in ("Emph", "Strong", "Underline", "Strikeout", "SmallCaps", "Superscript", "Subscript"):
+                out.append({"t": t, "c": self.inlines(c)})
+            elif t == "Quoted":
+                out.append({"t": t, "c": [c[0], self.inlines(c[1])]})
+            elif t == "Note":
+                out.append({"t": t, "c": self.blocks(c)})
+            else:
+                out.append(node)
+        return out
+
+
+def _bare(attr: list[Any]) -> list[Any]:
+    """An Attr without Substack's key-values (``attrs`` JSON, component names)."""
+    return [attr[0], attr[1], []]
+
+
+def notes_ast(ast: dict[str, Any], options: ScriptOptions) -> dict[str, Any]:
+    return {
+        "pandoc-api-version": ast["pandoc-api-version"],
+        "meta": {},
+        "blocks": NotesFilter(options).blocks(ast["blocks"]),
+    }
+
+
+def render_notes(path: Path, ast: dict[str, Any], options: ScriptOptions) -> str:
+    """Sanitised HTML show notes for a post's AST."""
+    doc = notes_ast(ast, options)
+    if not doc["blocks"]:
+        return ""
+    html = run_pandoc(path, ["-f", "json", "-t", "html", "--wrap=none"], json.dumps(doc))
+    return clean_html(html)
+
+
+def clean_html(html: str) -> str:
+    return nh3.clean(html, attributes=NOTES_ATTRIBUTES, link_rel="noopener noreferrer").strip()

@@ -1,0 +1,342 @@
+"""Any post file -> ``Post``: metadata plus pandoc's JSON AST of the body.
+
+Three inputs share one document model (pandoc's AST):
+
+* pandoc Markdown with YAML front matter (Substack exports converted by pandoc),
+* Substack HTML: an export's post body, or a whole saved post web page,
+* plain CommonMark/GFM without front matter.
+
+Pandoc runs once per post. The front matter is split off and parsed here, because real
+exports contain titles pandoc's YAML reader rejects (``title: ""10 years""``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from audio.errors import InputError
+from audio.models import Post, PostMeta
+from audio.show import Show
+
+# Markdown: our own front-matter split, bare URLs become links so they are handled
+# like any other link.
+MARKDOWN_FORMAT = "markdown-yaml_metadata_block+autolink_bare_uris"
+HTML_FORMAT = "html"
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+
+# Classes of a saved Substack web page (not of a post body).
+PAGE_BODY_CLASSES = ("body", "available-content")
+PAGE_TITLE_CLASS = "post-title"
+PAGE_SUBTITLE_CLASS = "subtitle"
+PAGE_HEADER_CLASS = "post-header"
+PAGE_BYLINE_CLASSES = ("byline-names", "profile-hover-card-target")
+PAGE_DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%Y-%m-%d")
+
+
+@lru_cache(maxsize=1)
+def pandoc_path() -> str:
+    """The pandoc shipped by pypandoc-binary (imported lazily: it scans for pandoc)."""
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def run_pandoc(path: Path, args: list[str], text: str) -> str:
+    """Run pandoc once on ``text``; a failure is the input's fault, named by ``path``."""
+    try:
+        done = subprocess.run(
+            [pandoc_path(), *args], input=text.encode("utf-8"), capture_output=True, check=False
+        )
+    except OSError as exc:  # pragma: no cover - a broken pypandoc-binary install
+        raise InputError(path, f"cannot run pandoc ({exc})") from exc
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["unknown error"]
+        raise InputError(path, f"pandoc could not parse it ({lines[0].strip()})")
+    return done.stdout.decode("utf-8")
+
+
+def _read_text(path: Path) -> tuple[str, str]:
+    """The file's text and the sha256 of its bytes; every way a file can be unreadable."""
+    if not path.exists():
+        raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a folder, not a post")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(path, f"cannot read it ({exc.strerror or exc})") from exc
+    if not data.strip():
+        raise InputError(path, "empty file")
+    if b"\x00" in data:
+        raise InputError(path, "binary file, not a text post")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+    return text.replace("\r\n", "\n"), hashlib.sha256(data).hexdigest()
+
+
+def split_front_matter(text: str) -> tuple[str | None, str]:
+    """``(front matter or None, body)``: front matter is a leading ``---`` ... ``---``/``...`` block."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return None, text
+    for i, line in enumerate(lines[1:], start=1):
+        if line.strip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :])
+    return None, text
+
+
+def _lenient_front_matter(block: str) -> dict[str, Any]:
+    """Line by line ``key: value``: each line that YAML accepts, else the value with one
+    pair of surrounding quotes removed (``title: ""10 years""`` -> ``"10 years"``)."""
+    result: dict[str, Any] = {}
+    for line in block.split("\n"):
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip() or key.startswith((" ", "\t", "-")):
+            continue
+        try:
+            parsed = yaml.safe_load(line)
+        except yaml.YAMLError:
+            parsed = None
+        if isinstance(parsed, dict) and len(parsed) == 1:
+            result.update(parsed)
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        result[key.strip()] = value.replace('\\"', '"')
+    return result
+
+
+def parse_front_matter(path: Path, block: str) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict):
+        data = _lenient_front_matter(block)
+    if not data:
+        raise InputError(path, "front matter is not a YAML mapping of key: value lines")
+    return {str(k): v for k, v in data.items()}
+
+
+def to_datetime(path: Path, key: str, value: Any) -> datetime | None:
+    """A front-matter date as a timezone-aware datetime (UTC when the post names no zone)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError as exc:
+            raise InputError(path, f"front matter {key}: not a date ({value!r})") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def plain_text(inlines: list[dict[str, Any]]) -> str:
+    """The words of an inline list (for metadata: titles, bylines, dates)."""
+    out: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+            return
+        if not isinstance(node, dict):
+            return
+        kind, content = node.get("t"), node.get("c")
+        if kind == "Str":
+            out.append(content)
+        elif kind in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif kind in ("Code", "Math"):
+            out.append(content[-1])
+        elif kind in ("Note", "Image", "RawInline", "RawBlock"):
+            return
+        elif kind == "Link":
+            walk(content[1])
+        elif kind in ("Span", "Div", "Header", "Figure"):
+            walk(content[-1])
+        elif kind == "Quoted":
+            out.append("\u201c")
+            walk(content[1])
+            out.append("\u201d")
+        elif isinstance(content, list):
+            walk(content)
+
+    walk(inlines)
+    return " ".join("".join(out).split())
+
+
+def meta_text(meta: dict[str, Any], key: str) -> str:
+    value = meta.get(key)
+    if not value:
+        return ""
+    if value["t"] == "MetaString":
+        return value["c"]
+    if value["t"] == "MetaList":
+        return ", ".join(plain_text(v.get("c", [])) for v in value["c"])
+    return plain_text(value.get("c", []))
+
+
+def _classes(node: dict[str, Any]) -> list[str]:
+    return node["c"][0][1] if node.get("t") in ("Div", "Header", "Span") else []
+
+
+def _find_block(blocks: list[dict[str, Any]], want) -> dict[str, Any] | None:
+    """Depth-first: the first block (through Divs) for which ``want(block)`` holds."""
+    for block in blocks:
+        if want(block):
+            return block
+        if block.get("t") == "Div":
+            found = _find_block(block["c"][1], want)
+            if found is not None:
+                return found
+    return None
+
+
+def _page_date(header: dict[str, Any] | None) -> datetime | None:
+    """The date line of a saved page's post header (``Apr 30, 2025``)."""
+    if header is None:
+        return None
+    candidates: list[str] = []
+
+    def collect(blocks: list[dict[str, Any]]) -> None:
+        for block in blocks:
+            if block["t"] in ("Plain", "Para"):
+                candidates.append(plain_text(block["c"]))
+            elif block["t"] == "Div":
+                collect(block["c"][1])
+
+    collect(header["c"][1])
+    for text in candidates:
+        for fmt in PAGE_DATE_FORMATS:
+            try:
+                return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+            except ValueError:
+                continue
+    return None
+
+
+@dataclass
+class _Page:
+    title: str = ""
+    subtitle: str = ""
+    author: str = ""
+    date: datetime | None = None
+
+
+def _split_page(ast: dict[str, Any]) -> _Page:
+    """Take a saved web page apart: its metadata from the post header, and the post body
+    (the ``body markup`` div) as the document. A bare export body is left as it is."""
+    blocks = ast["blocks"]
+    page = _Page(title=meta_text(ast["meta"], "title"), author=meta_text(ast["meta"], "author"))
+    body = _find_block(blocks, lambda b: b["t"] == "Div" and all(c in _classes(b) for c in ("body", "markup")))
+    body = body or _find_block(blocks, lambda b: b["t"] == "Div" and PAGE_BODY_CLASSES[1] in _classes(b))
+    title = _find_block(blocks, lambda b: b["t"] == "Header" and PAGE_TITLE_CLASS in _classes(b))
+    if title is not None:
+        page.title = plain_text(title["c"][2])
+    subtitle = _find_block(blocks, lambda b: b["t"] == "Header" and PAGE_SUBTITLE_CLASS in _classes(b))
+    if subtitle is not None:
+        page.subtitle = plain_text(subtitle["c"][2])
+    byline = _find_block(blocks, lambda b: b["t"] == "Div" and any(c in _classes(b) for c in PAGE_BYLINE_CLASSES))
+    if byline is not None and not page.author:
+        page.author = plain_text(byline["c"][1])
+    page.date = _page_date(_find_block(blocks, lambda b: b["t"] == "Div" and PAGE_HEADER_CLASS in _classes(b)))
+    if body is not None:
+        ast["blocks"] = body["c"][1]
+    elif title is not None:
+        # No body div: drop everything up to and including the title block.
+        ast["blocks"] = [b for b in blocks if b is not title]
+    return page
+
+
+def _title_from_heading(ast: dict[str, Any]) -> str:
+    """The first heading's text; a leading level-1 heading is removed (the intro says it)."""
+    blocks = ast["blocks"]
+    for i, block in enumerate(blocks):
+        if block["t"] == "Header":
+            text = plain_text(block["c"][2])
+            if i == 0 and block["c"][0] == 1:
+                del blocks[0]
+            return text
+    return ""
+
+
+def _slug_and_id(path: Path, post_id: str) -> tuple[str, str]:
+    """``160875693.brakes-on-x`` -> slug ``brakes-on-x``; else the file name."""
+    if not post_id:
+        head, _, tail = path.stem.partition(".")
+        if head.isdigit() and tail:
+            post_id = path.stem
+    head, dot, tail = post_id.partition(".")
+    raw = tail if dot and head.isdigit() and tail else (post_id or path.stem)
+    slug = "".join(c if c.isalnum() else "-" for c in raw.lower())
+    slug = "-".join(part for part in slug.split("-") if part)
+    return slug or "post", post_id
+
+
+def _humanise(stem: str) -> str:
+    words = stem.replace("_", " ").replace("-", " ").split()
+    return " ".join(words).capitalize() if words else "Untitled"
+
+
+def is_html(path: Path, text: str) -> bool:
+    if path.suffix.lower() in HTML_SUFFIXES:
+        return True
+    head = text.lstrip()[:15].lower()
+    return head.startswith(("<!doctype html", "<html"))
+
+
+def read_post(path: str | Path, show: Show) -> Post:
+    """Read one post file into metadata and pandoc's AST (one pandoc run)."""
+    path = Path(path)
+    text, digest = _read_text(path)
+    front: dict[str, Any] = {}
+    if is_html(path, text):
+        ast = json.loads(run_pandoc(path, ["-f", HTML_FORMAT, "-t", "json"], text))
+        page = _split_page(ast)
+        title, subtitle, author, when = page.title, page.subtitle, page.author, page.date
+    else:
+        block, body = split_front_matter(text)
+        if block is not None:
+            front = parse_front_matter(path, block)
+        ast = json.loads(run_pandoc(path, ["-f", MARKDOWN_FORMAT, "-t", "json"], body))
+        title = str(front.get("title") or "").strip()
+        subtitle = str(front.get("subtitle") or "").strip()
+        author = front.get("author") or ""
+        if isinstance(author, list):
+            author = ", ".join(str(a) for a in author)
+        author = str(author).strip()
+        when = to_datetime(path, "email_sent_at", front.get("email_sent_at")) or to_datetime(
+            path, "date", front.get("date")
+        )
+    if not title:
+        title = _title_from_heading(ast) or _humanise(path.stem.partition(".")[2] or path.stem)
+    slug, post_id = _slug_and_id(path, str(front.get("post_id") or "").strip())
+    canonical = str(front.get("canonical_url") or front.get("url") or "").strip()
+    meta = PostMeta(
+        title=title,
+        slug=slug,
+        subtitle=subtitle,
+        author=author or show.show.author,
+        date=when,
+        post_id=post_id,
+        type=str(front.get("type") or "newsletter"),
+        audience=str(front.get("audience") or "everyone"),
+        canonical_url=canonical or f"{show.show.base_url.rstrip('/')}/p/{slug}",
+    )
+    return Post(meta=meta, source=path, source_hash=digest, ast=ast)

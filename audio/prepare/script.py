@@ -1,0 +1,180 @@
+"""Raw paragraphs -> ``Script``: normalise, split into sentences, apply the lexicon.
+
+Also builds the spoken intro and outro from the show's templates. A template is cut
+into sentences and clauses (at ", "); a clause naming a field the post lacks is left
+out, so an empty subtitle or author never leaves "Written by , ." behind.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import lru_cache
+from pathlib import Path
+
+from audio.errors import ConfigError, InputError
+from audio.models import (
+    FOOTNOTE,
+    LIST_ITEM,
+    OUTRO,
+    QUOTE,
+    RULE,
+    TITLE,
+    Paragraph,
+    Post,
+    PostMeta,
+    Script,
+    Section,
+    Sentence,
+)
+from audio.prepare import policy
+from audio.prepare.lexicon import Lexicon
+from audio.prepare.normalize import normalize_text
+from audio.prepare.sentences import split_sentences
+from audio.prepare.speakable import RawParagraph, Walk, ensure_terminal, walk_post
+from audio.show import Show
+
+TEMPLATE_FIELDS = ("title", "subtitle", "author", "date", "site", "url")
+_STOP_AFTER_MARK = re.compile(r"(?<=[!?])\.")
+
+
+@lru_cache(maxsize=16)
+def _load_lexicon(path: Path, mtime: float) -> Lexicon:
+    return Lexicon.load(path)
+
+
+def show_lexicon(show: Show) -> Lexicon:
+    """The show's pronunciation lexicon (cached per file version), or an empty one."""
+    path = show.lexicon_path
+    if path is None:
+        return Lexicon()
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise ConfigError(path, "no such lexicon file") from exc
+    return _load_lexicon(path, mtime)
+
+
+class Speaker:
+    """Turns written paragraphs into spoken ``Paragraph`` records."""
+
+    def __init__(self, show: Show, lexicon: Lexicon, phonemes: bool):
+        self.options = show.script
+        self.lexicon = lexicon
+        self.words = lexicon.words
+        self.phonemes = phonemes
+
+    def sentence(self, text: str) -> Sentence:
+        return Sentence(text=text, speech=self.lexicon.apply(text, self.phonemes))
+
+    def spoken(self, text: str) -> list[str]:
+        spoken = normalize_text(text, self.words)
+        if not any(c.isalnum() for c in spoken):
+            return []
+        if spoken[0].islower() and text.lstrip()[:1].isdigit():
+            spoken = spoken[0].upper() + spoken[1:]
+        return split_sentences(spoken, self.options.max_sentence_chars)
+
+    def paragraph(self, raw: RawParagraph) -> Paragraph | None:
+        if raw.kind == RULE:
+            return Paragraph(RULE, ())
+        text = ensure_terminal(raw.text) if raw.kind in (LIST_ITEM, FOOTNOTE) else raw.text
+        pieces = self.spoken(text)
+        if not pieces:
+            return None
+        if raw.kind == QUOTE and raw.quote_open:
+            pieces.insert(0, self.options.quote_open)
+        if raw.kind == QUOTE and raw.quote_close:
+            pieces.append(self.options.quote_close)
+        return Paragraph(raw.kind, tuple(self.sentence(p) for p in pieces if p.strip()))
+
+    def template(self, show: Show, key: str, kind: str, fields: dict[str, str]) -> tuple[Paragraph, ...]:
+        text = fill_template(show, key, getattr(self.options, key), fields)
+        pieces = self.spoken(text) if text else []
+        return (Paragraph(kind, tuple(self.sentence(p) for p in pieces)),) if pieces else ()
+
+
+def fill_template(show: Show, key: str, template: str, fields: dict[str, str]) -> str:
+    """Fill ``{field}``s, leaving out each clause whose field is empty. A value's own
+    full stop is dropped (the template supplies the punctuation)."""
+    fields = {k: v.strip().rstrip(".").strip() for k, v in fields.items()}
+    sentences = []
+    for sentence in re.split(r"(?<=[.!?])\s+", template.strip()):
+        end = sentence[len(sentence.rstrip(".!?")) :]
+        kept = []
+        for clause in sentence[: len(sentence) - len(end)].split(", "):
+            try:
+                names = [name for _, name, _, _ in string.Formatter().parse(clause) if name is not None]
+            except ValueError as exc:
+                raise ConfigError(show.config_path, f"[script] {key}: bad template ({exc})") from exc
+            unknown = [n for n in names if n not in TEMPLATE_FIELDS]
+            if unknown:
+                raise ConfigError(
+                    show.config_path,
+                    f"[script] {key}: unknown field {{{unknown[0]}}} (known: {', '.join(TEMPLATE_FIELDS)})",
+                )
+            if all(fields.get(n, "").strip() for n in names):
+                kept.append(clause.format_map(fields).strip())
+        kept = [k for k in kept if k]
+        if kept:
+            joined = ", ".join(kept)
+            sentences.append(joined[0].upper() + joined[1:] + end)
+    return _STOP_AFTER_MARK.sub("", " ".join(sentences))
+
+
+def spoken_date(meta: PostMeta) -> str:
+    """``April 30, 2025`` (normalisation says it as "April thirtieth, twenty twenty-five")."""
+    return f"{meta.date:%B} {meta.date.day}, {meta.date.year}" if meta.date else ""
+
+
+def template_fields(meta: PostMeta, show: Show) -> dict[str, str]:
+    return {
+        "title": meta.title,
+        "subtitle": meta.subtitle,
+        "author": meta.author,
+        "date": spoken_date(meta),
+        "site": policy.spoken_domain(show.show.base_url),
+        "url": policy.spoken_domain(meta.canonical_url),
+    }
+
+
+def build_script(post: Post, show: Show, walk: Walk, notes_html: str, phonemes: bool = False) -> Script:
+    """Assemble the Script from a walked post."""
+    speaker = Speaker(show, show_lexicon(show), phonemes)
+    sections: list[Section] = []
+    index: dict[int, int] = {}  # walk section -> script section, for the omissions
+    for i, raw in enumerate(walk.sections):
+        paragraphs = tuple(p for p in (speaker.paragraph(r) for r in raw.paragraphs) if p is not None)
+        while paragraphs and paragraphs[-1].kind == RULE:
+            paragraphs = paragraphs[:-1]
+        if any(p.kind != RULE for p in paragraphs):
+            index[i] = len(sections)
+            sections.append(Section(title=raw.title, paragraphs=paragraphs))
+        else:
+            index[i] = max(len(sections) - 1, 0)
+    if not sections:
+        raise InputError(post.source, "no text to read aloud (the post has no prose)")
+    omissions = tuple(
+        type(o)(kind=o.kind, section=index.get(o.section, 0), detail=o.detail) for o in walk.omissions
+    )
+    fields = template_fields(post.meta, show)
+    intro = speaker.template(show, "intro", TITLE, fields)
+    outro = speaker.template(show, "outro", OUTRO, fields)
+    spoken = [*intro, *(p for s in sections for p in s.paragraphs), *outro]
+    words = sum(len(s.text.split()) for p in spoken for s in p.sentences)
+    return Script(
+        meta=post.meta,
+        intro=intro,
+        sections=tuple(sections),
+        outro=outro,
+        omissions=omissions,
+        notes_html=notes_html,
+        word_count=words,
+        source_hash=post.source_hash,
+    )
+
+
+def raw_texts(post: Post, show: Show) -> list[str]:
+    """The written text of every spoken paragraph (for the lexicon report)."""
+    walk = walk_post(post.ast, show.script)
+    return [p.text for s in walk.sections for p in s.paragraphs if p.text]
