@@ -373,7 +373,8 @@ def _publish(show: Show) -> str:
         result = publish_site(show)
     except AudioEssayError as exc:
         return f"site not rebuilt: {exc.message}"
-    return str(getattr(result, "summary", None) or f"site rebuilt in {show.site_dir}")
+    private = f" (+{result.private_episodes} private)" if result.private_episodes else ""
+    return f"site rebuilt: {result.site_dir} with {result.episodes} episodes{private}, feed {result.feed_url}"
 
 
 # --- status ----------------------------------------------------------------------------------

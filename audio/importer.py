@@ -28,6 +28,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -276,9 +277,11 @@ def _iso(value: datetime | None) -> str | None:
     return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
 
 
-def _stage(item: _Item, show: Show, staging: Path, limits: ImportLimits) -> tuple[PostRecord, Path | None, Path | None]:
+def _stage(item: _Item, show: Show, staging: Path, limits: ImportLimits,
+           known: dict[str, PostRecord]) -> tuple[PostRecord, Path | None, Path | None]:
     """Check one post with the preparer; returns its record, the staged file (or None when
-    it is used in place) and where that file goes in the show."""
+    it is used in place) and where that file goes in the show. Content the catalogue
+    already holds, with its file in place, is not read again (``known``: hash -> post)."""
     from audio.prepare import prepare_post
 
     show_root = show.folder.resolve()
@@ -297,6 +300,9 @@ def _stage(item: _Item, show: Show, staging: Path, limits: ImportLimits) -> tupl
         data = _markdown(item).encode("utf-8")
         staged = read_from = folder / f"{item.slug_hint or _sha256(data)[:16]}.md"
         staged.write_bytes(data)
+    same = known.get(_sha256(data))
+    if same is not None and (show.folder / same.source).is_file():
+        return same, None, None
     script = prepare_post(read_from, show)
     meta = script.meta
     slug = meta.slug or item.slug_hint
@@ -379,19 +385,28 @@ def _apply(report: ImportReport, items: list[_Item], show: Show, catalog: Catalo
     moves: list[tuple[Path, Path]] = []
     drafts: set[str] = set()
     taken: dict[str, str] = {}  # slug -> origin, within this import
-    for item in items:
+    known = {p.content_hash: p for p in catalog.posts() if p.source}
+
+    def stage(item: _Item) -> tuple[PostRecord, Path | None, Path | None] | ImportProblem:
         try:
             if item.draft:
-                record, staged, target = _draft_record(item), None, None
-                drafts.add(record.key)
-            else:
-                record, staged, target = _stage(item, show, staging, limits)
-        except AudioEssayError as exc:
-            report.problems.append(ImportProblem(exc.path or item.origin, exc.reason))
-            continue
+                return _draft_record(item), None, None
+            return _stage(item, show, staging, limits, known)
+        except AudioEssayError as exc:  # named by where it came from, not by its staged copy
+            return ImportProblem(item.origin, exc.reason)
         except (OSError, UnicodeDecodeError, RuntimeError) as exc:
-            report.problems.append(ImportProblem(item.origin, f"cannot read ({exc})"))
+            return ImportProblem(item.origin, f"cannot read ({exc})")
+
+    # Threads: the preparer's time is mostly pandoc, a subprocess, so every core helps.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        staged_items = list(pool.map(stage, items))
+    for item, outcome in zip(items, staged_items):
+        if isinstance(outcome, ImportProblem):
+            report.problems.append(outcome)
             continue
+        record, staged, target = outcome
+        if item.draft:
+            drafts.add(record.key)
         _, conflict = catalog.match_post(record.key, record.slug)
         if record.slug in taken:
             conflict = f"slug {record.slug!r} also used by {taken[record.slug]}"
