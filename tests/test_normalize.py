@@ -1,0 +1,215 @@
+"""Speech normalisation: a table of real cases (most taken from the Interconnects corpus),
+plus determinism, idempotence and a sweep over every corpus paragraph."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from audio.prepare.normalize import normalize_text
+
+CASES = [
+    # thousands separators, decimals, negatives
+    ("usually more than 10,000 GPUs", "usually more than ten thousand G P U's"),
+    ("twenty 1,000,000 tokens", "twenty one million tokens"),
+    ("3.14 is pi", "three point one four is pi"),
+    ("0.05 of it", "zero point zero five of it"),
+    ("-5 degrees", "minus five degrees"),
+    ("Llama 3 405B", "Llama three four hundred five B"),
+    # percentages
+    ("predicted a 25% annual compounding", "predicted a twenty-five percent annual compounding"),
+    ("94.7% in Q3 2020", "ninety-four point seven percent in Q three twenty twenty"),
+    ("a 10-20% gain", "a ten to twenty percent gain"),
+    # currency with magnitudes
+    ("$1.5B", "one point five billion dollars"),
+    ("is probably over $1B (based on a market", "is probably over one billion dollars (based on a market"),
+    ("The $5M figure for the last", "The five million dollar figure for the last"),
+    ("from a pool of $500k.", "from a pool of five hundred thousand dollars."),
+    ("$10M in funding", "ten million dollars in funding"),
+    ("a $2,000 tip", "a two thousand dollar tip"),
+    ("€300 million", "three hundred million euros"),
+    ("costs £3.50 a month", "costs three pounds fifty pence a month"),
+    ("with lower than $50k/year value", "with lower than fifty thousand dollars per year value"),
+    ("$550billion", "five hundred fifty billion dollars"),
+    ("($10-$20billion)", "(ten to twenty billion dollars)"),
+    ("$.01", "one cent"),
+    # years, decades, year ranges
+    ("In 2025 we shipped.", "In twenty twenty-five we shipped."),
+    ("in 1965 there were", "in nineteen sixty-five there were"),
+    ("the year 2000", "the year two thousand"),
+    ("in 2009 it started", "in two thousand nine it started"),
+    ("NeurIPS 2020 is this week", "Neurips twenty twenty is this week"),
+    ("in 2024 models", "in twenty twenty-four models"),
+    ("2048 tokens", "two thousand forty-eight tokens"),
+    ("the 2000s were wild", "the two thousands were wild"),
+    ("in the 1990s", "in the nineteen nineties"),
+    ("the 80s and '90s", "the eighties and nineties"),
+    ("robots we designed in the 1930s-1950s", "robots we designed in the nineteen thirties to nineteen fifties"),
+    ("like 2022-2023, I suspect", "like twenty twenty-two to twenty twenty-three, I suspect"),
+    ("2020–2024", "twenty twenty to twenty twenty-four"),
+    ("prior to July 2020 to 47 new cases", "prior to July twenty twenty to forty-seven new cases"),
+    # ranges and multipliers
+    ("can result in a 2-4x difference", "can result in a two to four times difference"),
+    ("gets 10x the market penetration", "gets ten times the market penetration"),
+    ("100X faster, then 1,000X", "one hundred times faster, then one thousand times"),
+    ("1.4x faster", "one point four times faster"),
+    ("from 8-12 weeks", "from eight to twelve weeks"),
+    # ordinals and fractions
+    ("The robots of the 21st century", "The robots of the twenty-first century"),
+    ("The Llama models (both 1st and 2nd generation)", "The Llama models (both first and second generation)"),
+    ("about 1/2 the gains from RL", "about one half the gains from R L"),
+    ("1/4 of the time", "one quarter of the time"),
+    ("3/4 of the way", "three quarters of the way"),
+    ("2/3 of them", "two thirds of them"),
+    ("scored 450/800", "scored four hundred fifty out of eight hundred"),
+    ("open 24/7", "open twenty-four seven"),
+    # dates and times
+    ("Jul 12: LLM agents", "July twelfth: L L M agents"),
+    ("would start January 1, 2025.", "would start January first, twenty twenty-five."),
+    ("on Apr 30", "on April thirtieth"),
+    ("released 2024-04-30", "released April thirtieth, twenty twenty-four"),
+    ("at 12:30 we met", "at twelve thirty we met"),
+    ("the 9:05 train", "the nine oh five train"),
+    ("at 3pm", "at three p m"),
+    ("Nathan Lambert [00:50:12]: Yes.", "Nathan Lambert: Yes."),
+    ("Dean W Ball (00:18:31): Right.", "Dean W Ball: Right."),
+    # model and version names
+    ("GPT-4o is here", "G P T four o is here"),
+    ("OpenAI's o3 model", "Open A I's o three model"),
+    ("With this Claude 3.5 Sonnet model", "With this Claude three point five Sonnet model"),
+    ("Llama 3.1 405B", "Llama three point one four hundred five B"),
+    ("Llama 3.1 8B Instruct", "Llama three point one eight B Instruct"),
+    ("a 7B parameter model", "a seven billion parameter model"),
+    ("7B parameters", "seven billion parameters"),
+    ("for H100s, is probably", "for H one hundreds, is probably"),
+    ("on an H100", "on an H one hundred"),
+    ("Qwen2.5-72B-Instruct", "Qwen two point five seventy-two B Instruct"),
+    ("DeepSeek V3 and R1", "DeepSeek V three and R one"),
+    ("Ai2 released OLMo 2", "A I two released Olmo two"),
+    ("GPT-3.5-turbo", "G P T three point five turbo"),
+    ("gpt-4o-mini", "G P T four o mini"),
+    ("text-davinci-003", "text davinci zero zero three"),
+    ("Gemini 1.5 Pro", "Gemini one point five Pro"),
+    ("o1-preview", "o one preview"),
+    ("sim2real transfer", "sim two real transfer"),
+    ("SB 1047 passed", "S B ten forty-seven passed"),
+    ("version 3.1.2 is out", "version three point one point two is out"),
+    ("10^26 FLOPs", "ten to the twenty-sixth flops"),
+    # acronyms
+    ("RLHF is hard", "R L H F is hard"),
+    ("AI and ML", "A I and M L"),
+    ("GPUs and LLMs", "G P U's and L L M's"),
+    ("ChatGPT and OpenAI", "Chat G P T and Open A I"),
+    ("NASA and NATO", "Nasa and Nato"),
+    ("NVIDIA and AMD", "Nvidia and A M D"),
+    ("the REINFORCE algorithm", "the Reinforce algorithm"),
+    ("RLAIF and NAIRR", "R L A I F and Nairr"),
+    ("this is NOT the case", "this is not the case"),
+    ("PID, LQR, MPC, etc.", "P I D, L Q R, M P C, et cetera."),
+    ("THIS IS THE END", "this is the end"),
+    ("the U.S. government", "the U S government"),
+    # abbreviations and symbols
+    ("access problems (e.g. the code)", "access problems (for example the code)"),
+    ("i.e. the data", "that is the data"),
+    ("models, etc. are", "models, et cetera are"),
+    ("GPT-4 vs. Claude", "G P T four versus Claude"),
+    ("w/ the team", "with the team"),
+    ("~10 people", "about ten people"),
+    ("~40T tokens", "about forty trillion tokens"),
+    ("R&D and Q&A", "R and D and Q and A"),
+    ("policy & safety", "policy and safety"),
+    ("input -> output", "input to output"),
+    ("input → output", "input to output"),
+    ("Mr. Smith said", "Mister Smith said"),
+    ("TL;DR: good", "T L D R: good"),
+    ("the #1 model", "the number one model"),
+    ("1+1=2", "one plus one equals two"),
+    ("10,000+ GPUs", "ten thousand plus G P U's"),
+    ("Q* and OpenAI", "Q star and Open A I"),
+    ("I have <10% overlap", "I have less than ten percent overlap"),
+    ("(yes, the >$4T per year", "(yes, the more than four trillion dollars per year"),
+    ("Save the kittens.<|im_end|>", "Save the kittens. im end"),
+    ("(OpenAI et al., 2011)", "(Open A I and others, twenty eleven)"),
+    # units
+    ("GPUs with 80GB of memory", "G P U's with eighty gigabytes of memory"),
+    ("cut to 400GB/s", "cut to four hundred gigabytes per second"),
+    ("latency of 5ms", "latency of five milliseconds"),
+    ("a 3 km walk", "a three kilometers walk"),
+    ("a 100 MW data center", "a one hundred megawatts data center"),
+    ("100s of models", "hundreds of models"),
+    # URLs and e-mail
+    ("see https://www.interconnects.ai/p/rlhf for details", "see interconnects dot ai for details"),
+    ("email nathan@interconnects.ai today", "email interconnects dot ai today"),
+    ("https://www.interconnects.ai/p/rlhf", ""),
+    ("<https://www.interconnects.ai/p/rlhf>", ""),
+    ("visit interconnects.ai for more", "visit interconnects dot ai for more"),
+    ("(https://en.wikipedia.org/wiki/Foo_(bar))", "(en dot wikipedia dot org)"),
+    # markup, quotes, dashes, whitespace
+    ("the **bold** claim", "the bold claim"),
+    ("a snake_case_name here", "a snake case name here"),
+    ("pipe | separated", "pipe separated"),
+    ("escaped \\'quotes\\' and \\\"more\\\"", "escaped 'quotes' and \"more\""),
+    ("empty [] and () brackets", "empty and brackets"),
+    ("He said — this — was it", "He said, this, was it"),
+    ("this --- was it", "this, was it"),
+    ("\u201ccurly quotes\u201d and \u2018single\u2019", "\"curly quotes\" and 'single'"),
+    ("it\u2019s fine", "it's fine"),
+    ("spaces   and\ttabs\n here", "spaces and tabs here"),
+    ("an emoji \U0001f680 here", "an emoji here"),
+    ("RL :nervousface:", "R L"),
+]
+
+
+@pytest.mark.parametrize(("text", "spoken"), CASES, ids=[c[0][:40] for c in CASES])
+def test_normalisation_table(text: str, spoken: str) -> None:
+    assert normalize_text(text) == spoken
+
+
+def test_the_table_is_large() -> None:
+    assert len(CASES) >= 60
+
+
+@pytest.mark.parametrize(("text", "spoken"), CASES, ids=[c[0][:40] for c in CASES])
+def test_idempotent(text: str, spoken: str) -> None:
+    assert normalize_text(spoken) == spoken
+
+
+def test_deterministic() -> None:
+    text = " ".join(t for t, _ in CASES)
+    assert len({normalize_text(text) for _ in range(3)}) == 1
+
+
+def test_lexicon_words_are_left_as_written() -> None:
+    assert normalize_text("NASA and RLHF and Kokotajlo", frozenset({"RLHF", "Kokotajlo"})) == "Nasa and RLHF and Kokotajlo"
+    assert normalize_text("GPT-4o is here", frozenset({"GPT-4o"})) == "GPT-4o is here"
+
+
+def _plain_paragraphs(paths) -> dict[str, list[str]]:
+    """Each post's paragraphs as plain text, as the reader hands them over (one pandoc run
+    for all posts: a marker paragraph separates them)."""
+    pypandoc = pytest.importorskip("pypandoc")
+    marker = "QQPOSTBREAKQQ"
+    bodies = [re.sub(r"\A---\n.*?\n---\n", "", p.read_text(encoding="utf-8"), flags=re.S) for p in paths]
+    text = pypandoc.convert_text(
+        f"\n\n{marker}\n\n".join(bodies), "plain", format="markdown", extra_args=["--wrap=none", "--quiet"]
+    )
+    posts = text.split(marker)
+    assert len(posts) == len(paths)
+    return {
+        path.name: [p for p in post.split("\n\n") if p.strip() and not p.lstrip().startswith("[")]
+        for path, post in zip(paths, posts, strict=True)
+    }
+
+
+def test_every_corpus_paragraph_is_speakable(corpus) -> None:
+    """No digits, URLs, markup or unspelled acronyms survive in any corpus paragraph."""
+    leftovers = re.compile(r"\d|https?:|www\.|\*\*|\\|[<>{}|`#~_*]|\b[A-Z]{2,}s?\b")
+    bad = []
+    for name, paragraphs in _plain_paragraphs(corpus).items():
+        for paragraph in paragraphs:
+            spoken = normalize_text(paragraph)
+            found = leftovers.search(spoken)
+            if found:
+                bad.append(f"{name}: {found.group(0)!r} in {spoken[max(0, found.start() - 60):found.end() + 40]!r}")
+    assert bad == []
