@@ -193,7 +193,9 @@ def meta_text(meta: dict[str, Any], key: str) -> str:
 
 
 def _classes(node: dict[str, Any]) -> list[str]:
-    return node["c"][0][1] if node.get("t") in ("Div", "Header", "Span") else []
+    if node.get("t") == "Header":
+        return node["c"][1][1]
+    return node["c"][0][1] if node.get("t") in ("Div", "Span") else []
 
 
 def _find_block(blocks: list[dict[str, Any]], want) -> dict[str, Any] | None:

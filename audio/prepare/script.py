@@ -71,9 +71,7 @@ class Speaker:
         spoken = normalize_text(text, self.words)
         if not any(c.isalnum() for c in spoken):
             return []
-        if spoken[0].islower() and text.lstrip()[:1].isdigit():
-            spoken = spoken[0].upper() + spoken[1:]
-        return split_sentences(spoken, self.options.max_sentence_chars)
+        return [_capitalised(s) for s in split_sentences(spoken, self.options.max_sentence_chars)]
 
     def paragraph(self, raw: RawParagraph) -> Paragraph | None:
         if raw.kind == RULE:
@@ -92,6 +90,15 @@ class Speaker:
         text = fill_template(show, key, getattr(self.options, key), fields)
         pieces = self.spoken(text) if text else []
         return (Paragraph(kind, tuple(self.sentence(p) for p in pieces)),) if pieces else ()
+
+
+def _capitalised(sentence: str) -> str:
+    """A sentence that normalisation made start in lower case ("zero five fifty ...")
+    starts with a capital; words like "iPhone" are left alone."""
+    first = sentence.split(" ", 1)[0]
+    if first.isalpha() and first.islower():
+        return sentence[0].upper() + sentence[1:]
+    return sentence
 
 
 def fill_template(show: Show, key: str, template: str, fields: dict[str, str]) -> str:

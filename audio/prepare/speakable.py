@@ -25,7 +25,7 @@ CUES = {
 }
 # Tokens that only separate things on a page ("a // b", "a | b") and mean nothing aloud.
 SEPARATOR_CHARS = frozenset("/|\u2022\u00b7\\")
-TERMINAL = (".", "!", "?", ":", '"', "\u201d", "'", "\u2019", ")")
+TERMINAL = (".", "!", "?", ":", '"', "\u201d", "'", "\u2019", ".)", "!)", "?)")
 
 
 @dataclass
@@ -112,6 +112,9 @@ class Walker:
             if node["t"] == "Str" and "](" in node["c"]:
                 before, _, after = node["c"].partition("](")
                 parts.append(before)
+                so_far = "".join(parts)
+                opening = so_far.rfind("[")
+                parts = [so_far[:opening] + so_far[opening + 1 :]] if opening >= 0 else [so_far]
                 if ")" in after:
                     parts.append(after.split(")", 1)[1])
                 else:
@@ -127,8 +130,10 @@ class Walker:
                 return ","
             # A literal tag-like token ("<|im_end|>", "<br>") is markup, not words.
             return "" if content.startswith("<") and content.endswith(">") else content
-        if kind in ("Space", "SoftBreak", "LineBreak"):
+        if kind in ("Space", "SoftBreak"):
             return " "
+        if kind == "LineBreak":  # a hard line break ends a line: each line is a sentence
+            return "\n"
         if kind in ("Emph", "Strong", "Underline", "SmallCaps", "Superscript", "Subscript"):
             return self.inline_text(content)
         if kind == "Quoted":
@@ -193,7 +198,10 @@ class Walker:
         self.omissions.append(Omission(kind=kind, section=len(self.sections) - 1, detail=detail))
 
     def add(self, kind: str, text: str) -> RawParagraph | None:
-        text = " ".join(text.split())
+        lines = [" ".join(line.split()) for line in text.split("\n")]
+        lines = [line for line in lines if line]
+        text = " ".join(ensure_terminal(line) for line in lines[:-1]) + (" " if len(lines) > 1 else "")
+        text += lines[-1] if lines else ""
         if kind == RULE:
             paragraphs = self.current.paragraphs
             if paragraphs and paragraphs[-1].kind != RULE:
