@@ -59,14 +59,14 @@ BROKEN = [
      "feed.xml: item 2 (Second: “quotes” & ampersands): duplicate guid audio-essay-third-post"),
     ("permalink", lambda s: _edit_feed(s, 'isPermaLink="false"', 'isPermaLink="true"'),
      'feed.xml: item 1 (The third post): guid must have isPermaLink="false"'),
-    ("duplicate enclosure", lambda s: _edit_feed(s, "second-post/second-post.mp3", "third-post/third-post.mp3"),
+    ("duplicate enclosure", lambda s: _edit_feed(s, "episodes/second-post.mp3", "episodes/third-post.mp3"),
      "feed.xml: item 2 (Second: “quotes” & ampersands): duplicate enclosure URL"),
     ("type", lambda s: _edit_feed(s, 'type="audio/mpeg"', 'type="audio/mp3"'),
      "feed.xml: item 1 (The third post): enclosure type 'audio/mp3' must be audio/mpeg"),
     ("decimal duration", lambda s: _edit_feed(s, "<itunes:duration>4<", "<itunes:duration>4.2<"),
      "feed.xml: item 1 (The third post): itunes:duration '4.2' must be whole seconds"),
     ("http", lambda s: _edit_feed(s, '<enclosure url="https://', '<enclosure url="http://'),
-     "feed.xml: <enclosure>: URL 'http://audio.interconnects.ai/episodes/third-post/third-post.mp3' is not https"),
+     "feed.xml: <enclosure>: URL 'http://audio.interconnects.ai/episodes/third-post.mp3' is not https"),
     ("non-ascii", lambda s: _edit_feed(s, "<link>https://www.interconnects.ai/p/third-post",
                                        "<link>https://www.interconnects.ai/p/thírd-post"),
      "feed.xml: <link>: URL 'https://www.interconnects.ai/p/thírd-post' is not ASCII"),
@@ -84,23 +84,23 @@ BROKEN = [
      'feed.xml: channel: missing <atom:link rel="self">'),
     ("long description", lambda s: _edit_feed(s, "<description>Notes for The third post", "<description>" + "x" * 4001),
      "feed.xml: item 1 (The third post): description is "),
-    ("missing transcript", lambda s: (s / "episodes/third-post/third-post.srt").unlink(),
-     "feed.xml: item 1 (The third post): https://audio.interconnects.ai/episodes/third-post/third-post.srt: "
+    ("missing transcript", lambda s: (s / "episodes/third-post.srt").unlink(),
+     "feed.xml: item 1 (The third post): https://audio.interconnects.ai/episodes/third-post.srt: "
      "no such file in the site"),
-    ("bad vtt", lambda s: (s / "episodes/third-post/third-post.vtt").write_text("hello\n"),
+    ("bad vtt", lambda s: (s / "episodes/third-post.vtt").write_text("hello\n"),
      "feed.xml: item 1 (The third post): transcript third-post.vtt: does not start with WEBVTT"),
-    ("bad json transcript", lambda s: (s / "episodes/third-post/third-post.transcript.json").write_text("{}"),
+    ("bad json transcript", lambda s: (s / "episodes/third-post.transcript.json").write_text("{}"),
      "feed.xml: item 1 (The third post): transcript third-post.transcript.json: not a JSON transcript"),
-    ("chapters order", lambda s: (s / "episodes/third-post/third-post.chapters.json").write_text(json.dumps(
+    ("chapters order", lambda s: (s / "episodes/third-post.chapters.json").write_text(json.dumps(
         {"version": "1.2.0", "chapters": [{"startTime": 2.0}, {"startTime": 1.0}]})),
      "feed.xml: item 1 (The third post): chapters third-post.chapters.json: start times not ascending (2.0 then 1.0)"),
-    ("chapters past the end", lambda s: (s / "episodes/third-post/third-post.chapters.json").write_text(json.dumps(
+    ("chapters past the end", lambda s: (s / "episodes/third-post.chapters.json").write_text(json.dumps(
         {"version": "1.2.0", "chapters": [{"startTime": 0.0}, {"startTime": 9.0}]})),
      "feed.xml: item 1 (The third post): chapters third-post.chapters.json: start time 9.0 is outside the audio"),
     ("artwork", lambda s: Image.new("RGB", (800, 800)).save(next(s.glob("artwork-*.png"))),
      "must be 1400-3000 px on each side, is 800x800"),
-    ("missing audio", lambda s: (s / "episodes/first-post/first-post.mp3").unlink(),
-     "feed.xml: item 3 (The first post): https://audio.interconnects.ai/episodes/first-post/first-post.mp3: "
+    ("missing audio", lambda s: (s / "episodes/first-post.mp3").unlink(),
+     "feed.xml: item 3 (The first post): https://audio.interconnects.ai/episodes/first-post.mp3: "
      "no such file in the site"),
 ]
 

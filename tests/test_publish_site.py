@@ -47,10 +47,10 @@ def test_publish_writes_feed_pages_audio_transcripts_chapters_and_artwork(show):
     names = set(_files(site))
     for slug in PUBLIC:
         for suffix in (".mp3", ".vtt", ".srt", ".transcript.json", ".chapters.json"):
-            name = f"episodes/{slug}/{slug}{suffix}"
+            name = f"episodes/{slug}{suffix}"
             assert name in names
             assert (site / name).read_bytes() == (show.rendered_dir / slug / f"{slug}{suffix}").read_bytes()
-        assert f"episodes/{slug}/index.html" in names
+        assert f"episodes/{slug}.html" in names
     artwork = [n for n in names if n.startswith("artwork-")]
     assert len(artwork) == 1 and artwork[0].endswith(".png")
     with Image.open(site / artwork[0]) as image:
@@ -88,7 +88,7 @@ def test_feed_channel_and_items_follow_the_spec(show):
         assert item.findtext("itunes:episodeType", namespaces=ns) == "full"
         assert item.findtext("itunes:explicit", namespaces=ns) == "false"
         transcripts = {t.get("type"): t.get("url") for t in item.findall("podcast:transcript", ns)}
-        base = f"{SITE_URL}/episodes/{slug}/{slug}"
+        base = f"{SITE_URL}/episodes/{slug}"
         assert transcripts == {"text/vtt": f"{base}.vtt", "application/x-subrip": f"{base}.srt",
                                "application/json": f"{base}.transcript.json"}
         chapters = item.find("podcast:chapters", ns)
@@ -113,8 +113,8 @@ def test_podcastparser_and_feedparser_read_every_episode(show):
     assert len(parsed["episodes"]) == len(fp.entries) == 3
     by_guid = {e["guid"]: e for e in parsed["episodes"]}
     for slug, entry in zip(PUBLIC, fp.entries):
-        audio = show.site_dir / "episodes" / slug / f"{slug}.mp3"
-        url = f"{SITE_URL}/episodes/{slug}/{slug}.mp3"
+        audio = show.site_dir / "episodes" / f"{slug}.mp3"
+        url = f"{SITE_URL}/episodes/{slug}.mp3"
         episode = by_guid[f"audio-essay-{slug}"]
         enclosure = episode["enclosures"][0]
         assert (enclosure["url"], enclosure["file_size"], enclosure["mime_type"]) == (url, audio.stat().st_size,
@@ -176,7 +176,7 @@ def test_paid_posts_never_reach_the_public_feed_site_or_index(tmp_path):
     private = (site / "private" / token / "feed.xml").read_text()
     assert "A paid-only post" in private and "<itunes:block>Yes</itunes:block>" in private
     assert private.count("<item>") == 4
-    assert (site / "private" / token / "episodes" / "paid-post" / "paid-post.mp3").is_file()
+    assert (site / "private" / token / "episodes" / "paid-post.mp3").is_file()
     assert check_site(site) == []
     # The token is made once and kept.
     assert publish_site(show).private_feed_url == report.private_feed_url

@@ -14,7 +14,7 @@ from audio.publish import publish_site
 from audio.publish.serve import make_app
 from audio.show import load_show
 
-MP3 = "/episodes/second-post/second-post.mp3"
+MP3 = "/episodes/second-post.mp3"
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +86,12 @@ def test_conditional_requests_answer_304(served):
 @pytest.mark.parametrize("path, kind, cors", [
     ("/feed.xml", "application/rss+xml", True),
     (MP3, "audio/mpeg", True),
-    ("/episodes/second-post/second-post.vtt", "text/vtt", True),
-    ("/episodes/second-post/second-post.srt", "application/x-subrip", True),
-    ("/episodes/second-post/second-post.transcript.json", "application/json", True),
-    ("/episodes/second-post/second-post.chapters.json", "application/json+chapters", True),
+    ("/episodes/second-post.vtt", "text/vtt", True),
+    ("/episodes/second-post.srt", "application/x-subrip", True),
+    ("/episodes/second-post.transcript.json", "application/json", True),
+    ("/episodes/second-post.chapters.json", "application/json+chapters", True),
     ("/index.html", "text/html", False),
-    ("/episodes/second-post/index.html", "text/html", False),
+    ("/episodes/second-post.html", "text/html", False),
 ])
 def test_content_types_and_cors(served, path, kind, cors):
     _, _, client = served
@@ -119,10 +119,10 @@ def test_never_serves_outside_the_site_or_lists_folders(served, path):
     assert _raw(server, path) == 404
 
 
-def test_episode_folder_url_serves_its_page(served):
+def test_episode_page_is_served(served):
     site, _, client = served
-    page = client.get("/episodes/second-post/")
-    assert page.status_code == 200 and page.text == (site / "episodes/second-post/index.html").read_text()
+    page = client.get("/episodes/second-post.html")
+    assert page.status_code == 200 and page.text == (site / "episodes/second-post.html").read_text()
 
 
 def test_only_get_and_head(served):

@@ -134,7 +134,7 @@ class _Planned:
     """An episode placed in the site: where its files go and how the feed and page show it."""
 
     episode: Episode
-    folder: str  # site-relative folder of its files
+    folder: str  # site-relative folder of its files and page (shared by all episodes)
     sources: dict[str, Path]  # role -> rendered file
     item: FeedItem
     page: PageEpisode | None
@@ -167,13 +167,13 @@ def _plan(show: Show, episode: Episode, folder: str) -> _Planned:
         description=item_description(notes, footer), content_html=content,
         transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
         chapters_url=urls.get("chapters", ""), language=show.show.language, explicit=show.publish.explicit,
-        page_url=site_join(root, f"{folder}/index.html"),
+        page_url=site_join(root, f"{folder}/{episode.slug}.html"),
     )
     page = PageEpisode(
         title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=post_url,
         notes_html=content, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
         chapters=episode.chapters, transcript=_transcript_segments(sources.get("transcript")),
-        href=f"{folder}/index.html",
+        href=f"{folder}/{episode.slug}.html",
     )
     return _Planned(episode, folder, sources, item, page)
 
@@ -194,7 +194,6 @@ def _channel(show: Show, feed_url: str, guid: str, image_url: str, items: list[F
 def _place(source: Path, target: Path) -> None:
     """Put a rendered file into the new site: a hard link when possible (renders replace
     files, never rewrite them), else a copy that keeps the modification time."""
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(source, target)
     except OSError:
@@ -202,7 +201,6 @@ def _place(source: Path, target: Path) -> None:
 
 
 def _write(path: Path, data: bytes | str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
 
 
@@ -249,8 +247,8 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
             private_guid = catalog.state_once("publish.private_podcast_guid", lambda: podcast_guid(private_url))
     artwork, artwork_name = _artwork(show)
     image_url = site_join(pub.site_url, artwork_name)
-    planned = [_plan(show, e, f"{EPISODES}/{e.slug}") for e in public]
-    hidden = [_plan(show, e, f"private/{token}/{EPISODES}/{e.slug}") for e in private] if token else []
+    planned = [_plan(show, e, EPISODES) for e in public]
+    hidden = [_plan(show, e, f"private/{token}/{EPISODES}") for e in private] if token else []
 
     report = PublishReport(site, ascii_url(feed_url), len(planned), len(private), warnings=placeholder_warnings(show))
     if private and not token:
@@ -263,11 +261,13 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
         raise OutputError(site, f"cannot create the site ({exc})") from exc
     try:
         _write(build / artwork_name, artwork)
+        for folder in {p.folder for p in [*planned, *hidden]}:
+            (build / folder).mkdir(parents=True)
         for p in [*planned, *hidden]:
             for source in p.sources.values():
                 _place(source, build / p.folder / source.name)
         for p in planned:
-            _write(build / p.folder / "index.html", episode_page(show.show.title, show.show.language, p.page))
+            _write(build / p.page.href, episode_page(show.show.title, show.show.language, p.page))
         items = [p.item for p in planned]
         _write(build / FEED_FILE, build_feed(_channel(show, feed_url, guid, image_url, items, block=False), items))
         _write(build / "index.html", index_page(
@@ -278,6 +278,7 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
             every = sorted([*planned, *hidden], key=lambda p: (p.item.date, p.episode.slug), reverse=True)
             every_items = [p.item for p in every]
             channel = _channel(show, private_url, private_guid, image_url, every_items, block=True)
+            (build / "private" / token).mkdir(parents=True, exist_ok=True)
             _write(build / "private" / token / FEED_FILE, build_feed(channel, every_items))
             report.private_feed_url = private_url
         _swap_in(build, site)

@@ -60,7 +60,7 @@ $episodes
 INDEX_ITEM = Template("""<li><a href="$href">$title</a> <span class="meta">$date · $duration</span></li>""")
 
 EPISODE_BODY = Template("""<header>
-<p><a href="../../index.html">$show_title</a></p>
+<p><a href="../index.html">$show_title</a></p>
 <h1>$title</h1>
 <p class="meta">$date · $duration · <a href="$post_url">Read the post</a></p>
 </header>

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
 _SAFE = "/:@!$&'()*+,;=~%-._"
 
 
+_PLAIN = re.compile(r"^[A-Za-z0-9/:@!$&'()*+,;=~%._?#-]*$")
+
+
 def ascii_url(url: str) -> str:
     """``url`` with a punycode host and percent-encoded path, query and fragment."""
+    if _PLAIN.match(url):  # nothing to encode (the common case)
+        return url
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:

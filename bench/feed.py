@@ -1,0 +1,79 @@
+"""Benchmark: publish the feed and site for 1,000 synthetic episodes.
+
+The records are synthetic (no audio is rendered: each episode's files are small
+placeholders), so this measures publish itself: reading the records, building
+feed.xml and 1,001 pages, placing 5,000 files and the atomic swap. Target: < 2 s.
+
+    python bench/feed.py [--episodes 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from audio.episode_store import episode_to_json
+from audio.models import Chapter, Episode
+from audio.publish import publish_site
+from audio.show import load_show
+
+NOTES = "".join(
+    f'<p>Paragraph {i} of the post, with <a href="https://example.org/{i}">a link</a> and some words '
+    "about reasoning models, reward models and open science that make a realistic length.</p>"
+    for i in range(20)
+)
+
+
+def make_records(rendered: Path, count: int) -> None:
+    start = datetime(2020, 1, 1, 9, tzinfo=timezone.utc)
+    for n in range(count):
+        slug = f"post-{n:04d}"
+        folder = rendered / slug
+        folder.mkdir(parents=True)
+        files = {"audio": f"{slug}.mp3", "vtt": f"{slug}.vtt", "srt": f"{slug}.srt",
+                 "transcript": f"{slug}.transcript.json", "chapters": f"{slug}.chapters.json"}
+        for name in files.values():
+            (folder / name).write_bytes(b"x" * 64)
+        (folder / files["transcript"]).write_text(json.dumps({"version": "1.0.0", "segments": [
+            {"speaker": "Narrator", "startTime": i * 5.0, "endTime": i * 5.0 + 4.5, "body": f"Sentence {i}."}
+            for i in range(100)]}))
+        episode = Episode(
+            title=f"Episode {n}: a post", slug=slug, guid=f"urn:bench:{n}", date=start + timedelta(days=n),
+            voice="fake", duration_s=900.0, bytes=64, sha256="0" * 64, loudness_lufs=-16.0, true_peak_dbtp=-1.5,
+            chapters=tuple(Chapter(i * 120.0, f"Section {i}") for i in range(6)), files=files,
+            source_hash="0" * 64, tool_version="bench", author="Bench Author",
+            canonical_url=f"https://www.example.com/p/{slug}", notes_html=NOTES,
+        )
+        (folder / f"{slug}.episode.json").write_text(episode_to_json(episode))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episodes", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "show"
+        folder.mkdir()
+        (folder / "show.toml").write_text(
+            '[show]\ntitle = "Bench"\nauthor = "Bench Author"\ndescription = "Benchmark show."\n'
+            '[publish]\nsite_url = "https://podcast.example.net"\n')
+        make_records(folder / "rendered", args.episodes)
+        show = load_show(folder)
+        wall, cpu = [], []
+        for _ in range(3):
+            t0, c0 = time.perf_counter(), time.process_time()
+            report = publish_site(show)
+            wall.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
+        size = (show.site_dir / "feed.xml").stat().st_size
+        print(f"episodes: {report.episodes}  feed.xml: {size / 1e6:.1f} MB  files: {5 * args.episodes}")
+        print(f"publish (first build): {wall[0]:.2f} s wall, {cpu[0]:.2f} s CPU")
+        print(f"publish (rebuild, best of 2): {min(wall[1:]):.2f} s wall, {min(cpu[1:]):.2f} s CPU   target < 2 s")
+
+
+if __name__ == "__main__":
+    main()
