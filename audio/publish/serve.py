@@ -70,4 +70,7 @@ def run_server(site_dir, host: str = "127.0.0.1", port: int = 8000, log_level: s
     """Serve until interrupted."""
     import uvicorn
 
-    uvicorn.run(make_app(site_dir), host=host, port=port, log_level=log_level, server_header=False)
+    # Podcast apps and players keep connections open between range requests: a short
+    # keep-alive races their next request against the close.
+    uvicorn.run(make_app(site_dir), host=host, port=port, log_level=log_level, server_header=False,
+                timeout_keep_alive=60, backlog=2048)
