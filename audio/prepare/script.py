@@ -14,10 +14,8 @@ from pathlib import Path
 
 from audio.errors import ConfigError, InputError
 from audio.models import (
-    FOOTNOTE,
-    LIST_ITEM,
+    HEADING,
     OUTRO,
-    QUOTE,
     RULE,
     TITLE,
     Paragraph,
@@ -76,13 +74,14 @@ class Speaker:
     def paragraph(self, raw: RawParagraph) -> Paragraph | None:
         if raw.kind == RULE:
             return Paragraph(RULE, ())
-        text = ensure_terminal(raw.text) if raw.kind in (LIST_ITEM, FOOTNOTE) else raw.text
+        # Every paragraph but a heading ends a sentence, so that the voice lands there.
+        text = raw.text if raw.kind == HEADING else ensure_terminal(raw.text)
         pieces = self.spoken(text)
         if not pieces:
             return None
-        if raw.kind == QUOTE and raw.quote_open:
+        if raw.quote_open:
             pieces.insert(0, self.options.quote_open)
-        if raw.kind == QUOTE and raw.quote_close:
+        if raw.quote_close:
             pieces.append(self.options.quote_close)
         return Paragraph(raw.kind, tuple(self.sentence(p) for p in pieces if p.strip()))
 
@@ -95,9 +94,10 @@ class Speaker:
 def _capitalised(sentence: str) -> str:
     """A sentence that normalisation made start in lower case ("zero five fifty ...")
     starts with a capital; words like "iPhone" are left alone."""
-    first = sentence.split(" ", 1)[0]
+    start = len(sentence) - len(sentence.lstrip("\"'\u201c\u2018(["))
+    first = sentence[start:].split(" ", 1)[0].rstrip(".,;:!?\"'\u201d\u2019)")
     if first.isalpha() and first.islower():
-        return sentence[0].upper() + sentence[1:]
+        return sentence[:start] + sentence[start].upper() + sentence[start + 1 :]
     return sentence
 
 

@@ -179,9 +179,12 @@ class Walker:
             return ""
         if role != policy.PROSE:
             return ""
+        spoken = self.inline_text(text)
+        if spoken.strip().startswith("[") and spoken.strip().endswith("]"):
+            return ""  # a citation marker such as "[1]" or "[source]"
         # The link text is spoken; a bare URL as text is left for normalisation, which
         # speaks its domain inside a sentence and drops it standing alone.
-        return self.inline_text(text)
+        return spoken
 
     def image(self, attr: list[Any], alt: list[Node], src: str) -> None:
         if not policy.is_data_uri(src):
@@ -207,8 +210,8 @@ class Walker:
             if paragraphs and paragraphs[-1].kind != RULE:
                 paragraphs.append(RawParagraph(RULE, ""))
             return None
-        if not any(c.isalnum() for c in text):
-            return None
+        if not any(c.isalnum() for c in text) or (text.startswith("[") and text.rstrip(".").endswith("]")):
+            return None  # nothing to say, or a bracketed editorial marker ("[reference]")
         if kind in (PARAGRAPH, LIST_ITEM, QUOTE) and self.boilerplate and self.boilerplate.search(text):
             return None
         paragraph = RawParagraph(kind, text)
@@ -270,7 +273,7 @@ class Walker:
     def quote(self, blocks: list[Node]) -> None:
         start = len(self.current.paragraphs)
         self.blocks(blocks, QUOTE)
-        quoted = [p for p in self.current.paragraphs[start:] if p.kind == QUOTE]
+        quoted = [p for p in self.current.paragraphs[start:] if p.kind != RULE]
         if quoted and self.options.frame_quotes:
             quoted[0].quote_open = True
             quoted[-1].quote_close = True
