@@ -328,3 +328,38 @@ def init(folder: str) -> None:
 
     created = init_show(folder)
     click.echo(f"created {created / 'show.toml'} and {created / 'posts'}/; try: audio-essay script {created / 'posts' / 'example-post.md'}")
+
+
+@main.command()
+@click.argument("post", type=click.Path(dir_okay=False))
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: the post's show, ./episodes or .).")
+@click.option("--voice", help="Voice profile (default: [render] voice in show.toml, else joe).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Episode folder (default: <show>/rendered/<slug>).")
+@click.option("--quiet", is_flag=True, help="No progress display and no summary.")
+@click.option("--no-cache", is_flag=True, help="Synthesize every sentence, ignoring the synthesis cache.")
+@click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
+@reports_errors
+def render(post: str, show_dir: str | None, voice: str | None, out_dir: str | None, quiet: bool, no_cache: bool,
+           threads: int | None) -> None:
+    """Render POST into a finished episode: MP3 with chapters, transcripts, record."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from audio.pipeline import render_episode
+    from audio.show import find_show
+
+    show = find_show(show_dir, post)
+    bar = Progress(TextColumn("[bold]render"), BarColumn(), MofNCompleteColumn(), TextColumn("sentences"),
+                   TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True),
+                   transient=True, disable=quiet)
+    task = bar.add_task("render", total=None)
+    with bar:
+        episode = render_episode(post, show, voice=voice, out_dir=out_dir, use_cache=not no_cache,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                                 threads=threads)
+    if not quiet:
+        stats = episode.stats
+        click.echo(f"{episode.folder / episode.files['audio']}: {_clock(episode.duration_s)} audio, "
+                   f"{episode.bytes / 1e6:.1f} MB, {episode.loudness_lufs:.1f} LUFS, {episode.true_peak_dbtp:.1f} dBTP, "
+                   f"{stats.wall_s:.1f} s wall, real-time factor {stats.real_time_factor:.3f} "
+                   f"({stats.cache_misses} of {stats.sentences} sentences synthesized)")

@@ -160,7 +160,7 @@ def _work_folder(dest: Path) -> Path:
         work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the episode folder is not
         return work
     except OSError as exc:
-        raise OutputError(dest.parent, f"cannot write the episode here ({exc.strerror or exc})") from exc
+        raise OutputError(dest, f"cannot write the episode here ({exc.strerror or exc})") from exc
 
 
 def _move_into_place(work: Path, dest: Path, slug: str) -> None:
