@@ -701,4 +701,17 @@ def normalize_text(text: str, words: frozenset[str] = frozenset()) -> str:
     if digits:
         text = _plain_numbers(_model_names(text, frozenset(words)))
     text = _acronyms(text, frozenset(words))
-    return _tidy(keep.restore(text))
+    return _capitalise_numbers(_tidy(keep.restore(text)))
+
+
+_NUMBER_WORDS = (
+    "zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    "first|second|third|fifth|eighth|ninth|twelfth|minus|about|hundreds|thousands|tens"
+)
+_SENTENCE_NUMBER = re.compile(rf"(?:^|(?<=[.!?] )|(?<=[.!?][\"')] ))[\"'(]?(?:{_NUMBER_WORDS})(?:th|teenth|ieth)?\b")
+
+
+def _capitalise_numbers(text: str) -> str:
+    """A sentence that began with digits begins with a capital: "Twenty twenty was ..."."""
+    return _SENTENCE_NUMBER.sub(lambda m: re.sub("[a-z]", lambda c: c.group(0).upper(), m.group(0), count=1), text)
