@@ -1,0 +1,138 @@
+"""Render benchmark: the seed post with the real Piper voice, in one run.
+
+Prints: audio seconds, wall seconds, real-time factor, the time split (prepare /
+synthesize / master / encode / tag), the ratio of render wall time to raw Piper
+synthesis of the same sentences measured in this run, a re-render after a
+one-paragraph edit as a percentage of the cold render, peak RSS, and peak RSS of a
+cold render of the longest corpus post (in a fresh process).
+
+Targets: real-time factor <= 0.04, ratio <= 1.15, re-render <= 10 %, peak RSS <= 1 GB.
+
+    python bench/render.py [--threads N] [--skip-longest]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_SHOW = REPO / "episodes"
+SEED = SEED_SHOW / "posts" / "brakes-on-an-intelligence-explosion.md"
+CORPUS = REPO.parent / "shared" / "corpus" / "interconnects"
+
+
+def _show_copy(tmp: Path, post: Path):
+    from audio.show import load_show
+
+    show = tmp / "show"
+    shutil.copytree(SEED_SHOW, show, ignore=shutil.ignore_patterns("rendered", "site", ".cache", "catalog.sqlite*", "posts"))
+    (show / "posts").mkdir()
+    copy = show / "posts" / post.name
+    shutil.copyfile(post, copy)
+    return load_show(show), copy
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _split(stats) -> str:
+    return " / ".join(f"{getattr(stats, f'{k}_s'):.2f}" for k in ("prepare", "synthesize", "master", "encode", "tag"))
+
+
+def _edit_one_paragraph(post: Path) -> None:
+    """Change one word in the longest paragraph of the post's body."""
+    text = post.read_text(encoding="utf-8")
+    head, sep, body = text.partition("\n---\n")  # after the front matter
+    paragraphs = body.split("\n\n")
+    i = max(range(len(paragraphs)), key=lambda k: len(paragraphs[k]) if not paragraphs[k].lstrip().startswith(("#", ">", "-", "*", "!", "[", "<", ":")) else 0)
+    paragraphs[i] = paragraphs[i].replace(" the ", " this ", 1)
+    post.write_text(head + sep + "\n\n".join(paragraphs), encoding="utf-8")
+
+
+def seed_run(threads: int | None) -> dict:
+    from audio.engines.registry import create_engine
+    from audio.pipeline import render_episode
+    from audio.prepare import prepare_post
+    from audio.voices import load_voice
+
+    with tempfile.TemporaryDirectory() as tmp:
+        show, post = _show_copy(Path(tmp), SEED)
+        profile = load_voice(show.render.voice, show)
+        t = time.perf_counter()
+        engine = create_engine(profile, threads=threads)
+        load_s = time.perf_counter() - t
+        speech = [s.speech for s in prepare_post(post, show, phonemes=engine.accepts_phonemes).sentences()]
+        list(engine.synthesize(speech[:2]))  # warm-up: espeak data, onnxruntime arenas
+
+        t = time.perf_counter()
+        raw_audio = sum(len(c.samples) for c in engine.synthesize(speech)) / engine.sample_rate
+        raw_s = time.perf_counter() - t
+
+        cold = render_episode(post, show, engine=engine).stats
+        _edit_one_paragraph(post)
+        warm = render_episode(post, show, engine=engine).stats
+        return {
+            "sentences": cold.sentences,
+            "audio_s": cold.audio_s,
+            "raw_speech_s": raw_audio,
+            "load_s": load_s,
+            "raw_synth_s": raw_s,
+            "cold": cold,
+            "warm": warm,
+            "peak_rss_mb": _peak_rss_mb(),
+        }
+
+
+def longest_run(threads: int | None) -> dict:
+    from audio.pipeline import render_episode
+
+    posts = sorted(CORPUS.glob("*.md"), key=lambda p: len(p.read_text(encoding="utf-8").split()))
+    post = posts[-1]
+    with tempfile.TemporaryDirectory() as tmp:
+        show, copy = _show_copy(Path(tmp), post)
+        stats = render_episode(copy, show, threads=threads).stats
+        return {"post": post.name, "audio_s": stats.audio_s, "wall_s": stats.wall_s, "rtf": stats.real_time_factor,
+                "peak_rss_mb": _peak_rss_mb()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--skip-longest", action="store_true")
+    parser.add_argument("--longest-only", action="store_true", help=argparse.SUPPRESS)  # the child process
+    args = parser.parse_args()
+    if args.longest_only:
+        print(json.dumps(longest_run(args.threads)))
+        return
+
+    r = seed_run(args.threads)
+    cold, warm = r["cold"], r["warm"]
+    print(f"seed post: {SEED.name}, {r['sentences']} sentences")
+    print(f"audio seconds            {cold.audio_s:9.1f}")
+    print(f"wall seconds (cold)      {cold.wall_s:9.2f}   (voice model loaded beforehand in {r['load_s']:.2f} s)")
+    print(f"real-time factor         {cold.real_time_factor:9.4f}   target <= 0.04")
+    print(f"split prepare/synthesize/master/encode/tag (s): {_split(cold)}   (+ write {cold.write_s:.2f})")
+    print(f"raw Piper synthesis      {r['raw_synth_s']:9.2f} s for {r['raw_speech_s']:.1f} s of untrimmed speech "
+          f"(RTF {r['raw_synth_s'] / r['raw_speech_s']:.4f})")
+    print(f"render / raw synthesis   {cold.wall_s / r['raw_synth_s']:9.3f}   target <= 1.15")
+    print(f"re-render after edit     {warm.wall_s:9.2f} s = {100 * warm.wall_s / cold.wall_s:.1f} % of cold   target <= 10 %"
+          f"   ({warm.cache_misses} of {warm.sentences} sentences synthesized; split {_split(warm)})")
+    print(f"peak RSS (seed)          {r['peak_rss_mb']:9.0f} MB   target <= 1024")
+    if not args.skip_longest:
+        cmd = [sys.executable, __file__, "--longest-only"] + (["--threads", str(args.threads)] if args.threads else [])
+        child = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+        print(f"peak RSS (longest post)  {child['peak_rss_mb']:9.0f} MB   target <= 1024   ({child['post']}: "
+              f"{child['audio_s'] / 60:.1f} min audio, {child['wall_s']:.1f} s wall, RTF {child['rtf']:.4f})")
+
+
+if __name__ == "__main__":
+    main()
