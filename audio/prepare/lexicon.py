@@ -193,6 +193,8 @@ def lexicon_report(texts: Iterable[str], lexicon: Lexicon | None) -> LexiconRepo
         fresh.apply(normalize_text(text, words), phonemes=False)
         for m in _CANDIDATE.finditer(text):
             word = m.group(0).rstrip(".'").removesuffix("'s")
+            if len(word) > 30 or re.search(r"[./]\w", word):
+                continue  # a domain, path or identifier, not a word
             acronym_like = any(c.isdigit() for c in word) or sum(c.isupper() for c in word) > 1
             if not acronym_like and (_SENTENCE_START.search(text[: m.start()]) or word in _COMMON):
                 continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 from num2words import num2words
 
@@ -588,7 +589,10 @@ def _model_names(text: str, words: frozenset[str]) -> str:
         if token in words:
             return token
         plural = token.endswith("s") and token[-2:-1].isdigit()  # "H100s" -> "H one hundreds"
-        parts = re.findall(r"\d+(?:\.\d+)*|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[A-Z]", token[:-1] if plural else token)
+        parts = re.findall(
+            r"\d+(?:\.\d+)*|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[A-Z]",
+            token[:-1] if plural else token,
+        )
         said = " ".join(_segment(p, words) for p in parts)
         return said + "s" if plural else said
 
@@ -669,11 +673,17 @@ def _tidy(text: str) -> str:
     return text.strip(" ,;")
 
 
+@lru_cache(maxsize=16)
+def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """The lexicon's words as whole words, any case (as lenient as the lexicon can be)."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
 def _protect_words(text: str, words: frozenset[str], keep: _Protect) -> str:
     if not words:
         return text
-    pattern = r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")(?![\w-])"
-    return re.sub(pattern, lambda m: keep(m.group(0)), text)
+    return _words_pattern(words).sub(lambda m: keep(m.group(0)), text)
 
 
 _DIGIT = re.compile(r"\d")
