@@ -70,7 +70,9 @@ def make_episode(rendered: Path, slug: str, title: str, date: str, *, guid: str 
         source_hash="0" * 64, tool_version="test", subtitle="A subtitle", author=author,
         audience=audience, canonical_url=f"https://www.interconnects.ai/p/{slug}",
         notes_html=notes_html if notes_html is not None else
-        f'<p>Notes for {title} with <a href="https://example.org/ref">a link</a>.</p>',
+        f'<p>Notes for {title} with <a href="https://example.org/ref">a link</a>.</p>'
+        '<figure><img src="images/chart.png" alt="A chart"><figcaption>A chart</figcaption></figure>'
+        '<p>A footnote<a href="#footnote-1">1</a>.</p>',
     )
     (folder / f"{slug}.episode.json").write_text(episode_to_json(episode), encoding="utf-8")
     return episode

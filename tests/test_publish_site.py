@@ -97,6 +97,9 @@ def test_feed_channel_and_items_follow_the_spec(show):
         assert person.text == "Nathan Lambert" and person.get("role") == "author"
         content = item.findtext("content:encoded", namespaces=ns)
         assert '<a href="https://example.org/ref"' in content
+        # The post's images are not published; relative links point into the post.
+        assert "<img" not in content and "A chart" in content
+        assert f'<a href="https://www.interconnects.ai/p/{slug}#footnote-1"' in content
         assert content.rstrip().endswith(
             'visit <a href="https://www.interconnects.ai/subscribe">https://www.interconnects.ai/subscribe</a></p>')
         assert "a link [https://example.org/ref]" in item.findtext("description")

@@ -39,6 +39,8 @@ FEED_FILE = "feed.xml"
 EPISODES = "episodes"
 PUBLIC = "everyone"
 FILE_ROLES = ("audio", "vtt", "srt", "transcript", "chapters")
+NOTES_TAGS = {"p", "a", "ol", "ul", "li", "br", "em", "strong", "b", "i", "blockquote", "h2", "h3", "h4", "code",
+              "pre", "sup", "sub", "hr"}
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
 
@@ -104,6 +106,17 @@ def _footer(show: Show, episode: Episode, post_url: str) -> str:
     )
 
 
+def _clean_notes(notes_html: str, post_url: str) -> str:
+    """Show notes safe for feeds and pages: text, structure and links only. Images go (the
+    post's image files are not published), relative links point into the post."""
+    if not notes_html:
+        return ""
+    return nh3.clean(
+        notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"}, attributes={"a": {"href"}},
+        url_schemes={"https", "http", "mailto"}, url_relative=("rewrite_with_base", post_url),
+    ).strip()
+
+
 def _footer_html(text: str) -> str:
     """The footer as a paragraph, its URLs made links."""
     parts = _URL.split(text)
@@ -157,7 +170,7 @@ def _plan(show: Show, episode: Episode, folder: str) -> _Planned:
     urls = {role: site_join(root, f"{folder}/{path.name}") for role, path in sources.items()}
     post_url = ascii_url(episode.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{episode.slug}")
     footer = _footer(show, episode, post_url)
-    notes = nh3.clean(episode.notes_html) if episode.notes_html else ""
+    notes = _clean_notes(episode.notes_html, post_url)
     content = f"{notes}\n{_footer_html(footer)}".strip()
     date = _episode_date(episode, sources["audio"])
     audio_bytes = sources["audio"].stat().st_size

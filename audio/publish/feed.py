@@ -219,7 +219,11 @@ def notes_text(notes_html: str) -> str:
     lines: list[str] = []
     for line in html.unescape(_TAG.sub("", text)).split("\n"):
         line = " ".join(line.split())
-        if line.startswith("* ") and lines and not lines[-1]:
+        if lines and lines[-1] == "*":  # <li><p>text</p></li>: the bullet joins its text
+            if line:
+                lines[-1] = f"* {line}"
+            continue
+        if line.startswith("*") and lines and not lines[-1]:
             lines.pop()  # list items on consecutive lines
         if line or (lines and lines[-1]):
             lines.append(line)
