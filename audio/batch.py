@@ -226,7 +226,7 @@ def _select(catalog: Catalog, since: date | str | None, only: Iterable[str], lim
     return posts[:limit] if limit is not None else posts
 
 
-def _voice_figures(show: Show, catalog: Catalog, voice: str | None, threads: int) -> tuple[str, float, float]:
+def _voice_figures(show: Show, catalog: Catalog, voice: str, threads: int) -> tuple[str, float, float]:
     """(voice name, one worker's real-time factor, audio seconds per word): measured by
     earlier batches of this voice where possible, else the defaults above."""
     from audio.voices import load_voice
@@ -245,6 +245,9 @@ def plan_batch(show: Show, jobs: int | None = None, since: date | str | None = N
     cores = os.cpu_count() or 1
     jobs = max(1, jobs or cores)
     threads = max(1, cores // jobs)
+    voice = voice or show.render.voice
+    if not show.catalog_path.exists():
+        raise InputError(show.catalog_path, "no catalogue yet: run `audio-essay import` first")
     with Catalog(show.catalog_path) as catalog:
         name, rtf, per_word = _voice_figures(show, catalog, voice, threads)
         posts = _select(catalog, since, only, limit, retry_failed)
@@ -266,7 +269,8 @@ def run_batch(show: Show, jobs: int | None = None, since: date | str | None = No
               voice: str | None = None, publish: bool = True) -> BatchReport:
     """Render every due post (see the module docstring); ``verbose`` is the CLI's per-post
     lines and changes nothing here. ``publish`` False skips rebuilding the site."""
-    if dry_run:
+    voice = voice or show.render.voice
+    if dry_run or not show.catalog_path.exists():
         return plan_batch(show, jobs, since, only, limit, retry_failed, voice)
     with show_lock(show.folder):
         with Catalog(show.catalog_path) as catalog:
