@@ -55,7 +55,8 @@ def file_digest(path: Path) -> str:
 
 def engine_params(profile: VoiceProfile, defaults: dict[str, Any]) -> dict[str, Any]:
     """The profile's ``[params]`` over the engine's defaults; an unknown key or a value of
-    the wrong type is a ConfigError naming the profile."""
+    the wrong type is a ConfigError naming the profile. A default of None stands for
+    "the model's own setting" and accepts a number."""
     params = dict(defaults)
     for key, value in profile.params.items():
         if key not in defaults:
@@ -63,7 +64,10 @@ def engine_params(profile: VoiceProfile, defaults: dict[str, Any]) -> dict[str, 
         default = defaults[key]
         if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if default is not None and not isinstance(value, type(default)):
+        if default is None:  # "the model's own setting unless given": a number
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(profile.source, f"[params] {key}: expected a number, got {value!r}")
+        elif not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(default, bool):
             raise ConfigError(profile.source, f"[params] {key}: expected {type(default).__name__}, got {value!r}")
         params[key] = value
     return params
