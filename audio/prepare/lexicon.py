@@ -145,6 +145,7 @@ def _entry(path: Path, number: int, item: object) -> Entry:
         case_sensitive=item.get("case_sensitive", True),
     )
     try:
+        re.compile(entry.match if entry.regex else "")  # positions in errors refer to `match`
         compiled = re.compile(entry.pattern)
     except re.error as exc:
         raise ConfigError(path, f"{where} ({match}): not a valid regular expression ({exc})") from exc
