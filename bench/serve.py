@@ -24,8 +24,6 @@ from pathlib import Path
 import httpx
 import imageio_ffmpeg
 
-from audio.publish.serve import content_type  # noqa: F401  (fails early if the package is missing)
-
 
 
 def make_site(root: Path) -> Path:

@@ -293,3 +293,16 @@ def test_bad_artwork_is_refused_with_the_reason(tmp_path, size, mode, problem):
 def test_loopback_http_is_allowed_for_a_preview(tmp_path):
     show = load_show(make_show(tmp_path / "show", site_url="http://127.0.0.1:8000"))
     assert show.publish.resolved_feed_url == "http://127.0.0.1:8000/feed.xml"
+
+
+def test_subcategory_is_nested_in_its_category(tmp_path):
+    toml = 'category = "News"\nsubcategory = "Tech News"\nexplicit = true\nlocked = true'
+    folder = make_show(tmp_path / "show", extra=toml)
+    (folder / "show.toml").write_text((folder / "show.toml").read_text().replace('category = "Technology"\n', ""))
+    show = load_show(folder)
+    publish_site(show)
+    feed = (show.site_dir / "feed.xml").read_text()
+    assert '<itunes:category text="News">\n      <itunes:category text="Tech News"/>\n    </itunes:category>' in feed
+    assert "<itunes:explicit>true</itunes:explicit>" in feed and feed.count("<itunes:explicit>true<") == 4
+    assert '<podcast:locked owner="owner@interconnects.ai">yes</podcast:locked>' in feed
+    assert check_site(show.site_dir) == []

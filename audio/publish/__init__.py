@@ -29,7 +29,14 @@ from audio.episode_store import list_episodes
 from audio.errors import InputError, OutputError
 from audio.models import Episode
 from audio.publish.artwork import is_placeholder, placeholder_png
-from audio.publish.feed import FeedChannel, FeedItem, build_feed, item_description
+from audio.publish.feed import (
+    MAX_DESCRIPTION_BYTES,
+    FeedChannel,
+    FeedItem,
+    build_feed,
+    item_description,
+    truncate_bytes,
+)
 from audio.publish.site import PageEpisode, episode_page, index_page
 from audio.publish.urls import ascii_url, site_join
 from audio.show import Show, ShowInfo
@@ -194,7 +201,8 @@ def _plan(show: Show, episode: Episode, folder: str) -> _Planned:
 def _channel(show: Show, feed_url: str, guid: str, image_url: str, items: list[FeedItem], block: bool) -> FeedChannel:
     info, pub = show.show, show.publish
     return FeedChannel(
-        title=info.title, link=ascii_url(pub.site_url.rstrip("/") + "/"), description=info.description or info.title,
+        title=info.title, link=ascii_url(pub.site_url.rstrip("/") + "/"),
+        description=truncate_bytes(info.description or info.title, MAX_DESCRIPTION_BYTES),
         language=info.language, self_url=ascii_url(feed_url), image_url=image_url, category=pub.category,
         subcategory=pub.subcategory, explicit=pub.explicit, author=info.author or info.title,
         copyright=pub.copyright, podcast_guid=guid, locked=pub.locked, owner_email=pub.owner_email,

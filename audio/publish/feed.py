@@ -3,7 +3,7 @@
 feedgen writes the RSS core (title, link, guid, enclosure, pubDate, description,
 content:encoded, atom:link). Every itunes: and podcast: tag goes through one small
 custom extension (``TagsExtension``) so values feedgen 1.0 refuses or mangles
-(``itunes:explicit`` true/false, an image URL, podcast:* attributes) are written
+(``itunes:explicit`` true/false, nested categories, podcast:* attributes) are written
 exactly as Apple and Podcasting 2.0 require.
 """
 
@@ -28,7 +28,8 @@ TRANSCRIPT_ROLES = (("vtt", "text/vtt", "captions"), ("srt", "application/x-subr
                     ("transcript", "application/json", None))
 CHAPTERS_TYPE = "application/json+chapters"
 
-Tag = tuple[str, dict[str, str], str | None]  # (prefixed name, attributes, text)
+# (prefixed name, attributes, text or child tags)
+Tag = tuple[str, dict[str, str], "str | list[Tag] | None"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ def _append(parent, tags: list[Tag]) -> None:
         element = xml_elem(f"{{{NAMESPACES[prefix]}}}{local}", parent)
         for key, value in attrs.items():
             element.set(key, value)
-        if text is not None:
+        if isinstance(text, list):
+            _append(element, text)
+        elif text is not None:
             element.text = text
 
 
@@ -118,6 +121,8 @@ def _explicit(value: bool) -> str:
 
 def channel_tags(channel: FeedChannel) -> list[Tag]:
     tags: list[Tag] = [("itunes:image", {"href": channel.image_url}, None)]
+    sub: list[Tag] = [("itunes:category", {"text": channel.subcategory}, None)] if channel.subcategory else []
+    tags.append(("itunes:category", {"text": channel.category}, sub or None))
     tags.append(("itunes:author", {}, channel.author))
     tags.append(("itunes:explicit", {}, _explicit(channel.explicit)))
     tags.append(("itunes:type", {}, "episodic"))
@@ -183,23 +188,7 @@ def build_feed(channel: FeedChannel, items: list[FeedItem]) -> bytes:
         entry.description(item.description)
         entry.content(item.content_html, type="CDATA")
         entry.tags.tags = item_tags(item)
-    xml = fg.rss_str(pretty=True)
-    return _with_category(xml, channel)
-
-
-def _with_category(xml: bytes, channel: FeedChannel) -> bytes:
-    """Insert itunes:category (nested for a subcategory) after itunes:image.
-
-    feedgen's own itunes extension is not loaded (it refuses true/false explicit), so the
-    nested category element is spliced in as text: feedgen's tag list is flat.
-    """
-    inner = f'<itunes:category text="{html.escape(channel.subcategory)}"/>' if channel.subcategory else ""
-    cat = html.escape(channel.category)
-    element = f'<itunes:category text="{cat}">{inner}</itunes:category>' if inner else f'<itunes:category text="{cat}"/>'
-    marker = b"<itunes:image "
-    at = xml.index(marker)
-    end = xml.index(b"/>", at) + 2
-    return xml[:end] + b"\n    " + element.encode("utf-8") + xml[end:]
+    return fg.rss_str(pretty=True)
 
 
 # Show notes arrive sanitised by nh3 (well-formed, quoted attributes), so a few regular
