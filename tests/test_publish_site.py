@@ -306,3 +306,39 @@ def test_subcategory_is_nested_in_its_category(tmp_path):
     assert "<itunes:explicit>true</itunes:explicit>" in feed and feed.count("<itunes:explicit>true<") == 4
     assert '<podcast:locked owner="owner@interconnects.ai">yes</podcast:locked>' in feed
     assert check_site(show.site_dir) == []
+
+
+def test_unchanged_files_keep_their_identity_across_rebuilds(show):
+    """Same bytes, same file (mtime, ETag): apps polling an unchanged feed get 304."""
+    publish_site(show)
+    before = {n: (show.site_dir / n).stat() for n in ("feed.xml", "index.html", "episodes/first-post.html")}
+    make_episode(show.rendered_dir, "third-post", "The third post, retitled", "2025-07-01T09:00:00+00:00",
+                 seconds=4.0, frequency=660)
+    publish_site(show)
+    after = {n: (show.site_dir / n).stat() for n in before}
+    assert after["episodes/first-post.html"].st_ino == before["episodes/first-post.html"].st_ino
+    assert after["episodes/first-post.html"].st_mtime_ns == before["episodes/first-post.html"].st_mtime_ns
+    assert after["feed.xml"].st_ino != before["feed.xml"].st_ino  # the title changed
+    assert "The third post, retitled" in (show.site_dir / "feed.xml").read_text()
+
+
+def test_episodes_sharing_a_guid_are_refused(show):
+    make_episode(show.rendered_dir, "copy-post", "A copy", "2025-08-01T09:00:00+00:00", guid="audio-essay-first-post")
+    with pytest.raises(InputError, match="same guid as"):
+        publish_site(show)
+
+
+def test_cli_publish_prints_warnings_and_the_feed(show):
+    from click.testing import CliRunner
+
+    from audio.cli import main
+
+    result = CliRunner().invoke(main, ["publish", "--show", str(show.folder)])
+    assert result.exit_code == 0, result.output
+    assert f"{show.site_dir}: 3 episodes; feed {SITE_URL}/feed.xml" in result.stdout
+    assert "warning: [publish] artwork is not set" in result.stderr
+    (show.rendered_dir / "first-post" / "first-post.episode.json").write_text("{ not json")
+    result = CliRunner().invoke(main, ["publish", "--show", str(show.folder)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("audio-essay: ") and "first-post.episode.json" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

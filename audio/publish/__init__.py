@@ -198,6 +198,19 @@ def _plan(show: Show, episode: Episode, folder: str) -> _Planned:
     return _Planned(episode, folder, sources, item, page)
 
 
+def _unique_guids(planned: list[_Planned]) -> None:
+    """Refuse a feed whose items lack GUIDs or share one (apps would drop or merge them)."""
+    seen: dict[str, str] = {}
+    for p in planned:
+        record = p.episode.folder or Path(p.episode.slug)
+        if not p.episode.guid.strip():
+            raise InputError(record, f"episode {p.episode.slug} has no guid")
+        if p.episode.guid in seen:
+            raise InputError(record, f"episode {p.episode.slug} has the same guid as {seen[p.episode.guid]} "
+                             f"({p.episode.guid})")
+        seen[p.episode.guid] = p.episode.slug
+
+
 def _channel(show: Show, feed_url: str, guid: str, image_url: str, items: list[FeedItem], block: bool) -> FeedChannel:
     info, pub = show.show, show.publish
     return FeedChannel(
@@ -212,17 +225,38 @@ def _channel(show: Show, feed_url: str, guid: str, image_url: str, items: list[F
     )
 
 
-def _place(source: Path, target: Path) -> None:
-    """Put a rendered file into the new site: a hard link when possible (renders replace
-    files, never rewrite them), else a copy that keeps the modification time."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+class _Build:
+    """The new site being assembled in ``root``, reusing the previous site's unchanged files.
 
+    A file identical to the one already published is hard-linked from the previous site,
+    so it keeps its modification time and ETag: podcast apps polling an unchanged feed get
+    304 Not Modified, and a rebuild writes little.
+    """
 
-def _write(path: Path, data: bytes | str) -> None:
-    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    def __init__(self, root: Path, previous: Path):
+        self.root = root
+        self.previous = previous if previous.is_dir() else None
+
+    def write(self, relative: str, data: bytes | str) -> None:
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        target = self.root / relative
+        if self.previous is not None:
+            old = self.previous / relative
+            try:
+                if old.stat().st_size == len(data) and old.read_bytes() == data:
+                    os.link(old, target)
+                    return
+            except OSError:
+                pass  # not there, or not linkable: write it
+        target.write_bytes(data)
+
+    def place(self, source: Path, relative: str) -> None:
+        """A rendered file: a hard link when possible (renders replace files, never rewrite
+        them), else a copy that keeps the modification time."""
+        try:
+            os.link(source, self.root / relative)
+        except OSError:
+            shutil.copy2(source, self.root / relative)
 
 
 def _swap_in(build: Path, site: Path) -> None:
@@ -270,6 +304,7 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
     image_url = site_join(pub.site_url, artwork_name)
     planned = [_plan(show, e, EPISODES) for e in public]
     hidden = [_plan(show, e, f"private/{token}/{EPISODES}") for e in private] if token else []
+    _unique_guids([*planned, *hidden])
 
     report = PublishReport(site, ascii_url(feed_url), len(planned), len(private), warnings=placeholder_warnings(show))
     if private and not token:
@@ -281,17 +316,18 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
     except OSError as exc:
         raise OutputError(site, f"cannot create the site ({exc})") from exc
     try:
-        _write(build / artwork_name, artwork)
+        out = _Build(build, site)
+        out.write(artwork_name, artwork)
         for folder in {p.folder for p in [*planned, *hidden]}:
             (build / folder).mkdir(parents=True)
         for p in [*planned, *hidden]:
             for source in p.sources.values():
-                _place(source, build / p.folder / source.name)
+                out.place(source, f"{p.folder}/{source.name}")
         for p in planned:
-            _write(build / p.page.href, episode_page(show.show.title, show.show.language, p.page))
+            out.write(p.page.href, episode_page(show.show.title, show.show.language, p.page))
         items = [p.item for p in planned]
-        _write(build / FEED_FILE, build_feed(_channel(show, feed_url, guid, image_url, items, block=False), items))
-        _write(build / "index.html", index_page(
+        out.write(FEED_FILE, build_feed(_channel(show, feed_url, guid, image_url, items, block=False), items))
+        out.write("index.html", index_page(
             show.show.title, show.show.description, show.show.author or show.show.title, show.show.language,
             artwork_name, report.feed_url, [p.page for p in planned],
         ))
@@ -300,7 +336,7 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
             every_items = [p.item for p in every]
             channel = _channel(show, private_url, private_guid, image_url, every_items, block=True)
             (build / "private" / token).mkdir(parents=True, exist_ok=True)
-            _write(build / "private" / token / FEED_FILE, build_feed(channel, every_items))
+            out.write(f"private/{token}/{FEED_FILE}", build_feed(channel, every_items))
             report.private_feed_url = private_url
         _swap_in(build, site)
     except OSError as exc:
