@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import time
 from collections.abc import Callable, Iterable
@@ -195,6 +196,23 @@ def _finished_episode(show: Show, post: PostRecord):
     return None
 
 
+def _remove_leftovers(show: Show) -> list[Path]:
+    """Temporary files and folders a killed render, import or publish left behind (safe to
+    remove: the show lock is held, so nothing is writing them)."""
+    site = show.site_dir.name
+    patterns = [(show.folder, f".{site}.build-*"), (show.folder, f".{site}.old-*"), (show.folder, ".import-*"),
+                (show.rendered_dir, ".*.render-*"), (show.rendered_dir, ".*.old-*"), (show.cache_dir, "**/.*.tmp")]
+    removed = []
+    for folder, pattern in patterns:
+        for path in folder.glob(pattern) if folder.is_dir() else []:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def _adopt_finished(show: Show, catalog: Catalog, report: BatchReport) -> None:
     """Record episodes a killed batch finished but never recorded, so they are not rendered
     again; put back in the queue rendered posts whose episode has disappeared."""
@@ -240,11 +258,13 @@ def _voice_figures(show: Show, catalog: Catalog, voice: str, threads: int) -> tu
 
 
 def plan_batch(show: Show, jobs: int | None = None, since: date | str | None = None, only: Iterable[str] = (),
-               limit: int | None = None, retry_failed: bool = False, voice: str | None = None) -> BatchReport:
-    """What a batch would render, with estimated audio hours and wall time (``--dry-run``)."""
+               limit: int | None = None, retry_failed: bool = False, voice: str | None = None,
+               threads: int | None = None) -> BatchReport:
+    """What a batch would render, with estimated audio hours and wall time (``--dry-run``).
+    ``threads`` per worker defaults to cores/jobs."""
     cores = os.cpu_count() or 1
     jobs = max(1, jobs or cores)
-    threads = max(1, cores // jobs)
+    threads = threads or max(1, cores // jobs)
     voice = voice or show.render.voice
     if not show.catalog_path.exists():
         raise InputError(show.catalog_path, "no catalogue yet: run `audio-essay import` first")
@@ -266,17 +286,18 @@ def plan_batch(show: Show, jobs: int | None = None, since: date | str | None = N
 def run_batch(show: Show, jobs: int | None = None, since: date | str | None = None, only: Iterable[str] = (),
               limit: int | None = None, retry_failed: bool = False, dry_run: bool = False,
               progress: Callable[[BatchProgress], None] | None = None, verbose: bool = False,
-              voice: str | None = None, publish: bool = True) -> BatchReport:
+              voice: str | None = None, publish: bool = True, threads: int | None = None) -> BatchReport:
     """Render every due post (see the module docstring); ``verbose`` is the CLI's per-post
     lines and changes nothing here. ``publish`` False skips rebuilding the site."""
     voice = voice or show.render.voice
     if dry_run or not show.catalog_path.exists():
-        return plan_batch(show, jobs, since, only, limit, retry_failed, voice)
+        return plan_batch(show, jobs, since, only, limit, retry_failed, voice, threads)
     with show_lock(show.folder):
+        _remove_leftovers(show)
         with Catalog(show.catalog_path) as catalog:
             placeholder = BatchReport(planned=[], jobs=0, threads=0, voice="")
             _adopt_finished(show, catalog, placeholder)
-        report = plan_batch(show, jobs, since, only, limit, retry_failed, voice)
+        report = plan_batch(show, jobs, since, only, limit, retry_failed, voice, threads)
         report.dry_run = False
         report.adopted = placeholder.adopted
         with Catalog(show.catalog_path) as catalog:
