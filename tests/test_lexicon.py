@@ -156,9 +156,9 @@ def test_letter_a_is_joined_for_every_voice() -> None:
 def test_words_reach_the_lexicon_unchanged(tmp_path: Path) -> None:
     lexicon = Lexicon.load(SAMPLE_LEXICON)
     spoken = normalize_text("NAIRR funds Ai2, SWE-bench and DeepSeek-V3 at 10%.", lexicon.words)
-    assert spoken == "NAIRR funds Ai2, SWE-bench and DeepSeek-V three at ten percent."
+    assert spoken == "NAIRR funds Ai2, SWE-bench and DeepSeek V three at ten percent."
     assert lexicon.apply(spoken, phonemes=False) == (
-        "nair funds A-I two, swee bench and deep seek-V three at ten percent."
+        "nair funds A-I two, swee bench and deep seek V three at ten percent."
     )
 
 

@@ -71,8 +71,15 @@ class Lexicon:
 
     @property
     def words(self) -> frozenset[str]:
-        """The literal words the lexicon covers: the normaliser must leave them as written."""
-        return frozenset(e.match for e in self.entries if not e.regex)
+        """The literal words the lexicon covers, as they may be written (a case-insensitive
+        entry in its usual spellings): the normaliser must leave them as written."""
+        words = set()
+        for e in self.entries:
+            if not e.regex:
+                words.add(e.match)
+                if not e.case_sensitive:
+                    words |= {e.match.lower(), e.match.upper(), e.match.capitalize(), e.match.title()}
+        return frozenset(words)
 
     def apply(self, text: str, phonemes: bool) -> str:
         """Replace every covered word; the first entry (in file order) wins, and a
@@ -96,7 +103,7 @@ class Lexicon:
 
 # A spelled-out letter A next to another letter ("A I", "R L A I F") is read as the
 # article "a" by espeak (Piper) and others; hyphened to its neighbour it is "ay".
-_LETTER_A = re.compile(r"(?<![\w'-])A (?=[A-Z](?:'s)?(?![\w-]))|(?<=(?<![\w'-])[A-Z]) A(?=(?:'s)?(?![\w-]))(?! [A-Z](?:'s)?(?![\w-]))")
+_LETTER_A = re.compile(r"(?<![\w'-])A (?=[A-Z](?:'s)?(?!\w))|(?<=(?<![\w'-])[A-Z]) A(?=(?:'s)?(?!\w))(?! [A-Z](?:'s)?(?!\w))")
 
 
 def _speech_fixes(text: str) -> str:

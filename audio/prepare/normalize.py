@@ -189,6 +189,7 @@ _ABBREVIATIONS = [
     (("w/",), r"(?<![\w/])w/(?=\s|\w)", "with "),
     (("a.k.a",), r"\ba\.k\.a\.", "also known as"),
     (("aka",), r"\baka\b", "also known as"),
+    (("et al",), r"\bet al\.?'s\b", "and others'"),
     (("et al",), r"\bet al\.(?=\s+[A-Z]|\s*$)", "and others."),
     (("et al",), r"\bet al\b\.?", "and others"),
     (("and/or",), r"\band/or\b", "and or"),
@@ -292,7 +293,7 @@ _QUOTES = str.maketrans(
 def _unicode(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     if not text.isascii():  # emoji and pictographs: a voice cannot say them
-        text = "".join(c for c in text if unicodedata.category(c) != "So")
+        text = "".join(c for c in text if unicodedata.category(c) != "So" and not "\U0001f3fb" <= c <= "\U0001f3ff")
     return _apply(_UNICODE_RULES, text)
 
 
@@ -675,9 +676,9 @@ def _tidy(text: str) -> str:
 
 @lru_cache(maxsize=16)
 def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
-    """The lexicon's words as whole words, any case (as lenient as the lexicon can be)."""
+    """The lexicon's words as whole words (matched as the lexicon matches them)."""
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
 
 def _protect_words(text: str, words: frozenset[str], keep: _Protect) -> str:
