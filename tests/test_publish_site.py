@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import uuid
 from pathlib import Path
 
 import feedparser
+import httpx
 import podcastparser
 import pytest
 from lxml import etree
 from PIL import Image
-from publish_support import make_episode, make_show
+from publish_support import Server, free_port, make_episode, make_show
 
 from audio.catalog import Catalog
 from audio.errors import ConfigError, InputError, OutputError
 from audio.publish import check_site, placeholder_warnings, podcast_guid, publish_site
 from audio.publish.artwork import is_placeholder, write_placeholder
 from audio.publish.feed import MAX_DESCRIPTION_BYTES
+from audio.publish.serve import make_app
 from audio.show import load_show
 
 SITE_URL = "https://audio.interconnects.ai"
@@ -105,28 +108,32 @@ def test_feed_channel_and_items_follow_the_spec(show):
         assert "a link [https://example.org/ref]" in item.findtext("description")
 
 
-def test_podcastparser_and_feedparser_read_every_episode(show):
+def test_podcastparser_and_feedparser_read_every_episode_over_loopback(tmp_path):
+    port = free_port()
+    root = f"http://127.0.0.1:{port}"
+    show = load_show(make_show(tmp_path / "show", site_url=root))
     publish_site(show)
-    xml = (show.site_dir / "feed.xml").read_bytes()
-    import io
-
-    parsed = podcastparser.parse(f"{SITE_URL}/feed.xml", io.BytesIO(xml))
-    fp = feedparser.parse(xml)
-    assert not fp.bozo, fp.get("bozo_exception")
-    assert len(parsed["episodes"]) == len(fp.entries) == 3
-    by_guid = {e["guid"]: e for e in parsed["episodes"]}
-    for slug, entry in zip(PUBLIC, fp.entries):
-        audio = show.site_dir / "episodes" / f"{slug}.mp3"
-        url = f"{SITE_URL}/episodes/{slug}.mp3"
-        episode = by_guid[f"audio-essay-{slug}"]
-        enclosure = episode["enclosures"][0]
-        assert (enclosure["url"], enclosure["file_size"], enclosure["mime_type"]) == (url, audio.stat().st_size,
-                                                                                      "audio/mpeg")
-        assert episode["total_time"] == {"first-post": 3, "second-post": 5, "third-post": 4}[slug]
-        assert entry.id == f"audio-essay-{slug}"
-        assert entry.enclosures[0].href == url and int(entry.enclosures[0].length) == audio.stat().st_size
-        assert entry.enclosures[0].type == "audio/mpeg"
-        assert entry.itunes_duration == str(episode["total_time"])
+    with Server(make_app(show.site_dir), port=port), httpx.Client(base_url=root) as client:
+        response = client.get("/feed.xml")
+        assert response.headers["content-type"].startswith("application/rss+xml")
+        parsed = podcastparser.parse(f"{root}/feed.xml", io.BytesIO(response.content))
+        fp = feedparser.parse(response.content)
+        assert not fp.bozo, fp.get("bozo_exception")
+        assert len(parsed["episodes"]) == len(fp.entries) == 3
+        by_guid = {e["guid"]: e for e in parsed["episodes"]}
+        for slug, entry in zip(PUBLIC, fp.entries):
+            size = (show.site_dir / "episodes" / f"{slug}.mp3").stat().st_size
+            url = f"{root}/episodes/{slug}.mp3"
+            episode = by_guid[f"audio-essay-{slug}"]
+            enclosure = episode["enclosures"][0]
+            assert (enclosure["url"], enclosure["file_size"], enclosure["mime_type"]) == (url, size, "audio/mpeg")
+            assert episode["total_time"] == {"first-post": 3, "second-post": 5, "third-post": 4}[slug]
+            assert entry.id == f"audio-essay-{slug}"
+            assert entry.enclosures[0].href == url and int(entry.enclosures[0].length) == size
+            assert entry.enclosures[0].type == "audio/mpeg"
+            assert entry.itunes_duration == str(episode["total_time"])
+            head = client.head(url)  # the enclosure is there, with the length the feed states
+            assert head.status_code == 200 and int(head.headers["content-length"]) == size
 
 
 def test_rebuild_is_byte_identical_and_guids_never_change(show, tmp_path):

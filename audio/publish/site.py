@@ -153,8 +153,10 @@ def episode_page(show_title: str, lang: str, ep: PageEpisode) -> str:
             for c in ep.chapters
         )
         chapters = f'<h2>Chapters</h2>\n<ol class="chapters">\n{entries}\n</ol>'
+    # One escape for the whole transcript (hundreds of sentences), split back per sentence.
+    texts = e("\0".join(text.replace("\0", "") for _, text in ep.transcript)).split("\0")
     transcript = "\n".join(
-        f'<span data-start="{start:.3f}">{e(text)}</span>' for start, text in ep.transcript
+        f'<span data-start="{start:.3f}">{text}</span>' for (start, _), text in zip(ep.transcript, texts)
     )
     body = EPISODE_BODY.substitute(
         show_title=e(show_title), title=e(ep.title), date=_date(ep.date), duration=clock(ep.duration_s),
