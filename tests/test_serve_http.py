@@ -140,3 +140,33 @@ def test_cli_serve_binds_loopback_by_default():
 
     host = next(p for p in serve.params if p.name == "host")
     assert host.default == "127.0.0.1"
+
+
+def test_cli_serve_runs_a_server_on_loopback(served):
+    import subprocess
+    import sys
+    import time
+
+    from publish_support import free_port
+
+    site, _, _ = served
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "audio", "serve", "--site", str(site), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/feed.xml")
+                break
+            except httpx.ConnectError:
+                assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.1)
+        assert response.status_code == 200 and response.content == (site / "feed.xml").read_bytes()
+        assert "server" not in response.headers  # no version banner
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    assert f"serving {site} at http://127.0.0.1:{port}/" in output
