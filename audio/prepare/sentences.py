@@ -96,9 +96,10 @@ def _segmenter() -> pysbd.Segmenter:
 _CANDIDATE_END = re.compile(
     r"(?:(?<=[.!?])|(?<=[.!?][\"')\]])|(?<=[.!?][\"')\]][\"')\]]))\s+(?=[\"'(\[]?[A-Z0-9])"
 )
-# Words before a period that need pysbd's rules: initials, abbreviations, dotted forms.
+# Words before a period that need pysbd's rules: initials, abbreviations, dotted forms
+# (a letter after a spelled-out letter, "A I.", ends an acronym, not an initial).
 _ABBREVIATION = re.compile(
-    r"(?:^|\s)[\"'(\[]*(?:[A-Za-z]|[A-Za-z]+\.[A-Za-z.]+|\d+|Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Mt|Inc|Ltd|Co|Corp|"
+    r"(?:^|(?<!\b[A-Z])\s)[\"'(\[]*(?:[A-Za-z]|[A-Za-z]+\.[A-Za-z.]+|\d+|Mr|Mrs|Ms|Dr|Prof|Sr|Jr|St|Mt|Inc|Ltd|Co|Corp|"
     r"vs|etc|et|al|Fig|fig|No|no|Vol|pp|Gen|Gov|Sen|Rep|Col|Lt|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\."
     r"[\"')\]]*$"
 )
