@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +37,7 @@ class EncodeSettings:
 class Loudness:
     integrated_lufs: float
     true_peak_dbtp: float
+    encodes: int = 1  # 2 when the corrective encode ran
 
 
 def ffmpeg_exe() -> str:
@@ -150,7 +151,7 @@ class Mp3Stream:
             gain = min(target - result.integrated_lufs, ceiling - 0.3 - result.true_peak_dbtp)
             if math.isfinite(gain):
                 self._start(str(self.pcm_path), gain)
-                result = self._wait()
+                result = replace(self._wait(), encodes=2)
         self.close()
         return result
 

@@ -38,6 +38,7 @@ EDGE_FADE_S = 0.005  # fade at the cut edges: no clicks
 MAX_LEVEL_GAIN_DB = 15.0  # never boost a near-silent chunk into noise
 LIMITER_WINDOW_S = 0.01  # look-ahead and release of the peak limiter
 TAIL_S = 0.5  # silence after the last sound
+DILUTION_AFTER_S = 15.0  # programme seconds before the pause dilution is measured
 
 
 class Sink(Protocol):
@@ -118,14 +119,52 @@ def loudness(samples: np.ndarray, rate: int, weighted: np.ndarray | None = None)
     subs = len(power) // hop
     if subs < 4:
         energies = np.array([power.mean()])
-    else:  # 400 ms blocks overlapping by 75%: sums of four consecutive 100 ms sub-blocks
-        sub = power[: subs * hop].reshape(subs, hop).sum(axis=1)
-        energies = (sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]) / (4 * hop)
+    else:
+        energies = _block_energies(power[: subs * hop].reshape(subs, hop).sum(axis=1), hop)
+    return _gated(energies)
+
+
+def _block_energies(sub: np.ndarray, hop: int) -> np.ndarray:
+    """400 ms blocks overlapping by 75%: sums of four consecutive 100 ms sub-block energies."""
+    return (sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]) / (4 * hop)
+
+
+def _gated(energies: np.ndarray) -> float:
+    """BS.1770 gating (absolute -70 LUFS, relative -10 LU) of block mean squares -> LUFS."""
     energies = energies[energies > 10 ** ((-70 + 0.691) / 10)]
     if len(energies) == 0:
         return -70.0
     relative = energies.mean() * 0.1  # -10 LU
     return -0.691 + 10 * math.log10(energies[energies >= relative].mean())
+
+
+class ProgrammeMeter:
+    """Passes samples on to a sink and keeps the BS.1770 integrated loudness of all of
+    them so far (K-weighting with carried filter state, 100 ms sub-block energies)."""
+
+    def __init__(self, sink: Sink, rate: int):
+        self.sink, self.rate = sink, rate
+        self.sos = _k_weighting(rate)
+        self.state = np.zeros((len(self.sos), 2))
+        self.hop = int(0.1 * rate)
+        self.carry = np.zeros(0)
+        self.subs: list[np.ndarray] = []
+        self.samples = 0
+
+    def write(self, samples: np.ndarray) -> None:
+        self.sink.write(samples)
+        self.samples += len(samples)
+        weighted, self.state = sosfilt(self.sos, samples, zi=self.state)
+        power = np.concatenate([self.carry, weighted.astype(np.float64) ** 2])
+        whole = len(power) // self.hop
+        if whole:
+            self.subs.append(power[: whole * self.hop].reshape(whole, self.hop).sum(axis=1))
+        self.carry = power[whole * self.hop :]
+
+    def integrated(self) -> float:
+        sub = np.concatenate(self.subs) if self.subs else np.zeros(0)
+        self.subs = [sub]
+        return _gated(_block_energies(sub, self.hop)) if len(sub) >= 4 else -70.0
 
 
 # Windowed-sinc taps interpolating at 1/4, 2/4, 3/4 of the way between two samples.
@@ -241,11 +280,12 @@ def level_and_limit(samples: np.ndarray, rate: int, target_lufs: float, ceiling_
     return (samples * envelope).astype(np.float32)
 
 
-def master_sentence(chunk: AudioChunk, settings: MasterSettings) -> np.ndarray:
+def master_sentence(chunk: AudioChunk, settings: MasterSettings, target_lufs: float | None = None) -> np.ndarray:
     """One sentence's audio, ready to place: trimmed, resampled, levelled and limited."""
     samples = np.asarray(chunk.samples, dtype=np.float32).reshape(-1)
     samples = resample(trim_silence(samples, chunk.sample_rate), chunk.sample_rate, settings.sample_rate)
-    return level_and_limit(samples, settings.sample_rate, settings.target_lufs, settings.ceiling_dbtp)
+    target = settings.target_lufs if target_lufs is None else target_lufs
+    return level_and_limit(samples, settings.sample_rate, target, settings.ceiling_dbtp)
 
 
 def load_show_audio(path: Path, settings: MasterSettings) -> np.ndarray:
@@ -335,10 +375,25 @@ def master(
     ``on_sentence(n)`` is called after the n-th sentence is placed. Returns the timeline.
     """
     rate = settings.sample_rate
-    asm = _Assembler(sink, int(settings.crossfade_s * rate))
+    meter = ProgrammeMeter(sink, rate)
+    asm = _Assembler(meter, int(settings.crossfade_s * rate))
     timed: list[TimedSentence] = []
     chapters: list[Chapter] = []
     pending = 0.0  # the pause owed before the next sound: the longest one asked for
+    target = settings.target_lufs  # per sentence; raised by the pauses' dilution (below)
+    placed_energy = placed_s = 0.0
+
+    def track_dilution(seconds: float) -> None:
+        """Pauses lower a programme's gated loudness below that of its sentences (400 ms
+        blocks straddle them), by an amount that depends on how long the sentences and
+        pauses run. Measure it on the programme so far and level later sentences that
+        much higher, so the whole lands on the target without a second pass."""
+        nonlocal target, placed_energy, placed_s
+        placed_energy += 10 ** (target / 10) * seconds
+        placed_s += seconds
+        if meter.samples >= DILUTION_AFTER_S * rate:
+            dilution = 10 * math.log10(placed_energy / placed_s) - meter.integrated()
+            target = settings.target_lufs + max(-1.0, min(3.0, dilution))
 
     def show_audio(path: Path | None, before: float, after: float) -> bool:
         nonlocal pending
@@ -359,12 +414,13 @@ def master(
                     chunk = next(chunks)
                 except StopIteration:
                     raise RuntimeError("the synthesizer yielded fewer chunks than the script has sentences") from None
-                audio = master_sentence(chunk, settings)
+                audio = master_sentence(chunk, settings, target)
                 if pending and asm.end:
                     asm.silence(pending, rate)
                 pending = 0.0
                 start = asm.append(audio)
                 timed.append(TimedSentence(start / rate, (start + len(audio)) / rate, sentence.text, section))
+                track_dilution(len(audio) / rate)
                 if on_sentence:
                     on_sentence(len(timed))
                 if i < len(paragraph.sentences) - 1:

@@ -1,0 +1,204 @@
+"""Mastering on synthetic chunks: trimming, levelling, the limiter, pauses, show audio, the timeline,
+and the streamed MP3 measured by ffmpeg's ebur128."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from audio.encode import EncodeSettings, Mp3Stream, ffmpeg_exe, measure, parse_ebur128
+from audio.master import (
+    INTRO_CHAPTER,
+    MasterSettings,
+    Pauses,
+    level_and_limit,
+    loudness,
+    master,
+    true_peak_db,
+    trim_silence,
+)
+from audio.models import LIST_ITEM, PARAGRAPH, QUOTE, RULE, AudioChunk, Paragraph, PostMeta, Script, Section, Sentence
+
+RATE = 22050
+
+
+def speechlike(seconds: float, level: float, seed: int = 0, lead: float = 0.2, tail: float = 0.3) -> np.ndarray:
+    """A harmonic tone with a syllable envelope and a few sharp peaks, framed by silence."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    f0 = 110 + 40 * rng.random()
+    voice = sum(np.sin(2 * np.pi * f0 * k * t + rng.random() * 6) / k for k in range(1, 8))
+    voice *= 0.4 + 0.6 * np.sin(2 * np.pi * 3.5 * t) ** 2
+    voice[rng.integers(0, len(t), 20)] *= 3.0  # plosive-like peaks for the limiter
+    voice *= level / np.abs(voice).max()
+    return np.concatenate([np.zeros(int(lead * RATE)), voice, np.zeros(int(tail * RATE))]).astype(np.float32)
+
+
+class Collect:
+    def __init__(self):
+        self.parts: list[np.ndarray] = []
+
+    def write(self, samples: np.ndarray) -> None:
+        self.parts.append(samples.copy())
+
+    @property
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self.parts)
+
+
+def para(kind: str, *texts: str) -> Paragraph:
+    return Paragraph(kind, tuple(Sentence(t, t) for t in texts))
+
+
+def script_of(intro, sections, outro) -> Script:
+    return Script(meta=PostMeta(title="A post", slug="a-post"), intro=tuple(intro), sections=tuple(sections),
+                  outro=tuple(outro), omissions=(), notes_html="", word_count=0)
+
+
+SCRIPT = script_of(
+    [para(PARAGRAPH, "Intro one.", "Intro two.")],
+    [
+        Section(None, (para(PARAGRAPH, "A.", "B."), para(QUOTE, "Quoted."), para(LIST_ITEM, "Item."), para(PARAGRAPH, "C."))),
+        Section("Second", (para(PARAGRAPH, "D."), para(RULE), para(PARAGRAPH, "E."))),
+    ],
+    [para(PARAGRAPH, "Bye.")],
+)
+
+
+def chunks_for(script: Script, levels=(0.05, 0.9)) -> list[AudioChunk]:
+    return [
+        AudioChunk(s.speech, speechlike(1.0 + 0.1 * i, levels[i % len(levels)], seed=i), RATE)
+        for i, s in enumerate(script.sentences())
+    ]
+
+
+def test_trim_keeps_a_little_silence_and_fades_the_edges():
+    x = speechlike(1.0, 0.5, lead=0.5, tail=0.7)
+    y = trim_silence(x, RATE)
+    assert 1.0 <= len(y) / RATE <= 1.0 + 2 * 0.02 + 0.02
+    assert y[0] == 0.0 and y[-1] == 0.0
+    assert len(trim_silence(np.zeros(RATE, np.float32), RATE)) == 0
+
+
+def test_levelling_makes_quiet_and_loud_sentences_equally_loud_under_the_ceiling():
+    quiet, loud = speechlike(2.0, 0.25, seed=1), speechlike(2.0, 1.0, seed=2)
+    assert loudness(loud, RATE) - loudness(quiet, RATE) > 10
+    out = [level_and_limit(trim_silence(x, RATE), RATE, -16.0, -2.0) for x in (quiet, loud)]
+    for y in out:
+        assert abs(loudness(y, RATE) - -16.0) < 0.5
+        assert true_peak_db(y) <= -2.0 + 0.1
+    assert abs(loudness(out[0], RATE) - loudness(out[1], RATE)) < 0.5
+    # A near-silent chunk is not boosted into noise: at most 15 dB.
+    whisper = speechlike(2.0, 0.02, seed=3)
+    boosted = level_and_limit(whisper, RATE, -16.0, -2.0)
+    assert loudness(boosted, RATE) - loudness(whisper, RATE) == pytest.approx(15.0, abs=0.01)
+
+
+def test_loudness_meter_agrees_with_ffmpeg(tmp_path: Path):
+    x = speechlike(6.0, 0.3)
+    path = tmp_path / "x.wav"
+    sf.write(path, x, RATE, subtype="FLOAT")
+    assert abs(loudness(x, RATE) - measure(path).integrated_lufs) < 0.3
+
+
+def test_timeline_pauses_and_chapters():
+    sink = Collect()
+    pauses = Pauses(sentence=0.3, paragraph=0.7, section=1.5, quote=0.9, list_item=0.5)
+    timeline = master(SCRIPT, iter(chunks_for(SCRIPT)), sink, MasterSettings(sample_rate=RATE), pauses)
+    s = timeline.sentences
+    assert [t.text for t in s] == [x.text for x in SCRIPT.sentences()]
+    assert [t.section for t in s] == [-1, -1, 0, 0, 0, 0, 0, 1, 1, 2]
+    gaps = [round(b.start_s - a.end_s, 3) for a, b in zip(s, s[1:])]
+    # intro: sentence, then section 0 | A-B sentence, quote after B's paragraph, list after quote,
+    # C after list | section | rule = section pause | outro after a section
+    assert gaps == [0.3, 1.5, 0.3, 0.7, 0.9, 0.5, 1.5, 1.5, 1.5]
+    assert timeline.chapters[0].start_s == 0.0 and timeline.chapters[0].title == INTRO_CHAPTER
+    assert [c.title for c in timeline.chapters] == [INTRO_CHAPTER, "A post", "Second"]
+    assert [c.start_s for c in timeline.chapters[1:]] == [s[2].start_s, s[7].start_s]
+    # The timeline is the real programme: its length, and sound exactly where sentences are.
+    audio = sink.audio
+    assert len(audio) == timeline.samples
+    assert timeline.duration_s == pytest.approx(s[-1].end_s + 0.5, abs=1e-3)
+    for t in s:
+        start, end = round(t.start_s * RATE), round(t.end_s * RATE)
+        assert np.abs(audio[start:end]).max() > 0.05
+    for a, b in zip(s, s[1:]):
+        assert np.abs(audio[round(a.end_s * RATE) : round(b.start_s * RATE)]).max() == 0.0
+
+
+def test_chunk_count_must_match_the_script():
+    chunks = chunks_for(SCRIPT)
+    with pytest.raises(RuntimeError, match="fewer chunks"):
+        master(SCRIPT, iter(chunks[:-1]), Collect(), MasterSettings(sample_rate=RATE))
+    with pytest.raises(RuntimeError, match="more chunks"):
+        master(SCRIPT, iter(chunks + chunks[:1]), Collect(), MasterSettings(sample_rate=RATE))
+
+
+def test_show_audio_is_joined_with_crossfades(tmp_path: Path):
+    music = tmp_path / "jingle.wav"
+    t = np.arange(2 * 44100) / 44100
+    sf.write(music, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), 44100)
+    settings = MasterSettings(sample_rate=44100, intro_audio=music, outro_audio=music, transition_audio=music)
+    sink = Collect()
+    timeline = master(SCRIPT, iter(chunks_for(SCRIPT)), sink, settings)
+    s = timeline.sentences
+    audio = sink.audio
+    fade = int(settings.crossfade_s * 44100)
+    # Intro music from 0 s, fading out into the pause before the first sentence.
+    assert np.abs(audio[: 44100]).max() > 0.1
+    assert s[0].start_s == pytest.approx(2.0 - settings.crossfade_s + 0.8, abs=1e-3)
+    assert np.abs(audio[2 * 44100 - fade // 4 : 2 * 44100]).max() < 0.5 * np.abs(audio[: 44100]).max()
+    # The transition music plays between the sections; the chapter starts at the first sentence.
+    gap = audio[round(s[6].end_s * 44100) : round(s[7].start_s * 44100)]
+    assert len(gap) / 44100 > 2.0 and np.abs(gap).max() > 0.1
+    assert timeline.chapters[2].start_s == s[7].start_s
+    # Outro music after the last sentence.
+    assert timeline.duration_s > s[-1].end_s + 2.0
+    assert np.abs(audio[round(s[-1].end_s * 44100) + 44100 :]).max() > 0.1
+
+
+def test_streamed_mp3_meets_loudness_and_true_peak(tmp_path: Path):
+    script = script_of([], [Section(None, tuple(para(PARAGRAPH, *(f"S{i}{j}." for j in range(4))) for i in range(6)))], [])
+    path = tmp_path / "out.mp3"
+    stream = Mp3Stream(path, RATE, EncodeSettings())
+    timeline = master(script, iter(chunks_for(script)), stream, MasterSettings(sample_rate=RATE))
+    result = stream.finish()
+    assert not list(tmp_path.glob("*.pcm")) and not list(tmp_path.glob("*.log"))  # working files gone
+    independent = measure(path)
+    assert abs(independent.integrated_lufs - -16.0) <= 1.0
+    assert independent.true_peak_dbtp <= -1.0
+    assert (result.integrated_lufs, result.true_peak_dbtp) == (independent.integrated_lufs, independent.true_peak_dbtp)
+    probe = subprocess.run([ffmpeg_exe(), "-i", str(path), "-f", "null", "-"], capture_output=True, text=True)
+    assert "Audio: mp3" in probe.stderr and "44100 Hz, mono" in probe.stderr and "96 kb/s" in probe.stderr
+    decoded = subprocess.run([ffmpeg_exe(), "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", "44100", "-"],
+                             capture_output=True).stdout
+    assert abs(len(decoded) / 2 / 44100 - timeline.duration_s) <= 0.05
+
+
+def test_a_missed_target_gets_one_corrective_encode(tmp_path: Path):
+    """Mastered for -16 LUFS but the show asks for -19: the first encode misses by 3 LU,
+    the second (a plain gain from the kept PCM) lands on it."""
+    script = script_of([], [Section(None, tuple(para(PARAGRAPH, *(f"S{i}{j}." for j in range(3))) for i in range(4)))], [])
+    path = tmp_path / "out.mp3"
+    stream = Mp3Stream(path, RATE, EncodeSettings(target_lufs=-19.0))
+    master(script, iter(chunks_for(script)), stream, MasterSettings(sample_rate=RATE))
+    result = stream.finish()
+    assert result.encodes == 2
+    assert abs(result.integrated_lufs - -19.0) <= 0.5 and result.true_peak_dbtp <= -1.0
+    assert measure(path).integrated_lufs == result.integrated_lufs
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp3"]
+
+
+def test_parse_ebur128_summary():
+    text = ("[Parsed_ebur128_0 @ 0x1] Summary:\n\n  Integrated loudness:\n    I:         -16.2 LUFS\n"
+            "    Threshold: -26.3 LUFS\n\n  True peak:\n    Peak:       -1.7 dBFS\n")
+    result = parse_ebur128(text)
+    assert (result.integrated_lufs, result.true_peak_dbtp) == (-16.2, -1.7)
+    with pytest.raises(ValueError):
+        parse_ebur128("nothing here")
+    assert math.isfinite(result.integrated_lufs)
