@@ -15,6 +15,7 @@ show at a time (``catalog.show_lock``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import shutil
@@ -125,6 +126,14 @@ class BatchReport:
         return self.wall_s / self.audio_s if self.audio_s else None
 
 
+def available_cores() -> int:
+    """The cores this process may run on (taskset, cgroup cpusets), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 # --- worker processes ----------------------------------------------------------------------
 
 _worker: dict = {}
@@ -213,9 +222,23 @@ def _remove_leftovers(show: Show) -> list[Path]:
     return removed
 
 
-def _adopt_finished(show: Show, catalog: Catalog, report: BatchReport) -> None:
-    """Record episodes a killed batch finished but never recorded, so they are not rendered
-    again; put back in the queue rendered posts whose episode has disappeared."""
+def _file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _reconcile(show: Show, catalog: Catalog) -> list[str]:
+    """Bring the catalogue in line with the disk before planning: a post file edited in place
+    since its import is ``changed``; an episode a killed batch finished but never recorded is
+    recorded (not rendered again); a rendered post whose episode disappeared is pending again.
+    Returns the slugs of the episodes recorded."""
+    for post in catalog.posts(("pending", "changed", "failed", "rendered")):
+        digest = _file_hash(_source_path(show, post)) if post.source else None
+        if digest is not None and digest != post.content_hash:
+            catalog.source_changed(post.key, digest)
+    adopted = []
     for post in catalog.posts((*DUE_STATUSES, "failed", "rendered")):
         episode = _finished_episode(show, post)
         if post.status == "rendered":
@@ -223,7 +246,8 @@ def _adopt_finished(show: Show, catalog: Catalog, report: BatchReport) -> None:
                 catalog.set_status(post.key, "pending")
         elif episode is not None:
             catalog.record_render(post.key, _render_record(episode, 0.0, 0, 0))
-            report.adopted.append(post.slug)
+            adopted.append(post.slug)
+    return adopted
 
 
 def _select(catalog: Catalog, since: date | str | None, only: Iterable[str], limit: int | None,
@@ -262,7 +286,7 @@ def plan_batch(show: Show, jobs: int | None = None, since: date | str | None = N
                threads: int | None = None) -> BatchReport:
     """What a batch would render, with estimated audio hours and wall time (``--dry-run``).
     ``threads`` per worker defaults to cores/jobs."""
-    cores = os.cpu_count() or 1
+    cores = available_cores()
     jobs = max(1, jobs or cores)
     threads = threads or max(1, cores // jobs)
     voice = voice or show.render.voice
@@ -295,11 +319,10 @@ def run_batch(show: Show, jobs: int | None = None, since: date | str | None = No
     with show_lock(show.folder):
         _remove_leftovers(show)
         with Catalog(show.catalog_path) as catalog:
-            placeholder = BatchReport(planned=[], jobs=0, threads=0, voice="")
-            _adopt_finished(show, catalog, placeholder)
+            adopted = _reconcile(show, catalog)
         report = plan_batch(show, jobs, since, only, limit, retry_failed, voice, threads)
         report.dry_run = False
-        report.adopted = placeholder.adopted
+        report.adopted = adopted
         with Catalog(show.catalog_path) as catalog:
             todo = {p.slug: p for p in catalog.posts() if p.slug in {q.slug for q in report.planned}}
             _render_all(show, catalog, report, todo, voice, progress)

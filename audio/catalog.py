@@ -306,6 +306,16 @@ class Catalog:
                 outcomes[rec.key] = outcome
         return outcomes
 
+    def source_changed(self, key: str, content_hash: str) -> None:
+        """The post's file was edited in place: record its new hash; a rendered or failed
+        post becomes ``changed``."""
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE posts SET content_hash = ?, updated_at = ?, status = CASE WHEN status IN ('rendered', 'failed')"
+                " THEN 'changed' ELSE status END WHERE key = ?",
+                (content_hash, _now(), key),
+            )
+
     def set_status(self, key: str, status: str, error: str | None = None) -> None:
         with self.transaction() as db:
             db.execute("UPDATE posts SET status = ?, error = ?, updated_at = ? WHERE key = ?",

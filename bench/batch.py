@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from audio.batch import run_batch, show_status
+from audio.batch import available_cores, run_batch, show_status
 from audio.importer import import_source
 from audio.show import load_show
 from audio.synth_cache import SynthCache
@@ -36,6 +36,11 @@ SHOW_TOML = '[show]\ntitle = "Bench"\nauthor = "Bench"\nbase_url = "https://benc
 
 def say(text: str) -> None:
     print(text, flush=True)
+
+
+def load() -> str:
+    """The machine's load average: other work on the machine slows every figure here."""
+    return "load average %.1f %.1f %.1f" % os.getloadavg()
 
 
 def new_show(workdir: Path, name: str, posts: list[Path]):
@@ -75,7 +80,7 @@ def part_one(workdir: Path, posts: list[Path]) -> None:
         throughput = report.audio_s / wall
         figures[label] = throughput
         say(f"  {label}: {len(report.rendered)} posts, {report.audio_s / 3600:.2f} h audio in {wall:.1f} s: "
-            f"RTF {wall / report.audio_s:.4f}, throughput {throughput:.1f} audio s per wall s")
+            f"RTF {wall / report.audio_s:.4f}, throughput {throughput:.1f} audio s per wall s ({load()})")
         shutil.rmtree(show.folder, ignore_errors=True)
     one, two, single = figures.values()
     say(f"  throughput ratio --jobs 2 / --jobs 1: {two / one:.2f} (target >= 1.15)")
@@ -83,7 +88,7 @@ def part_one(workdir: Path, posts: list[Path]) -> None:
 
 
 def part_two(workdir: Path, posts: list[Path]) -> None:
-    say(f"== 2. the whole corpus ({len(posts)} posts) with the default jobs ({os.cpu_count()} cores)")
+    say(f"== 2. the whole corpus ({len(posts)} posts) with the default jobs ({available_cores()} cores)")
     show = new_show(workdir, "full", posts)
     last = [0.0]
 
@@ -101,7 +106,7 @@ def part_two(workdir: Path, posts: list[Path]) -> None:
     for failure in report.failed:
         say(f"  FAILED {failure.slug}: {failure.error}")
     say(f"  wall {wall:.0f} s, audio {report.audio_s / 3600:.2f} h, aggregate RTF {wall / report.audio_s:.4f} "
-        f"(incl. preparing, mastering, encoding; target <= 0.03)")
+        f"(incl. preparing, mastering, encoding; target <= 0.03) ({load()})")
     for pid, kb in sorted(report.peak_rss_kb.items()):
         say(f"  worker {pid}: peak RSS {kb / 1024:.0f} MiB")
     shutil.rmtree(show.folder, ignore_errors=True)
@@ -132,7 +137,7 @@ def part_three(workdir: Path, posts: list[Path]) -> None:
     first = cache_inodes(show)
     rendered = len(_rendered(show))
     say(f"  killed after {time.perf_counter() - start:.0f} s: {rendered} posts rendered, {len(first)} sentences cached")
-    report, wall = timed_batch(show, jobs=os.cpu_count() or 1)
+    report, wall = timed_batch(show, jobs=available_cores())
     after = cache_inodes(show)
     again = [k for k, ino in first.items() if after.get(k) != ino]
     say(f"  resume: {len(report.rendered)} rendered, {len(report.adopted)} recovered, {wall:.0f} s, "
@@ -169,7 +174,7 @@ def main() -> None:
     by_words = sorted(posts, key=lambda p: len(p.read_text(encoding="utf-8").split()))
     ten = sorted(by_words[2:12])
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-batch-"))
-    say(f"bench/batch.py: {os.cpu_count()} cores, work in {workdir}")
+    say(f"bench/batch.py: {available_cores()} cores, work in {workdir}, {load()}")
     if args.only in (None, "1"):
         part_one(workdir, ten)
     if args.only == "2" or (args.only is None and not args.skip_full):

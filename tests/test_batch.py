@@ -109,22 +109,27 @@ def test_failures_are_recorded_and_the_batch_goes_on(tmp_path):
     show = make_show(tmp_path / "show")
     posts = write_posts(tmp_path / "src", 3)
     import_source(tmp_path / "src", show)
-    broken = show.posts_dir / posts[1].name
-    broken.write_bytes(b"")  # unreadable since import
+    missing = show.posts_dir / posts[1].name
+    missing.unlink()  # gone since import
     result = CliRunner().invoke(main, ["batch", "--show", str(show.folder), "--jobs", "2", "--verbose"])
     assert result.exit_code == 1, result.output
     assert "rendered short-post-1" in result.output and "failed short-post-2" in result.output
-    assert "batch summary" in result.output and "empty file" in result.output
+    assert "batch summary" in result.output and "no such file" in result.output
     with Catalog(show.catalog_path) as catalog:
         assert catalog.status_counts() == {"pending": 0, "changed": 0, "rendered": 2, "failed": 1, "skipped": 0}
-        assert "empty file" in catalog.post("short-post-2").error
+        assert "no such file" in catalog.post("short-post-2").error
     status = CliRunner().invoke(main, ["status", "--show", str(show.folder)])
-    assert "1 failed" in status.output and "short-post-2" in status.output and "empty file" in status.output
-    # fixed: a plain batch leaves failures alone; --retry-failed renders it
-    broken.write_bytes(posts[1].read_bytes())
+    assert "1 failed" in status.output and "short-post-2" in status.output and "no such file" in status.output
+    # back as it was: a plain batch leaves failures alone; --retry-failed renders it
+    missing.write_bytes(posts[1].read_bytes())
     assert run_batch(show).rendered == []
     assert [r.slug for r in run_batch(show, retry_failed=True).rendered] == ["short-post-2"]
     assert show_status(show).counts["rendered"] == 3
+    # a post edited in place (not re-imported) is changed: rendered again, the others not
+    edited = show.posts_dir / posts[2].name
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nOne more paragraph, added later.\n", encoding="utf-8")
+    again = run_batch(show)
+    assert [r.slug for r in again.rendered] == ["short-post-3"] and again.unchanged == 2
 
 
 def test_selection_dry_run_and_recovery_of_unrecorded_episodes(tmp_path):
