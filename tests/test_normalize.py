@@ -34,6 +34,9 @@ CASES = [
     ("$550billion", "Five hundred fifty billion dollars"),
     ("($10-$20billion)", "(Ten to twenty billion dollars)"),
     ("$.01", "One cent"),
+    ("by a maximum 90% ($0.7/mtok)", "by a maximum ninety percent (seventy cents per million tokens)"),
+    ("at least $100M’s per year", "at least one hundred million dollars per year"),
+    ("According to SemiAnalysis ($), one", "According to SemiAnalysis, one"),
     # years, decades, year ranges
     ("In 2025 we shipped.", "In twenty twenty-five we shipped."),
     ("in 1965 there were", "in nineteen sixty-five there were"),

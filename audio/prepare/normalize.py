@@ -339,15 +339,27 @@ _SYMBOL_RULES = _rules(
     ("<", r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)", " less than "),
     ("@", r"\s*@\s*(?=\w)", " at "),
     ("<>", r"[<>]+", " "),  # "<|im_end|>" and other leftovers
+    ("$€£¥", r"[$€£¥]", " "),  # a currency sign with no amount: "SemiAnalysis ($)"
 )
 
 
 _MONEY = re.compile(
     rf"(?P<cur>[$€£¥])\s?(?P<low>{_NUM}|\.\d+)(?:\s?(?:-|to)\s?[$€£¥]?(?P<high>{_NUM}))?"
     rf"(?:\s?(?P<mag>bn|[kmKMBT])\b|\s?(?P<magword>thousand|million|billion|trillion)\b)?"
-    rf"(?:/(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|token|GPU))?"
+    rf"(?:\s?/\s?(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|GPU|"
+    rf"(?:1\s?)?(?:M|[Mm]tok|MTok|[Mm]illion)(?:\s?tokens?)?|(?:1\s?)?(?:[kK]|thousand)(?:\s?tokens?)?|token)\b)?"
+    rf"(?P<possessive>'s\b)?"
 )
 _PER = {"mo": "month", "yr": "year", "hr": "hour"}
+
+
+def _per(unit: str) -> str:
+    """"/mo" -> "month", "/1M tokens" -> "million tokens"."""
+    if re.fullmatch(r"(?:1\s?)?(?:M|[Mm]tok|MTok|[Mm]illion)(?:\s?tokens?)?", unit):
+        return "million tokens"
+    if re.fullmatch(r"(?:1\s?)?(?:[kK]|thousand)(?:\s?tokens?)?", unit):
+        return "thousand tokens"
+    return _PER.get(unit, unit)
 # "a $2,000 tip": after an article and before a noun, the currency is an adjective (singular).
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the|this|that|[Tt]he)\s+$")
 _NOUN_AFTER = re.compile(
@@ -364,8 +376,9 @@ def _money(m: re.Match[str], text: str) -> str:
     amount = cardinal(low) + (f" to {cardinal(high)}" if high else "")
     if magnitude:
         spoken = f"{amount} {magnitude} {many}"
-    elif not high and "." in low and len(low.split(".")[1]) == 2 and symbol != "¥":
+    elif not high and "." in low and len(low.split(".")[1]) <= 2 and symbol != "¥":
         whole, cents = low.replace(",", "").split(".")
+        cents = cents.ljust(2, "0")
         small = "pence" if symbol == "£" else "cent" if cents == "01" else "cents"
         spoken = f"{cardinal(whole or '0')} {one if whole == '1' else many}"
         if int(cents):
@@ -374,7 +387,7 @@ def _money(m: re.Match[str], text: str) -> str:
     else:
         spoken = f"{amount} {one if low == '1' and not high else many}"
     if m.group("per"):
-        spoken += f" per {_PER.get(m.group('per'), m.group('per'))}"
+        spoken += f" per {_per(m.group('per'))}"
     elif _ARTICLE_BEFORE.search(text, 0, m.start()) and _NOUN_AFTER.match(text, m.end()) and spoken.endswith(many):
         spoken = spoken[: -len(many)] + one
     return spoken
