@@ -58,6 +58,8 @@ CASES = [
     ("100X faster, then 1,000X", "One hundred times faster, then one thousand times"),
     ("1.4x faster", "One point four times faster"),
     ("from 8-12 weeks", "from eight to twelve weeks"),
+    ("likely 1B-7B, to intermediate data amounts", "likely one B to seven B, to intermediate data amounts"),
+    ("our OLMo 2 models at 7 and 13B parameters", "our Olmo two models at seven and thirteen billion parameters"),
     # ordinals and fractions
     ("The robots of the 21st century", "The robots of the twenty-first century"),
     ("The Llama models (both 1st and 2nd generation)", "The Llama models (both first and second generation)"),
@@ -77,6 +79,7 @@ CASES = [
     ("at 3pm", "at three p m"),
     ("Nathan Lambert [00:50:12]: Yes.", "Nathan Lambert: Yes."),
     ("Dean W Ball (00:18:31): Right.", "Dean W Ball: Right."),
+    ("19:28 What comes next? (hint, planning)", "What comes next? (hint, planning)"),
     # model and version names
     ("GPT-4o is here", "G P T four o is here"),
     ("OpenAI's o3 model", "Open A I's o three model"),

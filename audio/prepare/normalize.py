@@ -429,8 +429,9 @@ def _dates_times(text: str) -> str:
         r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", lambda m: numeric(m.group(3), m.group(1), m.group(2)) or m.group(0), text
     )
 
-    # Transcript timestamps "[00:50:12]" are markers, not words; a bare "1:02:19" is a duration.
-    text = re.sub(r"[\[(]\d{1,2}(?::\d{2}){1,2}[\])]", " ", text)
+    # Transcript timestamps "[00:50:12]" and chapter lists "19:28 What comes next?" are
+    # markers, not words; a bare "1:02:19" is a duration.
+    text = re.sub(r"[\[(]\d{1,2}(?::\d{2}){1,2}[\])]|^\s*\d{1,2}(?::\d{2}){1,2}\s*[-:]?\s+(?=[A-Z\"'])", " ", text)
     text = re.sub(r"\b(\d{1,2}):([0-5]\d):([0-5]\d)\b", _duration, text)
 
     def clock(m: re.Match[str]) -> str:
@@ -504,6 +505,8 @@ def _pairs(number: str) -> str:
 def _numbers_with_suffixes(text: str) -> str:
     # Version numbers "3.1.2".
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
+    # Ranges of sizes "1B-7B", "7-13B": the dash is "to".
+    text = re.sub(r"(?<=\d)([KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", r"\1 to ", text)
     # Ordinals "1st", "21st".
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
     # Percentages "50%", "2.5 %", ranges "10-20%".
