@@ -329,6 +329,13 @@ def test_unchanged_files_keep_their_identity_across_rebuilds(show):
     assert "The third post, retitled" in (show.site_dir / "feed.xml").read_text()
 
 
+def test_a_render_in_progress_is_not_published(show):
+    make_episode(show.rendered_dir, ".first-post.render-abc123", "Half-rendered", "2025-09-01T09:00:00+00:00",
+                 guid="audio-essay-first-post")
+    report = publish_site(show)
+    assert report.episodes == 3 and "Half-rendered" not in (show.site_dir / "feed.xml").read_text()
+
+
 def test_episodes_sharing_a_guid_are_refused(show):
     make_episode(show.rendered_dir, "copy-post", "A copy", "2025-08-01T09:00:00+00:00", guid="audio-essay-first-post")
     with pytest.raises(InputError, match="same guid as"):
