@@ -26,7 +26,7 @@ import nh3
 
 from audio.catalog import Catalog
 from audio.episode_store import list_episodes
-from audio.errors import InputError, OutputError
+from audio.errors import ConfigError, InputError, OutputError
 from audio.models import Episode
 from audio.publish.artwork import is_placeholder, placeholder_png
 from audio.publish.feed import (
@@ -99,7 +99,10 @@ def _artwork(show: Show) -> tuple[bytes, str]:
     """The artwork's bytes and its site file name (named by content: a new image, a new name)."""
     if show.publish.artwork:
         path = show.folder / show.publish.artwork
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(show.config_path, f"[publish] artwork: cannot read {path} ({exc.strerror})") from exc
         suffix = ".jpg" if path.suffix.lower() in (".jpg", ".jpeg") else ".png"
     else:
         data, suffix = placeholder_png(show.show.title), ".png"
