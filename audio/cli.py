@@ -59,16 +59,17 @@ def voices(ctx: click.Context, show_dir: str | None) -> None:
 @click.argument("text")
 @click.option("-o", "--out", type=click.Path(dir_okay=False), default="say.wav", show_default=True, help="WAV file to write.")
 @click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
 @click.pass_obj
 @reports_errors
-def voices_say(show_dir: str | None, name: str, text: str, out: str, threads: int | None) -> None:
+def voices_say(group_show: str | None, name: str, text: str, out: str, threads: int | None, show_dir: str | None) -> None:
     """Read TEXT with voice NAME into a WAV file, for a quick listen."""
     from pathlib import Path
 
     from audio.show import find_show
     from audio.voices import say
 
-    seconds = say(name, text, Path(out), find_show(show_dir), threads=threads)
+    seconds = say(name, text, Path(out), find_show(show_dir or group_show), threads=threads)
     click.echo(f"{out}: {seconds:.1f} s", err=True)
 
 

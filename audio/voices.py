@@ -20,7 +20,7 @@ Example (``voices/joe.toml``)::
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,7 +146,7 @@ def read_profile(path: Path) -> VoiceProfile:
         lexicon = profile.resolve(raw["lexicon"])
         if not lexicon.is_file():
             raise ConfigError(path, f"lexicon: no such file {lexicon}")
-        profile = VoiceProfile(**{**profile.__dict__, "lexicon": lexicon})
+        profile = replace(profile, lexicon=lexicon)
     return profile
 
 

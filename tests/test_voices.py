@@ -138,7 +138,7 @@ def test_cli_lists_voices_with_readiness(tmp_path):
 def test_cli_say_writes_a_real_wav(tmp_path):
     make_show(tmp_path, {"tones": 'engine = "fake"\n'})
     out = tmp_path / "out.wav"
-    result = CliRunner().invoke(main, ["voices", "--show", str(tmp_path), "say", "tones", "Hello there, listener.", "-o", str(out)])
+    result = CliRunner().invoke(main, ["voices", "say", "tones", "Hello there, listener.", "-o", str(out), "--show", str(tmp_path)])
     assert result.exit_code == 0, result.output
     info = sf.info(str(out))
     assert (info.format, info.subtype, info.samplerate, info.channels) == ("WAV", "PCM_16", 22050, 1)
