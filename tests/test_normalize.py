@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audio.prepare.normalize import normalize_text
 
@@ -219,3 +221,15 @@ def test_every_corpus_paragraph_is_speakable(corpus) -> None:
             if found:
                 bad.append(f"{name}: {found.group(0)!r} in {spoken[max(0, found.start() - 60):found.end() + 40]!r}")
     assert bad == []
+
+
+SYMBOLS = list("0123456789 .,-–—/:%$€£¥xXkKMBTsb+=~&#*_|\\[](){}<>@'\"’“”AIaiGPTQwen\n\t…^")
+PIECES = ["e.g.", "i.e.", "etc.", "vs.", "https://www.x.com/a", "a@b.ai", "1st", "GPT-4o", "2025", "1,000", "RLHF", "🚀"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(SYMBOLS + PIECES), max_size=40).map("".join))
+def test_any_text_is_normalised_without_digits_or_errors(text: str) -> None:
+    spoken = normalize_text(text)
+    assert not re.search(r"\d|https?:|\s\s", spoken)
+    assert spoken == spoken.strip()

@@ -340,6 +340,7 @@ _SYMBOL_RULES = _rules(
     ("@", r"\s*@\s*(?=\w)", " at "),
     ("<>", r"[<>]+", " "),  # "<|im_end|>" and other leftovers
     ("$€£¥", r"[$€£¥]", " "),  # a currency sign with no amount: "SemiAnalysis ($)"
+    ("^", r"\^", " "),
 )
 
 
@@ -618,7 +619,9 @@ def _model_names(text: str, words: frozenset[str]) -> str:
 
 def _plain_numbers(text: str) -> str:
     text = re.sub(rf"(?<![\w.])-(?={_NUM}\b)", "minus ", text)
-    return re.sub(rf"(?<![\w])({_NUM})(?![\w])", lambda m: cardinal(m.group(1)), text)
+    text = re.sub(rf"(?<![\w])({_NUM})(?![\w])", lambda m: cardinal(m.group(1)), text)
+    # Whatever digits are left (glued to odd neighbours): no voice should see a digit.
+    return re.sub(r"\d+", lambda m: f" {cardinal(m.group(0))} ", text)
 
 
 _ODD_CASE = "|".join(rf"\b{w}\b" for w in ACRONYM_WORDS if not w.isupper())
