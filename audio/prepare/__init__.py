@@ -9,6 +9,8 @@ lexicon and writes the show notes (``notes.py``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from audio.models import Post, Script
@@ -19,20 +21,37 @@ from audio.prepare.script import build_script, raw_texts, show_lexicon
 from audio.prepare.speakable import walk_post
 from audio.show import Show
 
-__all__ = ["prepare_post", "prepare_read", "read_post", "post_lexicon_report"]
+__all__ = ["prepare_post", "prepare_posts", "prepare_read", "read_post", "post_lexicon_report"]
 
 
-def prepare_read(post: Post, show: Show, phonemes: bool = False) -> Script:
+def _read_with_notes(path: str | Path, show: Show) -> tuple[Post, str]:
+    """The two pandoc runs of a post (read it; write its show notes)."""
+    post = read_post(path, show)
+    return post, render_notes(post.source, post.ast, show.script)
+
+
+def prepare_read(post: Post, show: Show, phonemes: bool = False, notes_html: str | None = None) -> Script:
     """The Script of an already-read post. ``phonemes``: the lexicon may emit
     ``[[ phonemes ]]`` (for engines that accept them) instead of respellings."""
     walk = walk_post(post.ast, show.script)
-    notes = render_notes(post.source, post.ast, show.script)
-    return build_script(post, show, walk, notes, phonemes)
+    if notes_html is None:
+        notes_html = render_notes(post.source, post.ast, show.script)
+    return build_script(post, show, walk, notes_html, phonemes)
 
 
 def prepare_post(path: str | Path, show: Show, phonemes: bool = False) -> Script:
     """Read and prepare one post file."""
     return prepare_read(read_post(path, show), show, phonemes)
+
+
+def prepare_posts(paths: Iterable[str | Path], show: Show, phonemes: bool = False, readers: int = 2) -> Iterator[Script]:
+    """Prepare many posts in order. Pandoc runs (in ``readers`` threads) ahead of the
+    Python work (normalisation, sentence splitting: in this thread, as pysbd's segmenter
+    is not thread-safe), so the subprocesses and the interpreter overlap. The first bad
+    post raises its ``AudioEssayError``."""
+    with ThreadPoolExecutor(max_workers=max(1, readers)) as pool:
+        for post, notes_html in pool.map(lambda path: _read_with_notes(path, show), paths):
+            yield prepare_read(post, show, phonemes, notes_html)
 
 
 def post_lexicon_report(path: str | Path, show: Show) -> LexiconReport:
