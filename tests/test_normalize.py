@@ -90,6 +90,7 @@ CASES = [
     ("Llama 3.1 8B Instruct", "Llama three point one eight B Instruct"),
     ("a 7B parameter model", "a seven billion parameter model"),
     ("7B parameters", "Seven billion parameters"),
+    ("the open source 7b models are good", "the open source seven B models are good"),
     ("for H100s, is probably", "for H one hundreds, is probably"),
     ("on an H100", "on an H one hundred"),
     ("Qwen2.5-72B-Instruct", "Qwen two point five seventy-two B Instruct"),

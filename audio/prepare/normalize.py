@@ -606,6 +606,7 @@ def _model_names(text: str, words: frozenset[str]) -> str:
         token = m.group(0)
         if token in words:
             return token
+        token = re.sub(r"(?<=\d)b\b", "B", token)  # "7b" is a model size, "seven B"
         plural = token.endswith("s") and token[-2:-1].isdigit()  # "H100s" -> "H one hundreds"
         parts = re.findall(
             r"\d+(?:\.\d+)*|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[A-Z]",
