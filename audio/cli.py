@@ -237,7 +237,7 @@ def _plan_table(console, report) -> None:
 
     table = Table(title=f"would render {len(report.planned)} posts with voice {report.voice}")
     for name in ("slug", "date", "status", "words", "audio"):
-        table.add_column(name, justify="right" if name in ("words", "audio") else "left")
+        table.add_column(name, justify="right" if name in ("words", "audio") else "left", overflow="fold")
     for post in report.planned:
         table.add_row(post.slug, (post.date or "")[:10], post.status, str(post.words), f"{post.est_audio_s / 60:.1f} min")
     console.print(table)
@@ -274,11 +274,15 @@ def batch(show_dir, jobs, since, only, limit, retry_failed, dry_run, voice, no_p
         console.print("interrupted: finished episodes are kept; run `audio-essay batch` again to resume")
         sys.exit(130)
     finally:
-        bar.stop()
+        if bar.live.is_started:
+            bar.stop()
+    from rich.console import Console
+
+    out = Console()  # the plan and the summary are the command's output; progress went to stderr
     if dry_run:
-        _plan_table(console, report)
+        _plan_table(out, report)
         return
-    _batch_summary(console, report)
+    _batch_summary(out, report)
     if report.failed:
         sys.exit(1)
 
