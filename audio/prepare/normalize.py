@@ -89,6 +89,7 @@ ACRONYM_WORDS: dict[str, str] = {
     "LLaMA": "Llama",
     "LaTeX": "lay tech",
     "NeurIPS": "Neurips",
+    "NeurIPs": "Neurips",
     "SaaS": "sass",
     "FLOP": "flop",
     "FLOPs": "flops",
@@ -293,7 +294,9 @@ _QUOTES = str.maketrans(
 def _unicode(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     if not text.isascii():  # emoji and pictographs: a voice cannot say them
-        text = "".join(c for c in text if unicodedata.category(c) != "So" and not "\U0001f3fb" <= c <= "\U0001f3ff")
+        text = "".join(
+            c for c in text if unicodedata.category(c) not in ("So", "Cf", "Cc") and not "\U0001f3fb" <= c <= "\U0001f3ff"
+        )
     return _apply(_UNICODE_RULES, text)
 
 
