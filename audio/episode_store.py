@@ -34,6 +34,9 @@ def load_episode(path: Path) -> Episode:
 
 
 def list_episodes(folder: Path) -> list[Episode]:
-    """Every episode rendered under ``folder`` (one sub-folder per episode), newest first."""
-    episodes = [load_episode(p) for p in sorted(folder.glob(f"*/*{EPISODE_SUFFIX}"))]
+    """Every episode rendered under ``folder`` (one sub-folder per episode), newest first.
+
+    Hidden sub-folders are renders in progress (or left by a killed one), never episodes."""
+    records = sorted(folder.glob(f"*/*{EPISODE_SUFFIX}"))
+    episodes = [load_episode(p) for p in records if not p.parent.name.startswith(".")]
     return sorted(episodes, key=lambda e: (e.date.timestamp() if e.date else 0.0, e.slug), reverse=True)

@@ -293,8 +293,6 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
     pub = show.publish
     feed_url = pub.resolved_feed_url
     episodes = list_episodes(show.rendered_dir) if show.rendered_dir.is_dir() else []
-    # A render in progress works in a hidden ".<slug>.render-*" folder beside the episode's.
-    episodes = [e for e in episodes if not (e.folder and e.folder.name.startswith("."))]
     public = [e for e in episodes if e.audience == PUBLIC]
     private = [e for e in episodes if e.audience != PUBLIC]
     with Catalog(show.catalog_path) as catalog:
