@@ -686,8 +686,10 @@ def _acronyms(text: str, words: frozenset[str]) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = re.sub(r"\s+", " ", text)
+    """Punctuation and spaces left right after the passes: no empty brackets, no space
+    before a comma, no doubled commas, one space between words."""
     text = re.sub(r"\(\s*\)|\[\s*\]", "", text)
+    text = re.sub(r"\s+", " ", text)
     text = re.sub(r"\s+([,.;:!?)\]])", r"\1", text)
     text = re.sub(r"([(\[])\s+", r"\1", text)
     text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)
