@@ -212,7 +212,8 @@ def _plain_paragraphs(paths) -> dict[str, list[str]]:
 
 
 def test_every_corpus_paragraph_is_speakable(corpus) -> None:
-    """No digits, URLs, markup or unspelled acronyms survive in any corpus paragraph."""
+    """No digits, URLs, markup or unspelled acronyms survive in any corpus paragraph, and
+    normalising the result again changes nothing."""
     leftovers = re.compile(r"\d|https?:|www\.|\*\*|\\|[<>{}|`#~_*]|\b[A-Z]{2,}s?\b")
     bad = []
     for name, paragraphs in _plain_paragraphs(corpus).items():
@@ -221,6 +222,8 @@ def test_every_corpus_paragraph_is_speakable(corpus) -> None:
             found = leftovers.search(spoken)
             if found:
                 bad.append(f"{name}: {found.group(0)!r} in {spoken[max(0, found.start() - 60):found.end() + 40]!r}")
+            if normalize_text(spoken) != spoken:
+                bad.append(f"{name}: not idempotent: {spoken[:100]!r}")
     assert bad == []
 
 
