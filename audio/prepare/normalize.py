@@ -97,7 +97,7 @@ ACRONYM_WORDS: dict[str, str] = {
 }
 
 # Lower-case names spelled letter by letter wherever they appear.
-SPELLED_LOWER = {"gpt": "G P T", "llm": "L L M", "llms": "L L Ms", "api": "A P I", "apis": "A P Is"}
+SPELLED_LOWER = {"gpt": "G P T", "llm": "L L M", "llms": "L L M's", "api": "A P I", "apis": "A P I's"}
 
 _UNITS = {
     # symbol: (singular, plural)
@@ -148,7 +148,6 @@ _UNITS = {
 _UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 
 _MAGNITUDES = {"m": "million", "k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion", "T": "trillion"}
-_MAGNITUDE_WORDS = ("thousand", "million", "billion", "trillion")
 _CURRENCY = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds"), "¥": ("yen", "yen")}
 
 _MONTHS = {
@@ -256,7 +255,6 @@ class _Protect:
 
 
 _NUM = r"\d+(?:,\d{3})*(?:\.\d+)?"
-_INT = r"\d+(?:,\d{3})*"
 
 
 Rule = tuple[tuple[str, ...], re.Pattern[str], Replacement]
@@ -450,7 +448,7 @@ def _dates_times(text: str) -> str:
         return spoken
 
     text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([ap]\.?m\.?|[AP]M)(?![\w]))?", clock, text)
-    return re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m|[AP]M)\b", lambda m: clock_short(m), text)
+    return re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m|[AP]M)\b", _clock_short, text)
 
 
 def _duration(m: re.Match[str]) -> str:
@@ -459,7 +457,7 @@ def _duration(m: re.Match[str]) -> str:
     return " ".join(said) or "zero seconds"
 
 
-def clock_short(m: re.Match[str]) -> str:
+def _clock_short(m: re.Match[str]) -> str:
     return f"{cardinal(m.group(1))} {' '.join(m.group(2).lower())}"
 
 
@@ -528,7 +526,7 @@ def _numbers_with_suffixes(text: str) -> str:
     # Magnitudes: "10k" -> ten thousand; "7B parameters" -> seven billion parameters;
     # a bare "405B" is a model size and stays a letter ("four hundred five B").
     text = re.sub(rf"(?<![\w.])({_NUM})(k|m|bn|[KMT])\b", lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}", text)
-    text = re.sub(rf"(?<![\w.])(10+)s\b", lambda m: _plural(cardinal(m.group(1)).removeprefix("one ")), text)
+    text = re.sub(r"(?<![\w.])(10+)s\b", lambda m: _plural(cardinal(m.group(1)).removeprefix("one ")), text)
     text = re.sub(
         rf"(?<![\w.])({_NUM})(B)(?=\s+(?:parameters?|params|tokens?|users?|people|rows|examples|"
         r"samples|images|words|documents|downloads|views|subscribers|dollars|GPUs|hours|words|of)\b)",
