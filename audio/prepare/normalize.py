@@ -102,13 +102,13 @@ SPELLED_LOWER = {"gpt": "G P T", "llm": "L L M", "llms": "L L M's", "api": "A P 
 _UNITS = {
     # symbol: (singular, plural)
     "ms": ("millisecond", "milliseconds"),
-    "µs": ("microsecond", "microseconds"),
+    "\u03bcs": ("microsecond", "microseconds"),  # NFKC turns the micro sign into a Greek mu
     "ns": ("nanosecond", "nanoseconds"),
     "sec": ("second", "seconds"),
     "min": ("minute", "minutes"),
     "h": ("hour", "hours"),
     "hr": ("hour", "hours"),
-    "hrs": ("hours", "hours"),
+    "hrs": ("hour", "hours"),
     "KB": ("kilobyte", "kilobytes"),
     "MB": ("megabyte", "megabytes"),
     "GB": ("gigabyte", "gigabytes"),
@@ -126,7 +126,7 @@ _UNITS = {
     "kg": ("kilogram", "kilograms"),
     "mg": ("milligram", "milligrams"),
     "lb": ("pound", "pounds"),
-    "lbs": ("pounds", "pounds"),
+    "lbs": ("pound", "pounds"),
     "mph": ("mile per hour", "miles per hour"),
     "km/h": ("kilometer per hour", "kilometers per hour"),
     "W": ("watt", "watts"),
