@@ -30,11 +30,15 @@ class Entry:
     case_sensitive: bool = True
 
     @property
+    def body(self) -> str:
+        """The entry as a regex, without the word boundaries."""
+        body = self.match if self.regex else re.escape(self.match)
+        return body if self.case_sensitive else f"(?i:{body})"
+
+    @property
     def pattern(self) -> str:
         """The entry as a regex that only matches whole words."""
-        body = self.match if self.regex else re.escape(self.match)
-        body = body if self.case_sensitive else f"(?i:{body})"
-        return rf"(?<!\w)(?:{body})(?!\w)"
+        return rf"(?<!\w)(?:{self.body})(?!\w)"
 
     def spoken(self, phonemes: bool) -> str | None:
         """What replaces a match: phonemes when the engine takes them, else the
@@ -120,7 +124,9 @@ def _combined(entries: tuple[Entry, ...]) -> re.Pattern[str]:
     """One alternation of all entries, each in a named group ``e<index>`` (outermost, so
     ``lastgroup`` names the entry even when the entry's own regex has groups)."""
     if entries not in _COMBINED:
-        _COMBINED[entries] = re.compile("|".join(f"(?P<e{i}>{e.pattern})" for i, e in enumerate(entries)))
+        # The shared start-of-word test comes first, so most positions fail at once.
+        alternatives = "|".join(f"(?P<e{i}>(?:{e.body})(?!\\w))" for i, e in enumerate(entries))
+        _COMBINED[entries] = re.compile(rf"(?<!\w)(?:{alternatives})")
     return _COMBINED[entries]
 
 
