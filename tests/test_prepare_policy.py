@@ -77,7 +77,7 @@ def test_images_are_omissions_captions_optional(tmp_path):
     assert body_text(script) == "Before.\nAfter."
     assert [(o.kind, o.detail) for o in script.omissions] == [("image", "A chart of growth"), ("image", "images/x.png")]
     captioned = prepare_md(tmp_path / "b", body, read_captions=True)
-    assert body_text(captioned) == "Before.\nA chart of growth\nAfter."
+    assert body_text(captioned) == "Before.\nA chart of growth.\nAfter."
     assert [p.kind for p in captioned.sections[0].paragraphs][1] == CAPTION
 
 
@@ -240,3 +240,11 @@ def test_lexicon_applies_to_speech_not_text(tmp_path):
 def test_word_count_counts_spoken_words(tmp_path):
     script = prepare_md(tmp_path, "One two three.\n")
     assert script.word_count == sum(len(s.text.split()) for s in script.sentences())
+
+
+def test_heading_over_only_an_embed_is_not_read(tmp_path):
+    body = ("Opening.\n\n## YouTube\n\n::: {.youtube-wrap component-name=\"Youtube2ToDOM\"}\n:::\n\n"
+            "## Part one\n\n## Part one point one\n\nText.\n")
+    script = prepare_md(tmp_path, body)
+    assert [s.title for s in script.sections] == [None, "Part one", "Part one point one"]
+    assert [(o.kind, o.section) for o in script.omissions] == [("embed", 0)]

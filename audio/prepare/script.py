@@ -150,11 +150,22 @@ def build_script(post: Post, show: Show, walk: Walk, notes_html: str, phonemes: 
     speaker = Speaker(show, show_lexicon(show), phonemes)
     sections: list[Section] = []
     index: dict[int, int] = {}  # walk section -> script section, for the omissions
-    for i, raw in enumerate(walk.sections):
-        paragraphs = tuple(p for p in (speaker.paragraph(r) for r in raw.paragraphs) if p is not None)
-        while paragraphs and paragraphs[-1].kind == RULE:
-            paragraphs = paragraphs[:-1]
-        if any(p.kind != RULE for p in paragraphs):
+    omitted = {o.section for o in walk.omissions}
+    spoken_sections = [
+        (i, raw, _trimmed(tuple(p for p in (speaker.paragraph(r) for r in raw.paragraphs) if p is not None)))
+        for i, raw in enumerate(walk.sections)
+    ]
+    # A heading over nothing but an embed or image ("YouTube", then a video) is not read,
+    # unless that is all the post has.
+    kept = [
+        (i, raw, paragraphs)
+        for i, raw, paragraphs in spoken_sections
+        if any(p.kind not in (RULE, HEADING) for p in paragraphs)
+        or (any(p.kind == HEADING for p in paragraphs) and i not in omitted)
+    ] or [(i, raw, paragraphs) for i, raw, paragraphs in spoken_sections if paragraphs]
+    keep = {i for i, _, _ in kept}
+    for i, raw, paragraphs in spoken_sections:
+        if i in keep:
             index[i] = len(sections)
             sections.append(Section(title=raw.title, paragraphs=paragraphs))
         else:
@@ -179,6 +190,13 @@ def build_script(post: Post, show: Show, walk: Walk, notes_html: str, phonemes: 
         word_count=words,
         source_hash=post.source_hash,
     )
+
+
+def _trimmed(paragraphs: tuple[Paragraph, ...]) -> tuple[Paragraph, ...]:
+    """Without trailing rules (a section's end pauses anyway)."""
+    while paragraphs and paragraphs[-1].kind == RULE:
+        paragraphs = paragraphs[:-1]
+    return paragraphs
 
 
 def raw_texts(post: Post, show: Show) -> list[str]:
