@@ -135,3 +135,14 @@ def test_export_post_body_html(tmp_path):
     assert script.meta.slug == "brakes" and read_post(path, show).meta.post_id == "160875693.brakes"
     assert body_text(script) == "Prose with a link.\nFootnote one: The note."
     assert [(o.kind, o.detail) for o in script.omissions] == [("image", "A caption")]
+
+
+def test_page_without_post_header_uses_the_html_title(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text("<!DOCTYPE html><html><head><title>On robots - by Jo Writer</title></head><body>"
+                    '<div class="available-content"><p>Robots are here.</p></div>'
+                    '<div class="comments-section"><p>Expand full comment</p></div></body></html>',
+                    encoding="utf-8")
+    script = prepare_post(path, make_show(tmp_path / "show", author=""))
+    assert (script.meta.title, script.meta.author) == ("On robots", "Jo Writer")
+    assert body_text(script) == "Robots are here."
