@@ -188,3 +188,13 @@ def test_report_without_a_lexicon() -> None:
     report = lexicon_report(["We met Lambert at NeurIPS."], None)
     assert report.counts == ()
     assert report.candidates == (("Lambert", 1), ("NeurIPS", 1))
+
+
+def test_chain_lets_a_voice_override_the_show(tmp_path: Path) -> None:
+    show = load(tmp_path, '[[entry]]\nmatch = "Qwen"\nsay = "kwen"\n[[entry]]\nmatch = "Nous"\nsay = "noose"\n')
+    voice_path = tmp_path / "voice.toml"
+    voice_path.write_text('[[entry]]\nmatch = "Qwen"\nsay = "chwen"\n', encoding="utf-8")
+    chained = Lexicon.chain(Lexicon.load(voice_path), None, show)
+    assert chained.apply("Qwen and Nous", phonemes=False) == "chwen and noose"
+    assert chained.words == {"Qwen", "Nous"}
+    assert Lexicon.chain().entries == ()

@@ -73,6 +73,12 @@ class Lexicon:
             raise ConfigError(path, "entry: expected [[entry]] tables")
         return cls(tuple(_entry(path, i, item) for i, item in enumerate(items, start=1)), path)
 
+    @classmethod
+    def chain(cls, *lexicons: Lexicon | None) -> Lexicon:
+        """One lexicon from several, earlier ones winning: ``chain(voice, show)`` lets a
+        voice's entries override the show's for the same word."""
+        return cls(tuple(e for lexicon in lexicons if lexicon for e in lexicon.entries))
+
     @property
     def words(self) -> frozenset[str]:
         """The literal words the lexicon covers, as they may be written (a case-insensitive
