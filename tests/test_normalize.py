@@ -144,8 +144,9 @@ CASES = [
     ("GPUs with 80GB of memory", "G P U's with eighty gigabytes of memory"),
     ("cut to 400GB/s", "cut to four hundred gigabytes per second"),
     ("latency of 5ms", "latency of five milliseconds"),
-    ("a 3 km walk", "a three kilometers walk"),
-    ("a 100 MW data center", "a one hundred megawatts data center"),
+    ("a 3 km walk", "a three kilometer walk"),
+    ("it is 3 km from here", "it is three kilometers from here"),
+    ("a 100 MW data center", "a one hundred megawatt data center"),
     ("100s of models", "Hundreds of models"),
     # URLs and e-mail
     ("see https://www.interconnects.ai/p/rlhf for details", "see interconnects dot ai for details"),

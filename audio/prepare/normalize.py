@@ -537,7 +537,9 @@ def _numbers_with_suffixes(text: str) -> str:
     def unit(m: re.Match[str]) -> str:
         amount = m.group(1)
         one, many = _UNITS[m.group(2)]
-        return f"{cardinal(amount)} {one if amount == '1' else many}" + (" per second" if m.group(3) else "")
+        # "a 3 km walk": before a noun, after an article, the unit is an adjective.
+        adjective = _ARTICLE_BEFORE.search(m.string, 0, m.start()) and _NOUN_AFTER.match(m.string, m.end())
+        return f"{cardinal(amount)} {one if amount == '1' or adjective else many}" + (" per second" if m.group(3) else "")
 
     text = re.sub(rf"(?<![\w.])({_NUM})\s?({_UNIT_RE})(/s)?(?![\w/°])", unit, text)
     # Fractions "1/4", "3/4", "2/3"; "24/7"; other "a/b" read as "a out of b" or "a slash b".
