@@ -198,7 +198,8 @@ def test_lexicon_words_are_left_as_written() -> None:
 def _plain_paragraphs(paths) -> dict[str, list[str]]:
     """Each post's paragraphs as plain text, as the reader hands them over (one pandoc run
     for all posts: a marker paragraph separates them)."""
-    pypandoc = pytest.importorskip("pypandoc")
+    import pypandoc  # a core dependency (pypandoc-binary ships pandoc)
+
     marker = "QQPOSTBREAKQQ"
     bodies = [re.sub(r"\A---\n.*?\n---\n", "", p.read_text(encoding="utf-8"), flags=re.S) for p in paths]
     text = pypandoc.convert_text(
