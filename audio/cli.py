@@ -358,10 +358,18 @@ def render(post: str, show_dir: str | None, voice: str | None, out_dir: str | No
                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=Console(stderr=True),
                    transient=True, disable=quiet)
     task = bar.add_task("render", total=None)
-    with bar:
-        episode = render_episode(post, show, voice=voice, out_dir=out_dir, use_cache=not no_cache,
-                                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+
+    def progress(done: int, total: int) -> None:
+        if not bar.live.is_started:  # started on the first sentence: errors before it print alone
+            bar.start()
+        bar.update(task, completed=done, total=total)
+
+    try:
+        episode = render_episode(post, show, voice=voice, out_dir=out_dir, use_cache=not no_cache, progress=progress,
                                  threads=threads)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
     if not quiet:
         stats = episode.stats
         click.echo(f"{episode.folder / episode.files['audio']}: {_clock(episode.duration_s)} audio, "

@@ -21,7 +21,11 @@ import numpy as np
 from audio.errors import OutputError
 
 LAME_QUALITY = 7  # libmp3lame -q: 7 is LAME's "fast, ok quality"; ample for speech at 96 kbps
-LOUDNESS_TOLERANCE_LU = 0.5  # a measured miss beyond this gets the corrective encode
+LOUDNESS_TOLERANCE_LU = 0.5
+# The piped copy has no LAME header (a pipe cannot be rewritten at the end), so its
+# decoder does not drop the encoder delay (576 + 529 samples) as a file's does; the
+# meter drops it, so that its 400 ms blocks fall exactly where they do in the file.
+LAME_DELAY = 1105  # a measured miss beyond this gets the corrective encode
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,7 @@ class Mp3Stream:
         )
         self.meter = subprocess.Popen(
             [ffmpeg_exe(), "-hide_banner", "-nostats", "-f", "mp3", "-i", "pipe:0",
-             "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+             "-af", f"atrim=start_sample={LAME_DELAY},ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
             stdin=self.encoder.stdout,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

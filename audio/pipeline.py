@@ -28,10 +28,10 @@ from audio.engines.base import Engine
 from audio.episode_store import EPISODE_SUFFIX, episode_to_json
 from audio.errors import InputError, OutputError
 from audio.master import MasterSettings, Pauses, master
-from audio.models import AudioChunk, Episode, Script
+from audio.models import AudioChunk, Chapter, Episode, Script
 from audio.show import Show
 from audio.tags import EpisodeTags, write_tags
-from audio.transcripts import to_chapters_json, to_srt, to_transcript_json, to_vtt
+from audio.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
 
 SPEAKER = "Narrator"
 FILE_SUFFIXES = {
@@ -159,6 +159,8 @@ def _work_folder(dest: Path) -> Path:
         os.umask(umask)
         work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the episode folder is not
         return work
+    except FileExistsError as exc:  # mkdir met a file where a folder should be
+        raise OutputError(dest, f"cannot write the episode here ({exc.filename} is a file, not a folder)") from exc
     except OSError as exc:
         raise OutputError(dest, f"cannot write the episode here ({exc.strerror or exc})") from exc
 
@@ -264,7 +266,8 @@ def render_episode(
         episode = Episode(
             title=meta.title, slug=meta.slug, guid=episode_guid(show, script), date=meta.date, voice=profile.name,
             duration_s=round(timeline.duration_s, 3), bytes=mp3.stat().st_size, sha256=_sha256(mp3),
-            loudness_lufs=loud.integrated_lufs, true_peak_dbtp=loud.true_peak_dbtp, chapters=timeline.chapters,
+            loudness_lufs=loud.integrated_lufs, true_peak_dbtp=loud.true_peak_dbtp,
+            chapters=tuple(Chapter(ms(c.start_s) / 1000, c.title) for c in timeline.chapters),
             files=files, source_hash=script.source_hash, tool_version=__version__, subtitle=meta.subtitle,
             author=meta.author or show.show.author, post_id=meta.post_id, audience=meta.audience,
             canonical_url=meta.canonical_url, notes_html=script.notes_html,
