@@ -111,3 +111,11 @@ def test_init_scaffolds_a_working_show(runner, tmp_path):
     again = runner.invoke(main, ["init", str(folder)])
     assert again.exit_code == 2
     assert again.stderr == f"audio-essay: {folder / 'show.toml'}: already exists; not overwriting an existing show\n"
+
+
+def test_prepare_posts_matches_prepare_post(corpus):
+    from audio.prepare import prepare_posts
+
+    show = load_show(SAMPLE_SHOW)
+    some = corpus[::16]
+    assert [script_text(s) for s in prepare_posts(some, show)] == [script_text(prepare_post(p, show)) for p in some]

@@ -147,3 +147,23 @@ def test_golden_sources_cover_the_kinds(corpus):
     kinds = {name: corpus_script(CORPUS / src).meta.type for name, src in GOLDENS.items() if src}
     assert "podcast" in kinds.values()
     assert len(corpus_posts()) >= 63
+
+
+def test_footnotes_on_list_items_read_at_section_end(tmp_path):
+    """read_footnotes on a corpus post whose footnote markers sit in list items."""
+    source = CORPUS / "2023-05-25-codegreenpasturesforllms.md"
+    require(source.is_file(), f"the corpus is missing at {CORPUS}")
+    show_dir = tmp_path / "show"
+    show_dir.mkdir()
+    (show_dir / "show.toml").write_text('[show]\nbase_url = "https://www.interconnects.ai"\n'
+                                        "[script]\nread_footnotes = true\n", encoding="utf-8")
+    script = prepare_post(source, load_show(show_dir))
+    notes = [(i, p) for i, s in enumerate(script.sections) for p in s.paragraphs if p.kind == "footnote"]
+    assert len(notes) == source.read_text(encoding="utf-8").count('component-name="FootnoteToDOM"')
+    spoken = [" ".join(s.text for s in p.sentences) for _, p in notes]
+    assert spoken[0].startswith("Footnote one: ") and spoken[1].startswith("Footnote two: ")
+    for index, paragraph in notes:  # each section's footnotes close it
+        kinds = [p.kind for p in script.sections[index].paragraphs]
+        assert kinds[kinds.index("footnote"):] == ["footnote"] * (len(kinds) - kinds.index("footnote"))
+    for sentence in script.sentences():
+        assert not spoken_problems(sentence.text.replace("Footnote", "")), sentence.text
