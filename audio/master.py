@@ -114,13 +114,13 @@ def loudness(samples: np.ndarray, rate: int, weighted: np.ndarray | None = None)
     if len(samples) == 0:
         return -70.0
     weighted = k_weighted(samples, rate) if weighted is None else weighted
-    power = weighted.astype(np.float64) ** 2
+    power = np.square(weighted, dtype=np.float32)
     hop = int(0.1 * rate)
     subs = len(power) // hop
     if subs < 4:
-        energies = np.array([power.mean()])
+        energies = np.array([power.mean(dtype=np.float64)])
     else:
-        energies = _block_energies(power[: subs * hop].reshape(subs, hop).sum(axis=1), hop)
+        energies = _block_energies(power[: subs * hop].reshape(subs, hop).sum(axis=1, dtype=np.float64), hop)
     return _gated(energies)
 
 
@@ -238,17 +238,29 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return resample_poly(samples, to_rate // g, from_rate // g).astype(np.float32)
 
 
+LIMITER_BLOCK = 32  # samples: the gain is computed per block and interpolated
+
+
 def _limiter_gain(peaks: np.ndarray, ceiling: float, rate: int) -> np.ndarray:
     """Per-sample gain keeping ``peaks`` under ``ceiling``: smooth, never above the need.
 
-    A moving average of a moving minimum of the same width never exceeds the need, so
-    the look-ahead and the release both last ``LIMITER_WINDOW_S``.
+    Computed on blocks of ``LIMITER_BLOCK`` samples (each block's smallest need): a
+    moving average of a moving minimum of the same width never exceeds the need, so the
+    look-ahead and the release both last ``LIMITER_WINDOW_S``. Interpolating between
+    block boundaries, each valued at the smaller of its two blocks, keeps that promise.
     """
     need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9)).astype(np.float32)
     if need.min() >= 1.0:
         return need
-    size = 2 * max(1, int(LIMITER_WINDOW_S * rate)) + 1
-    return uniform_filter1d(minimum_filter1d(need, size, mode="nearest"), size, mode="nearest")
+    blocks = -(-len(need) // LIMITER_BLOCK)
+    padded = np.pad(need, (0, blocks * LIMITER_BLOCK - len(need)), constant_values=1.0)
+    block_need = padded.reshape(blocks, LIMITER_BLOCK).min(axis=1)
+    size = 2 * max(1, round(LIMITER_WINDOW_S * rate / LIMITER_BLOCK)) + 1
+    block_gain = uniform_filter1d(minimum_filter1d(block_need, size, mode="nearest"), size, mode="nearest")
+    edges = np.minimum(np.concatenate([block_gain[:1], block_gain]), np.concatenate([block_gain, block_gain[-1:]]))
+    ramp = np.arange(LIMITER_BLOCK, dtype=np.float32) / LIMITER_BLOCK
+    gain = (edges[:-1, None] + (edges[1:] - edges[:-1])[:, None] * ramp[None, :]).ravel()
+    return np.minimum(gain[: len(need)], need)
 
 
 def level_and_limit(samples: np.ndarray, rate: int, target_lufs: float, ceiling_dbtp: float) -> np.ndarray:
