@@ -200,6 +200,9 @@ def _trimmed(paragraphs: tuple[Paragraph, ...]) -> tuple[Paragraph, ...]:
 
 
 def raw_texts(post: Post, show: Show) -> list[str]:
-    """The written text of every spoken paragraph (for the lexicon report)."""
+    """The written text of every spoken paragraph, intro and outro included (for the
+    lexicon report)."""
     walk = walk_post(post.ast, show.script)
-    return [p.text for s in walk.sections for p in s.paragraphs if p.text]
+    fields = template_fields(post.meta, show)
+    frame = [fill_template(show, key, getattr(show.script, key), fields) for key in ("intro", "outro")]
+    return [frame[0], *(p.text for s in walk.sections for p in s.paragraphs if p.text), frame[1]]
