@@ -34,6 +34,9 @@ from audio.tags import EpisodeTags, write_tags
 from audio.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
 
 SPEAKER = "Narrator"
+# Renders work in <destination's parent>/.render-tmp/<slug>.XXXX: two levels down, so no
+# reader globbing ``rendered/*/*.episode.json`` ever sees a half-made episode.
+WORK_DIR = ".render-tmp"
 FILE_SUFFIXES = {
     "audio": ".mp3",
     "vtt": ".vtt",
@@ -153,8 +156,8 @@ def _sha256(path: Path) -> str:
 
 def _work_folder(dest: Path) -> Path:
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.render-"))
+        (dest.parent / WORK_DIR).mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=dest.parent / WORK_DIR, prefix=f"{dest.name}."))
         umask = os.umask(0)
         os.umask(umask)
         work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the episode folder is not
@@ -176,11 +179,19 @@ def _move_into_place(work: Path, dest: Path, slug: str) -> None:
         return
     old = None
     if dest.exists():
-        old = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.old-"))
+        old = Path(tempfile.mkdtemp(dir=work.parent, prefix=f"{dest.name}.old-"))
         os.replace(dest, old / dest.name)
     os.replace(work, dest)
     if old:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _drop_work_dir(work: Path) -> None:
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        work.parent.rmdir()  # the shared work folder, when no other render is using it
+    except OSError:
+        pass
 
 
 def render_episode(
@@ -282,7 +293,7 @@ def render_episode(
     finally:
         if stream is not None:
             stream.close()
-        shutil.rmtree(work, ignore_errors=True)
+        _drop_work_dir(work)
 
     spent = clock.spent
     stats = RenderStats(
