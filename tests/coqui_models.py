@@ -25,12 +25,12 @@ def coqui_available() -> None:
     """Skip without the coqui extra on a user's machine; fail in CI."""
     missing = missing_modules()
     require(not missing, f"coqui extra not installed ({', '.join(missing)} missing): {INSTALL}")
-    _import_tts()  # also brings torchaudio up in its pure-Python mode where needed
 
 
 def tiny_vits(folder: Path, seed: int = 0) -> Path:
     """A VITS of ~250k random parameters whose duration predictor gives every input
     token the same length, so longer text makes longer audio as with a trained model."""
+    _import_tts()  # torchaudio in its pure-Python mode where its extension cannot load
     import torch
     from TTS.tts.configs.vits_config import VitsArgs, VitsConfig
     from TTS.tts.models.vits import Vits
@@ -63,6 +63,7 @@ def tiny_vits_profile(folder: Path, seed: int = 0, **params) -> VoiceProfile:
 def tiny_xtts(folder: Path) -> Path:
     """An XTTS v2 directory: a 1-layer GPT over a 34-code audio vocabulary, the stock
     HiFi-GAN decoder and speaker encoder (random), and a character BPE vocabulary."""
+    _import_tts()
     import torch
     from tokenizers import Tokenizer
     from tokenizers.models import BPE
