@@ -116,16 +116,20 @@ def _merge_words(inlines: list[Node]) -> list[Node]:
     """Runs of words and spaces as one Str: the same HTML, a third of the JSON for
     pandoc to parse (parsing dominates the notes' pandoc run)."""
     out: list[Node] = []
+    words: list[str] = []
     for node in inlines:
         t = node["t"]
-        if t in ("Str", "Space", "SoftBreak"):
-            text = node["c"] if t == "Str" else " "
-            if out and out[-1]["t"] == "Str":
-                out[-1] = {"t": "Str", "c": out[-1]["c"] + text}
-            else:
-                out.append({"t": "Str", "c": text})
+        if t == "Str":
+            words.append(node["c"])
+        elif t in ("Space", "SoftBreak"):
+            words.append(" ")
         else:
+            if words:
+                out.append({"t": "Str", "c": "".join(words)})
+                words = []
             out.append(node)
+    if words:
+        out.append({"t": "Str", "c": "".join(words)})
     return out
 
 
