@@ -162,10 +162,10 @@ def _work_folder(dest: Path) -> Path:
         os.umask(umask)
         work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the episode folder is not
         return work
-    except FileExistsError as exc:  # mkdir met a file where a folder should be
-        raise OutputError(dest, f"cannot write the episode here ({exc.filename} is a file, not a folder)") from exc
     except OSError as exc:
-        raise OutputError(dest, f"cannot write the episode here ({exc.strerror or exc})") from exc
+        in_the_way = next((p for p in (dest, *dest.parents) if p.exists() and not p.is_dir()), None)
+        reason = f"{in_the_way} is a file, not a folder" if in_the_way else exc.strerror or str(exc)
+        raise OutputError(dest, f"cannot write the episode here ({reason})") from exc
 
 
 def _move_into_place(work: Path, dest: Path, slug: str) -> None:
