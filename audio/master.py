@@ -5,9 +5,10 @@ loudness (BS.1770 K-weighted, gated), resampled to the output rate and held unde
 true-peak ceiling by a look-ahead limiter. Levelling every sentence to the same
 loudness is deliberate: Piper's own option peak-normalises each sentence, which makes
 short or plosive-heavy sentences jump in loudness; matching loudness keeps the voice
-steady, and because every sentence already sits at the target, the programme's
-integrated loudness is known before it ends, so the MP3 can be encoded while
-synthesis is still running (one encode, no whole-file loudnorm passes).
+steady. And because every sentence sits at the target (raised by the dilution of the
+pauses, measured on the programme as it streams), the programme's integrated loudness
+is right before it ends, so the MP3 can be encoded while synthesis is still running:
+one encode, no whole-file loudnorm passes.
 
 The profile's pauses go between sentences, paragraphs and sections; the show's
 intro, outro and transition audio files join with short crossfades. The timeline
