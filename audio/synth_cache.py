@@ -23,6 +23,7 @@ days; ``everything`` empties the cache.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -85,11 +86,12 @@ class SynthCache:
             ok = rate == sample_rate and samples.ndim == 1 and len(samples) == info.frames > 0
         except (sf.LibsndfileError, RuntimeError, ValueError, OSError):
             ok = False
-        if not ok:
-            path.unlink(missing_ok=True)
-            return None
-        os.utime(path)  # "last used", for prune --older-than
-        return samples
+        with contextlib.suppress(OSError):  # a read-only cache still serves its audio
+            if not ok:
+                path.unlink(missing_ok=True)
+            else:
+                os.utime(path)  # "last used", for prune --older-than
+        return samples if ok else None
 
     def put(self, key: str, samples: np.ndarray, sample_rate: int) -> None:
         try:
