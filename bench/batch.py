@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -60,12 +61,21 @@ def new_show(workdir: Path, name: str, posts: list[Path]):
     return show
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and every finished descendant (workers, their ffmpeg)."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
 def timed_batch(show, jobs: int, threads: int | None = None):
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     report = run_batch(show, jobs=jobs, threads=threads, publish=False)
     wall = time.perf_counter() - start
+    cpu = cpu_seconds() - cpu
     if report.failed:
         say(f"  FAILED: {[(f.slug, f.error) for f in report.failed]}")
+    if report.audio_s:  # unlike wall time, CPU time per audio second barely depends on other load
+        say(f"  CPU {cpu:.0f} s: {cpu / report.audio_s:.4f} CPU s per audio s")
     return report, wall
 
 
