@@ -109,14 +109,16 @@ def part_two(workdir: Path, posts: list[Path]) -> None:
             say(f"  ... {state.done}/{state.total} posts, {state.audio_s / 3600:.2f} h audio, "
                 f"{state.elapsed_s:.0f} s, RTF {rtf}")
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_seconds()
     report = run_batch(show, progress=progress, publish=False)
     wall = time.perf_counter() - start
+    cpu = cpu_seconds() - cpu
     say(f"  {len(report.rendered)} rendered, {len(report.failed)} failed, {report.jobs} jobs x {report.threads} threads")
     for failure in report.failed:
         say(f"  FAILED {failure.slug}: {failure.error}")
     say(f"  wall {wall:.0f} s, audio {report.audio_s / 3600:.2f} h, aggregate RTF {wall / report.audio_s:.4f} "
         f"(incl. preparing, mastering, encoding; target <= 0.03) ({load()})")
+    say(f"  CPU {cpu:.0f} s: {cpu / report.audio_s:.4f} CPU s per audio s")
     for pid, kb in sorted(report.peak_rss_kb.items()):
         say(f"  worker {pid}: peak RSS {kb / 1024:.0f} MiB")
     shutil.rmtree(show.folder, ignore_errors=True)
