@@ -75,7 +75,8 @@ def timed_batch(show, jobs: int, threads: int | None = None):
     if report.failed:
         say(f"  FAILED: {[(f.slug, f.error) for f in report.failed]}")
     if report.audio_s:  # unlike wall time, CPU time per audio second barely depends on other load
-        say(f"  CPU {cpu:.0f} s: {cpu / report.audio_s:.4f} CPU s per audio s")
+        say(f"  CPU {cpu:.0f} s: {cpu / report.audio_s:.4f} CPU s per audio s; peak RSS per worker: "
+            + ", ".join(f"{kb / 1024:.0f} MiB" for kb in report.peak_rss_kb.values()))
     return report, wall
 
 
