@@ -39,7 +39,6 @@ import logging
 import os
 import re
 import sys
-import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -83,10 +82,10 @@ def _import_torchaudio() -> None:
         import torchaudio  # noqa: F401
     except OSError:
         # The compiled extension does not fit this torch. torchaudio's loader treats a
-        # missing library file as "pure-Python install" (its pex case): point it at an
-        # empty folder and import again; its module of loader helpers stayed imported.
+        # missing library file as "pure-Python install" (its pex case): point it at a
+        # folder that does not exist and import again (its loader module stayed imported).
         utils = sys.modules["torchaudio._extension.utils"]
-        utils._LIB_DIR = Path(tempfile.mkdtemp(prefix="torchaudio-no-ext-"))
+        utils._LIB_DIR = utils._LIB_DIR / "not-loaded-here"
         import torchaudio  # noqa: F401
 
 
