@@ -200,7 +200,7 @@ class Walker:
     def omit(self, kind: str, detail: str = "") -> None:
         self.omissions.append(Omission(kind=kind, section=len(self.sections) - 1, detail=detail))
 
-    def add(self, kind: str, text: str) -> RawParagraph | None:
+    def add(self, kind: str, text: str) -> None:
         lines = [" ".join(line.split()) for line in text.split("\n")]
         lines = [line for line in lines if line]
         text = " ".join(ensure_terminal(line) for line in lines[:-1]) + (" " if len(lines) > 1 else "")
@@ -209,14 +209,12 @@ class Walker:
             paragraphs = self.current.paragraphs
             if paragraphs and paragraphs[-1].kind != RULE:
                 paragraphs.append(RawParagraph(RULE, ""))
-            return None
+            return
         if not any(c.isalnum() for c in text) or (text.startswith("[") and text.rstrip(".").endswith("]")):
-            return None  # nothing to say, or a bracketed editorial marker ("[reference]")
+            return  # nothing to say, or a bracketed editorial marker ("[reference]")
         if kind in (PARAGRAPH, LIST_ITEM, QUOTE) and self.boilerplate and self.boilerplate.search(text):
-            return None
-        paragraph = RawParagraph(kind, text)
-        self.current.paragraphs.append(paragraph)
-        return paragraph
+            return
+        self.current.paragraphs.append(RawParagraph(kind, text))
 
     def cue(self, kind: str, detail: str = "") -> None:
         self.omit(kind, detail)
