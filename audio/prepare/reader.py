@@ -266,13 +266,14 @@ def _split_page(ast: dict[str, Any]) -> _Page:
     if byline is not None and not page.author:
         page.author = plain_text(byline["c"][1])
     page.date = _page_date(_find_block(blocks, lambda b: b["t"] == "Div" and PAGE_HEADER_CLASS in _classes(b)))
-    head, sep, byline = page.title.rpartition(" - by ")
+    head, sep, by = page.title.rpartition(" - by ")
     if sep and title is None and head:  # <title>Post - by Author</title>
-        page.title, page.author = head, page.author or byline
+        page.title, page.author = head, page.author or by
     if body is not None:
         ast["blocks"] = body["c"][1]
     elif title is not None:
-        # No body div: drop everything up to and including the title block.
+        # No body div: the whole page, less a top-level title (the intro says it); the
+        # header, widgets and comments are chrome by class.
         ast["blocks"] = [b for b in blocks if b is not title]
     return page
 
