@@ -122,6 +122,17 @@ def test_xtts_clones_from_reference_clips_and_caches_latents(xtts_show):
     assert np.array_equal(next(again.synthesize(["Hello there."])).samples, chunks[0].samples)
 
 
+def test_xtts_corrupt_latents_cache_is_recomputed(xtts_show):
+    profile = load_voice("me", load_show(xtts_show))
+    create_engine(profile)
+    [cached] = (xtts_show / "voices" / "me").glob(".latents-*.pth")
+    good = create_engine(profile).voice[0].clone()
+    cached.write_bytes(b"garbage")
+    engine = create_engine(profile)
+    assert np.allclose(engine.voice[0].numpy(), good.numpy())
+    assert cached.stat().st_size > 100  # rewritten
+
+
 def test_xtts_identity_follows_the_reference_clips(xtts_show, tmp_path):
     show = load_show(xtts_show)
     before = create_engine(load_voice("me", show)).identity()

@@ -25,13 +25,13 @@ soundfile, not ``torchaudio.load``.
   beside the clips in ``.latents-<hash>.pth``;
 - a catalogue name (``tts_models/en/ljspeech/vits``), downloaded on first use.
 
-Coqui models sample noise; each sentence's generator is seeded from its text, so
-the same sentence always sounds the same (the synthesis cache relies on that less
-than re-renders do: an unchanged sentence never changes between renders).
+Coqui models sample noise; each sentence's generator is seeded from its text, so the
+same sentence always sounds the same, cached or not, whatever comes before it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 INSTALL = "pip install 'audio-essay[coqui]' && pip install --no-deps torchaudio==2.11.0 torchcodec==0.17.0"
 REQUIRED_MODULES = ("TTS", "torch", "torchaudio", "torchcodec", "six")
-CATALOGUE = re.compile(r"^(tts_models|voice_conversion_models)/[^/]+/[^/]+/[^/]+$")
+CATALOGUE = re.compile(r"^tts_models/[^/]+/[^/]+/[^/]+$")
 REFERENCE_SUFFIXES = (".wav", ".flac", ".ogg")
 
 # None: the model's own setting (from its config.json) unless the profile sets a number.
@@ -198,13 +198,11 @@ class CoquiEngine:
             try:
                 voice = torch.load(cached, map_location="cpu", weights_only=True)
                 return voice["gpt_conditioning_latents"], voice["speaker_embedding"]
-            except Exception:  # unreadable cache: compute again below
-                cached.unlink(missing_ok=True)
+            except Exception:  # an unreadable cache file: computed again below
+                pass
         latents, embedding = self._conditioning_latents(clips, settings)
-        try:
+        with contextlib.suppress(OSError):  # a read-only voices folder: computed again next time
             atomic_write(cached, lambda tmp: torch.save({"gpt_conditioning_latents": latents, "speaker_embedding": embedding}, tmp))
-        except OSError:
-            pass  # a read-only voices folder: compute them again next time
         return latents, embedding
 
     def _conditioning_latents(self, clips: list[Path], settings: dict[str, Any]) -> tuple[Any, Any]:
