@@ -15,6 +15,7 @@ mastering normalise the whole episode.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -112,6 +113,8 @@ class PiperEngine:
 
     @classmethod
     def check(cls, profile: VoiceProfile) -> str | None:
+        if importlib.util.find_spec("piper") is None or importlib.util.find_spec("onnxruntime") is None:
+            return "piper-tts is not installed (pip install piper-tts)"
         try:
             model, config = model_files(profile)
         except (ConfigError, EngineError) as exc:
