@@ -83,13 +83,13 @@ class PiperEngine:
     accepts_phonemes = True  # [[ phonemes ]] in espeak IPA
 
     def __init__(self, profile: VoiceProfile, threads: int | None = None):
-        from piper.config import SynthesisConfig
-
         self.params = engine_params(profile, DEFAULTS)
         self.model, self.config = model_files(profile)
         problem = self.check(profile)
         if problem:
             raise EngineError(profile.source, problem)
+        from piper.config import SynthesisConfig
+
         self.voice = _load(self.model, self.config, threads or os.cpu_count() or 1)
         self.sample_rate = self.voice.config.sample_rate
         self.syn_config = SynthesisConfig(
