@@ -248,3 +248,9 @@ def test_heading_over_only_an_embed_is_not_read(tmp_path):
     script = prepare_md(tmp_path, body)
     assert [s.title for s in script.sections] == [None, "Part one", "Part one point one"]
     assert [(o.kind, o.section) for o in script.omissions] == [("embed", 0)]
+
+
+def test_list_items_running_on_stay_open(tmp_path):
+    body = "I want to discuss:\n\n-   ideas in the works, or\n-   questions,\n"
+    items = [p for p in prepare_md(tmp_path, body).sections[0].paragraphs if p.kind == LIST_ITEM]
+    assert [" ".join(s.text for s in p.sentences) for p in items] == ["Ideas in the works, or", "Questions."]

@@ -360,8 +360,15 @@ def collect_links(blocks: Any, out: list[tuple[str, str]]) -> None:
             collect_links(blocks["c"], out)
 
 
+CONTINUATIONS = frozenset({"and", "or", "nor", "but", "then"})
+
+
 def ensure_terminal(text: str) -> str:
-    """End a list item or footnote with a full stop, so it is its own sentence."""
+    """End a paragraph or list item with a full stop, so it is its own sentence; an item
+    that runs on into the next ("ideas in the works, or") is left open."""
+    words = text.split()
+    if words and words[-1].lower() in CONTINUATIONS:
+        return text.rstrip()
     text = text.rstrip().rstrip(",;\u2014-").rstrip()
     return text if not text or text.endswith(TERMINAL) else text + "."
 
