@@ -63,7 +63,7 @@ def voices(ctx: click.Context, show_dir: str | None) -> None:
 @click.pass_obj
 @reports_errors
 def voices_say(group_show: str | None, name: str, text: str, out: str, threads: int | None, show_dir: str | None) -> None:
-    """Read TEXT with voice NAME into a WAV file, for a quick listen."""
+    """Read TEXT with voice NAME into a WAV file, for a quick listen (TEXT is read as given)."""
     from pathlib import Path
 
     from audio.show import find_show
