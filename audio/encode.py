@@ -11,8 +11,11 @@ MP3 so that, should the measurement miss the target, one corrective encode can f
 from __future__ import annotations
 
 import math
+import os
+import queue
 import re
 import subprocess
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,7 +28,9 @@ LOUDNESS_TOLERANCE_LU = 0.5
 # The piped copy has no LAME header (a pipe cannot be rewritten at the end), so its
 # decoder does not drop the encoder delay (576 + 529 samples) as a file's does; the
 # meter drops it, so that its 400 ms blocks fall exactly where they do in the file.
-LAME_DELAY = 1105  # a measured miss beyond this gets the corrective encode
+LAME_DELAY = 1105
+NICE = 10  # ffmpeg's priority below the engine's
+QUEUE_CHUNKS = 256  # pieces of PCM (a sentence or a pause each) waiting for the encoder  # a measured miss beyond this gets the corrective encode
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,18 @@ def _encoder_args(settings: EncodeSettings, input_rate: int, source: str, output
     return args + ["-f", "tee", "|".join(outputs)]
 
 
+def _lower_priority() -> None:  # pragma: no cover - runs in the child before exec
+    os.nice(NICE)
+
+
 class Mp3Stream:
     """An encoder taking float32 mono samples at ``input_rate``; ``finish()`` returns the
-    MP3's measured loudness, after a corrective encode if the first one missed."""
+    MP3's measured loudness, after a corrective encode if the first one missed.
+
+    The two ffmpeg processes run at a lower priority and are fed from a queue by a
+    thread, so while the engine keeps every core busy they use its idle moments and
+    never stall it; they catch up on what is left when synthesis ends.
+    """
 
     def __init__(self, path: Path, input_rate: int, settings: EncodeSettings):
         self.path = path
@@ -102,15 +116,19 @@ class Mp3Stream:
         self.log_path = path.with_suffix(".ffmpeg.log")
         self.pcm = open(self.pcm_path, "wb")
         self.log = open(self.log_path, "w")
+        self.broken = False
+        self.feeder: threading.Thread | None = None
         self._start()
 
     def _start(self, source: str = "pipe:0", gain_db: float = 0.0) -> None:
         outputs = [f"[f=mp3:id3v2_version=0]{self.path}", "[f=mp3]pipe:1"]
+        nice = {"preexec_fn": _lower_priority} if os.name == "posix" else {}
         self.encoder = subprocess.Popen(
             _encoder_args(self.settings, self.input_rate, source, outputs, gain_db),
             stdin=subprocess.PIPE if source == "pipe:0" else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self.log,
+            **nice,
         )
         self.meter = subprocess.Popen(
             [ffmpeg_exe(), "-hide_banner", "-nostats", "-f", "mp3", "-i", "pipe:0",
@@ -118,24 +136,46 @@ class Mp3Stream:
             stdin=self.encoder.stdout,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            **nice,
         )
         self.encoder.stdout.close()  # the meter holds it now
+        if source == "pipe:0":
+            self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
+            self.feeder = threading.Thread(target=self._feed, daemon=True)
+            self.feeder.start()
+
+    def _feed(self) -> None:
+        """Pass queued PCM to the encoder; ``None`` closes its input."""
+        stdin = self.encoder.stdin
+        while (data := self.queue.get()) is not None:
+            try:
+                stdin.write(data)
+            except (BrokenPipeError, ValueError, OSError):
+                self.broken = True
+        try:
+            stdin.close()
+        except (BrokenPipeError, OSError):
+            self.broken = True
 
     def write(self, samples: np.ndarray) -> None:
+        if self.broken:
+            raise OutputError(self.path, f"ffmpeg stopped encoding ({self._log_tail()})")
         data = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
         self.pcm.write(data)
-        try:
-            self.encoder.stdin.write(data)
-        except BrokenPipeError:
-            raise OutputError(self.path, f"ffmpeg stopped encoding ({self._log_tail()})") from None
+        self.queue.put(data)
 
     def _log_tail(self) -> str:
         self.log.flush()
         return _last_line(self.log_path.read_text(errors="replace"))
 
+    def _end_input(self) -> None:
+        if self.feeder is not None and self.feeder.is_alive():
+            self.queue.put(None)
+            self.feeder.join()
+        self.feeder = None
+
     def _wait(self) -> Loudness:
-        if self.encoder.stdin:
-            self.encoder.stdin.close()
+        self._end_input()
         meter_err = self.meter.communicate()[1].decode("utf-8", "replace")
         if self.encoder.wait() or self.meter.returncode:
             raise OutputError(self.path, f"ffmpeg failed to encode ({self._log_tail() if self.encoder.returncode else _last_line(meter_err)})")
@@ -161,15 +201,11 @@ class Mp3Stream:
 
     def close(self) -> None:
         """Stop ffmpeg (if still running) and drop the working files; the MP3 stays."""
-        for process in (getattr(self, "encoder", None), getattr(self, "meter", None)):
-            if process and process.poll() is None:
+        for process in (self.encoder, self.meter):
+            if process.poll() is None:
                 process.kill()
                 process.wait()
-        if self.encoder.stdin and not self.encoder.stdin.closed:
-            try:
-                self.encoder.stdin.close()
-            except BrokenPipeError:
-                pass
+        self._end_input()  # the feeder sees the broken pipe and ends
         self.pcm.close()
         self.log.close()
         self.pcm_path.unlink(missing_ok=True)

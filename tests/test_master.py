@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 
 from audio.encode import EncodeSettings, Mp3Stream, ffmpeg_exe, measure, parse_ebur128
+from audio.errors import OutputError
 from audio.master import (
     INTRO_CHAPTER,
     MasterSettings,
@@ -202,3 +203,13 @@ def test_parse_ebur128_summary():
     with pytest.raises(ValueError):
         parse_ebur128("nothing here")
     assert math.isfinite(result.integrated_lufs)
+
+
+def test_an_encoder_failure_is_one_error_and_leaves_nothing(tmp_path: Path):
+    stream = Mp3Stream(tmp_path / "x.mp3", RATE, EncodeSettings(sample_rate=12345))  # no MP3 at that rate
+    with pytest.raises(OutputError, match=r"x\.mp3: ffmpeg (stopped encoding|failed to encode) \(.*no packets"):
+        for _ in range(200):
+            stream.write(np.zeros(RATE, np.float32))
+        stream.finish()
+    stream.close()
+    assert list(tmp_path.iterdir()) == []
