@@ -40,7 +40,7 @@ lexicon = ""             # pronunciation lexicon TOML, e.g. "lexicon.toml"
 # The spoken title block and closing. Fields: {{title}} {{subtitle}} {{author}} {{date}}
 # {{site}} {{url}}. A clause (between commas) whose field is empty is left out.
 intro = "{{title}}. {{subtitle}}. Written by {{author}}, published {{date}}. This is an AI-narrated audio version of the post."
-outro = "Thanks for listening. The full post, with its links and notes, is at {{site}}."
+outro = "Thanks for listening. The full post, with links and footnotes, is at {{site}}."
 '''
 
 EXAMPLE_POST = """\

@@ -58,7 +58,7 @@ class ScriptOptions:
         "{title}. {subtitle}. Written by {author}, published {date}. "
         "This is an AI-narrated audio version of the post."
     )
-    outro: str = "Thanks for listening. The full post, with its links and notes, is at {site}."
+    outro: str = "Thanks for listening. The full post, with links and footnotes, is at {site}."
 
 
 # Apple Podcasts categories (exact spelling): category -> its subcategories.

@@ -30,7 +30,7 @@ def test_script_text_is_exactly_what_is_spoken(runner, sample_show):
     assert len(blocks) == len(script.sections) + 2
     assert blocks[0].startswith("State of play of A I progress")
     assert blocks[2].split("\n")[0] == "One. How labs make progress on evaluations"
-    assert blocks[-1] == "Thanks for listening. The full post, with its links and notes, is at interconnects dot ai."
+    assert blocks[-1] == "Thanks for listening. The full post, with links and footnotes, is at interconnects dot ai."
     spoken = [s.text for s in script.sentences()]
     assert " ".join(result.output.split()) == " ".join(" ".join(spoken).split())
 

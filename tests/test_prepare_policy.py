@@ -203,7 +203,7 @@ def test_intro_and_outro_templates(tmp_path):
     assert intro == ("Big Title. Small words. Written by Ada Writer, published April thirtieth, twenty twenty-five. "
                      "This is an A I-narrated audio version of the post.")
     outro = " ".join(s.text for s in full.outro[0].sentences)
-    assert outro == "Thanks for listening. The full post, with its links and notes, is at example dot ai."
+    assert outro == "Thanks for listening. The full post, with links and footnotes, is at example dot ai."
 
 
 def test_intro_without_subtitle_author_or_date_has_no_gaps(tmp_path):
