@@ -11,7 +11,6 @@ MP3 so that, should the measurement miss the target, one corrective encode can f
 from __future__ import annotations
 
 import math
-import os
 import queue
 import re
 import subprocess
@@ -29,7 +28,6 @@ LOUDNESS_TOLERANCE_LU = 0.5
 # decoder does not drop the encoder delay (576 + 529 samples) as a file's does; the
 # meter drops it, so that its 400 ms blocks fall exactly where they do in the file.
 LAME_DELAY = 1105
-NICE = 10  # ffmpeg's priority below the engine's
 QUEUE_CHUNKS = 256  # pieces of PCM (a sentence or a pause each) waiting for the encoder  # a measured miss beyond this gets the corrective encode
 
 
@@ -95,17 +93,13 @@ def _encoder_args(settings: EncodeSettings, input_rate: int, source: str, output
     return args + ["-f", "tee", "|".join(outputs)]
 
 
-def _lower_priority() -> None:  # pragma: no cover - runs in the child before exec
-    os.nice(NICE)
-
-
 class Mp3Stream:
     """An encoder taking float32 mono samples at ``input_rate``; ``finish()`` returns the
     MP3's measured loudness, after a corrective encode if the first one missed.
 
-    The two ffmpeg processes run at a lower priority and are fed from a queue by a
-    thread, so while the engine keeps every core busy they use its idle moments and
-    never stall it; they catch up on what is left when synthesis ends.
+    A thread feeds ffmpeg from a queue, so the engine is not held up while ffmpeg takes
+    in a sentence. (Lowering ffmpeg's priority was tried: on a busy machine it starved
+    the encoder and the render waited for it at the end.)
     """
 
     def __init__(self, path: Path, input_rate: int, settings: EncodeSettings):
@@ -122,13 +116,11 @@ class Mp3Stream:
 
     def _start(self, source: str = "pipe:0", gain_db: float = 0.0) -> None:
         outputs = [f"[f=mp3:id3v2_version=0]{self.path}", "[f=mp3]pipe:1"]
-        nice = {"preexec_fn": _lower_priority} if os.name == "posix" else {}
         self.encoder = subprocess.Popen(
             _encoder_args(self.settings, self.input_rate, source, outputs, gain_db),
             stdin=subprocess.PIPE if source == "pipe:0" else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self.log,
-            **nice,
         )
         self.meter = subprocess.Popen(
             [ffmpeg_exe(), "-hide_banner", "-nostats", "-f", "mp3", "-i", "pipe:0",
@@ -136,7 +128,6 @@ class Mp3Stream:
             stdin=self.encoder.stdout,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            **nice,
         )
         self.encoder.stdout.close()  # the meter holds it now
         if source == "pipe:0":
