@@ -23,12 +23,12 @@ import numpy as np
 from audio.errors import OutputError
 
 LAME_QUALITY = 7  # libmp3lame -q: 7 is LAME's "fast, ok quality"; ample for speech at 96 kbps
-LOUDNESS_TOLERANCE_LU = 0.5
+LOUDNESS_TOLERANCE_LU = 0.5  # a measured miss beyond this gets the corrective encode
 # The piped copy has no LAME header (a pipe cannot be rewritten at the end), so its
 # decoder does not drop the encoder delay (576 + 529 samples) as a file's does; the
 # meter drops it, so that its 400 ms blocks fall exactly where they do in the file.
 LAME_DELAY = 1105
-QUEUE_CHUNKS = 256  # pieces of PCM (a sentence or a pause each) waiting for the encoder  # a measured miss beyond this gets the corrective encode
+QUEUE_CHUNKS = 64  # pieces of PCM (a sentence or a pause each) waiting for the encoder
 
 
 @dataclass(frozen=True)
