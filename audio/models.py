@@ -105,10 +105,14 @@ class Script:
     word_count: int
     source_hash: str = ""
 
+    def post_paragraphs(self) -> list[Paragraph]:
+        """The paragraphs that carry the post's own words: the title block and the sections
+        (the outro is the show's closing template)."""
+        return [*self.intro, *(p for s in self.sections for p in s.paragraphs)]
+
     def sentences(self) -> list[Sentence]:
         """Every sentence in speaking order."""
-        paragraphs = [*self.intro, *(p for s in self.sections for p in s.paragraphs), *self.outro]
-        return [s for p in paragraphs for s in p.sentences]
+        return [s for p in [*self.post_paragraphs(), *self.outro] for s in p.sentences]
 
 
 @dataclass(frozen=True)

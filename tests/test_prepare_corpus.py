@@ -93,8 +93,7 @@ def test_every_corpus_post_speaks_only_prose(corpus):
     failures = []
     for path in corpus:
         script = corpus_script(path)
-        paragraphs = [*script.intro, *(p for section in script.sections for p in section.paragraphs)]
-        for sentence in (s for p in paragraphs for s in p.sentences):
+        for sentence in (s for p in script.post_paragraphs() for s in p.sentences):
             for text in (sentence.text, sentence.speech):
                 problems = spoken_problems(text)
                 if problems:
@@ -168,6 +167,6 @@ def test_footnotes_on_list_items_read_at_section_end(tmp_path):
     for index, paragraph in notes:  # each section's footnotes close it
         kinds = [p.kind for p in script.sections[index].paragraphs]
         assert kinds[kinds.index("footnote"):] == ["footnote"] * (len(kinds) - kinds.index("footnote"))
-    for paragraph in [*script.intro, *(p for section in script.sections for p in section.paragraphs)]:
+    for paragraph in script.post_paragraphs():
         for sentence in paragraph.sentences:
             assert not spoken_problems(sentence.text.replace("Footnote", "")), sentence.text

@@ -81,7 +81,7 @@ def test_generated_posts_never_speak_urls_or_markup(tmp_path_factory, text):
     path = folder / "post.md"
     path.write_text(text, encoding="utf-8")
     script = prepare_post(path, show)
-    for s in script.sentences():
+    for s in (s for p in script.post_paragraphs() for s in p.sentences):
         assert not URLISH.search(s.text), s.text
         assert not URLISH.search(s.speech), s.speech
     assert "Opening words of the post." in [s.text for s in script.sentences()]
