@@ -54,6 +54,15 @@ class Post:
 
 
 @dataclass(frozen=True)
+class Voicing:
+    """What the voice that will read a script asks of the preparer."""
+
+    phonemes: bool = False  # the engine honours ``[[ phonemes ]]`` from the lexicon
+    max_sentence_chars: int | None = None  # the engine's own limit, if below the show's
+    lexicon: Path | None = None  # the voice's own lexicon, consulted before the show's
+
+
+@dataclass(frozen=True)
 class Sentence:
     """One unit of synthesis.
 

@@ -28,7 +28,7 @@ from audio.engines.base import Engine
 from audio.episode_store import EPISODE_SUFFIX, episode_to_json
 from audio.errors import InputError, OutputError
 from audio.master import MasterSettings, Pauses, master
-from audio.models import AudioChunk, Chapter, Episode, Script
+from audio.models import AudioChunk, Chapter, Episode, Script, Voicing
 from audio.show import Show
 from audio.tags import EpisodeTags, write_tags
 from audio.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
@@ -89,6 +89,12 @@ def episode_guid(show: Show, script: Script) -> str:
     url = meta.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{meta.slug}"
     with Catalog(show.catalog_path) as catalog:
         return catalog.guid_for(meta.post_id or meta.slug, str(uuid.uuid5(uuid.NAMESPACE_URL, url)))
+
+
+def voicing_of(engine: Engine, profile) -> Voicing:
+    """What this voice asks of the preparer: its lexicon, its engine's sentence limit and
+    whether that engine reads phonemes."""
+    return Voicing(engine.accepts_phonemes, engine.max_sentence_chars, profile.lexicon)
 
 
 def _pauses(profile_pauses) -> Pauses:
@@ -223,7 +229,7 @@ def render_episode(
     clock.add("load", time.perf_counter() - t)
 
     t = time.perf_counter()
-    script = prepare_post(post_path, show, phonemes=engine.accepts_phonemes)
+    script = prepare_post(post_path, show, voicing_of(engine, profile))
     sentences = script.sentences()
     if not any(p.sentences for s in script.sections for p in s.paragraphs):
         raise InputError(post_path, "no speakable text: nothing in the post would be read aloud")

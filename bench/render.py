@@ -68,7 +68,7 @@ def _edit_one_paragraph(post: Path) -> None:
 
 def seed_run(threads: int | None) -> dict:
     from audio.engines.registry import create_engine
-    from audio.pipeline import render_episode
+    from audio.pipeline import render_episode, voicing_of
     from audio.prepare import prepare_post
     from audio.voices import load_voice
 
@@ -78,7 +78,7 @@ def seed_run(threads: int | None) -> dict:
         t = time.perf_counter()
         engine = create_engine(profile, threads=threads)
         load_s = time.perf_counter() - t
-        speech = [s.speech for s in prepare_post(post, show, phonemes=engine.accepts_phonemes).sentences()]
+        speech = [s.speech for s in prepare_post(post, show, voicing_of(engine, profile)).sentences()]
         list(engine.synthesize(speech[:2]))  # warm-up: espeak data, onnxruntime arenas
 
         t, c = time.perf_counter(), _cpu_s()

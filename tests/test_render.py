@@ -23,7 +23,7 @@ from audio.pipeline import render_episode
 from audio.show import load_show
 from audio.tags import DISCLOSURE, read_tags
 from audio.voices import list_voices
-from conftest import CORPUS, require
+from conftest import CORPUS, SAMPLE_POST, require
 
 SHORT_POST = """---
 title: "Short test post"
@@ -276,3 +276,23 @@ def _sentences(show, post: Path) -> list[str]:
     from audio.prepare import prepare_post
 
     return [s.text for s in prepare_post(post, show).sentences()]
+
+
+def test_the_voice_shapes_the_script(show_dir: Path):
+    """A voice's own lexicon comes before the show's, and its engine's sentence limit holds."""
+    from audio.engines.registry import create_engine
+    from audio.pipeline import voicing_of
+    from audio.prepare import prepare_post
+    from audio.voices import load_voice
+
+    (show_dir / "voices" / "names.toml").write_text('[[entry]]\nmatch = "Lambert"\nsay = "Lamb Bear"\n')
+    (show_dir / "voices" / "tones.toml").write_text('engine = "fake"\nlexicon = "names.toml"\n')
+    show = load_show(show_dir)
+    profile = load_voice("tones", show)
+    engine = create_engine(profile)
+    engine.max_sentence_chars = 60
+    script = prepare_post(SAMPLE_POST, show, voicing_of(engine, profile))
+    intro = script.intro[0].sentences
+    assert any("Nathan Lambert" in s.text and "Nathan Lamb Bear" in s.speech for s in intro)
+    assert max(len(s.speech) for s in script.sentences()) <= 60
+    assert max(len(s.text) for s in prepare_post(SAMPLE_POST, show).sentences()) > 60

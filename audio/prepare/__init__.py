@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from audio.models import Post, Script
+from audio.models import Post, Script, Voicing
 from audio.prepare.lexicon import LexiconReport, lexicon_report
 from audio.prepare.notes import render_notes
 from audio.prepare.reader import read_post
@@ -30,28 +30,28 @@ def _read_with_notes(path: str | Path, show: Show) -> tuple[Post, str]:
     return post, render_notes(post.source, post.ast, show.script)
 
 
-def prepare_read(post: Post, show: Show, phonemes: bool = False, notes_html: str | None = None) -> Script:
-    """The Script of an already-read post. ``phonemes``: the lexicon may emit
-    ``[[ phonemes ]]`` (for engines that accept them) instead of respellings."""
+def prepare_read(post: Post, show: Show, voicing: Voicing = Voicing(), notes_html: str | None = None) -> Script:
+    """The Script of an already-read post, fitted to the voice that will read it: its
+    lexicon, its sentence limit, and ``[[ phonemes ]]`` where its engine takes them."""
     walk = walk_post(post.ast, show.script)
     if notes_html is None:
         notes_html = render_notes(post.source, post.ast, show.script)
-    return build_script(post, show, walk, notes_html, phonemes)
+    return build_script(post, show, walk, notes_html, voicing)
 
 
-def prepare_post(path: str | Path, show: Show, phonemes: bool = False) -> Script:
+def prepare_post(path: str | Path, show: Show, voicing: Voicing = Voicing()) -> Script:
     """Read and prepare one post file."""
-    return prepare_read(read_post(path, show), show, phonemes)
+    return prepare_read(read_post(path, show), show, voicing)
 
 
-def prepare_posts(paths: Iterable[str | Path], show: Show, phonemes: bool = False, readers: int = 2) -> Iterator[Script]:
+def prepare_posts(paths: Iterable[str | Path], show: Show, voicing: Voicing = Voicing(), readers: int = 2) -> Iterator[Script]:
     """Prepare many posts in order. Pandoc runs (in ``readers`` threads) ahead of the
     Python work (normalisation, sentence splitting: in this thread, as pysbd's segmenter
     is not thread-safe), so the subprocesses and the interpreter overlap. The first bad
     post raises its ``AudioEssayError``."""
     with ThreadPoolExecutor(max_workers=max(1, readers)) as pool:
         for post, notes_html in pool.map(lambda path: _read_with_notes(path, show), paths):
-            yield prepare_read(post, show, phonemes, notes_html)
+            yield prepare_read(post, show, voicing, notes_html)
 
 
 def post_lexicon_report(path: str | Path, show: Show) -> LexiconReport:

@@ -24,6 +24,7 @@ from audio.models import (
     Script,
     Section,
     Sentence,
+    Voicing,
 )
 from audio.prepare import policy
 from audio.prepare.lexicon import Lexicon
@@ -41,9 +42,8 @@ def _load_lexicon(path: Path, mtime: float) -> Lexicon:
     return Lexicon.load(path)
 
 
-def show_lexicon(show: Show) -> Lexicon:
-    """The show's pronunciation lexicon (cached per file version), or an empty one."""
-    path = show.lexicon_path
+def lexicon_file(path: Path | None) -> Lexicon:
+    """A pronunciation lexicon (cached per file version), or an empty one for no file."""
     if path is None:
         return Lexicon()
     try:
@@ -53,14 +53,20 @@ def show_lexicon(show: Show) -> Lexicon:
     return _load_lexicon(path, mtime)
 
 
+def show_lexicon(show: Show) -> Lexicon:
+    """The show's pronunciation lexicon, or an empty one."""
+    return lexicon_file(show.lexicon_path)
+
+
 class Speaker:
     """Turns written paragraphs into spoken ``Paragraph`` records."""
 
-    def __init__(self, show: Show, lexicon: Lexicon, phonemes: bool):
+    def __init__(self, show: Show, lexicon: Lexicon, phonemes: bool, max_chars: int):
         self.options = show.script
         self.lexicon = lexicon
         self.words = lexicon.words
         self.phonemes = phonemes
+        self.max_chars = max_chars
 
     def sentence(self, text: str) -> Sentence:
         return Sentence(text=text, speech=self.lexicon.apply(text, self.phonemes))
@@ -69,7 +75,7 @@ class Speaker:
         spoken = normalize_text(text, self.words)
         if not any(c.isalnum() for c in spoken):
             return []
-        return [_capitalised(s) for s in split_sentences(spoken, self.options.max_sentence_chars)]
+        return [_capitalised(s) for s in split_sentences(spoken, self.max_chars)]
 
     def paragraph(self, raw: RawParagraph) -> Paragraph | None:
         if raw.kind == RULE:
@@ -145,9 +151,11 @@ def template_fields(meta: PostMeta, show: Show) -> dict[str, str]:
     }
 
 
-def build_script(post: Post, show: Show, walk: Walk, notes_html: str, phonemes: bool = False) -> Script:
-    """Assemble the Script from a walked post."""
-    speaker = Speaker(show, show_lexicon(show), phonemes)
+def build_script(post: Post, show: Show, walk: Walk, notes_html: str, voicing: Voicing = Voicing()) -> Script:
+    """Assemble the Script from a walked post, for the voice described by ``voicing``."""
+    lexicon = Lexicon.chain(lexicon_file(voicing.lexicon), show_lexicon(show))
+    max_chars = min(show.script.max_sentence_chars, voicing.max_sentence_chars or show.script.max_sentence_chars)
+    speaker = Speaker(show, lexicon, voicing.phonemes, max_chars)
     sections: list[Section] = []
     index: dict[int, int] = {}  # walk section -> script section, for the omissions
     omitted = {o.section for o in walk.omissions}
