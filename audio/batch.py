@@ -208,9 +208,11 @@ def _finished_episode(show: Show, post: PostRecord):
 def _remove_leftovers(show: Show) -> list[Path]:
     """Temporary files and folders a killed render, import or publish left behind (safe to
     remove: the show lock is held, so nothing is writing them)."""
+    from audio.pipeline import WORK_DIR
+
     site = show.site_dir.name
     patterns = [(show.folder, f".{site}.build-*"), (show.folder, f".{site}.old-*"), (show.folder, ".import-*"),
-                (show.rendered_dir, ".*.render-*"), (show.rendered_dir, ".*.old-*"), (show.cache_dir, "**/.*.tmp")]
+                (show.rendered_dir, WORK_DIR), (show.cache_dir, "**/.*.tmp")]
     removed = []
     for folder, pattern in patterns:
         for path in folder.glob(pattern) if folder.is_dir() else []:

@@ -149,7 +149,12 @@ def test_selection_dry_run_and_recovery_of_unrecorded_episodes(tmp_path):
     db.execute("UPDATE posts SET status = 'pending' WHERE slug = 'short-post-1'")
     db.commit()
     db.close()
+    # ... and another killed mid-render, its work folder half-written
+    half = show.rendered_dir / ".render-tmp" / "short-post-3.x1y2z3"
+    half.mkdir(parents=True)
+    (half / "short-post-3.mp3").write_bytes(b"\xff\xfb" * 100)
     report = run_batch(show)
+    assert not (show.rendered_dir / ".render-tmp").exists()
     assert report.adopted == ["short-post-1"]
     assert sorted(r.slug for r in report.rendered) == ["short-post-3", "short-post-4"]
     assert feed_entries(show) == 4
