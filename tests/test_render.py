@@ -80,7 +80,8 @@ def decoded_seconds(mp3: Path) -> float:
 
 def vtt_cue_starts(vtt: str) -> list[float]:
     stamps = re.findall(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) --> ", vtt, re.M)
-    return [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms in stamps]
+    # Whole milliseconds first, then seconds: the same arithmetic as chapters.json's times.
+    return [(((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(ms)) / 1000 for h, m, s, ms in stamps]
 
 
 def check_episode(folder: Path, slug: str, sections: int) -> dict:
