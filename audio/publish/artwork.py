@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin, UnidentifiedImageError
 
 from audio.errors import OutputError
+from audio.files import atomic_write
 
 MIN_PX, MAX_PX = 1400, 3000
 PLACEHOLDER_KEY = "audio-essay-placeholder"
@@ -83,11 +83,9 @@ def placeholder_png(title: str = "audio-essay") -> bytes:
 def write_placeholder(path: str | Path, title: str = "audio-essay") -> Path:
     """Write the placeholder artwork to ``path`` atomically (used by ``init`` and ``publish``)."""
     path = Path(path)
+    png = placeholder_png(title)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(placeholder_png(title))
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: tmp.write_bytes(png))
     except OSError as exc:
         raise OutputError(path, f"cannot write the placeholder artwork ({exc})") from exc
     return path
