@@ -1,33 +1,35 @@
-"""MP3 encoding and loudness measurement with the ffmpeg that imageio-ffmpeg ships.
+"""MP3 encoding with the ffmpeg that imageio-ffmpeg ships, segment by segment.
 
-``Mp3Stream`` is fed the mastered programme while synthesis is still running: one
-ffmpeg encodes (libmp3lame CBR, resampling to the output rate with swr), and the same
-MP3 packets go, through the ``tee`` muxer, to a second ffmpeg that decodes them and
-measures with ``ebur128=peak=true``. So the loudness reported is that of the encoded
-MP3, and it costs no extra pass after the last sentence. The PCM is kept beside the
-MP3 so that, should the measurement miss the target, one corrective encode can follow.
+Each segment of the programme is encoded into an MP3 of its own (libmp3lame CBR,
+resampled to the output rate by ffmpeg) while synthesis of the next one goes on, then
+decoded (libsndfile's mpg123, gapless) and measured: BS.1770 sub-block energies and the
+true peak. The episode is the segments' MP3 frames joined by ffmpeg's concat demuxer,
+which writes one LAME header (encoder delay and padding) for the whole file. So the
+loudness reported is that of the encoded MP3, and a re-render after an edit encodes
+only the segments that changed.
+
+Segments begin in silence, so each segment's own encoder delay and padding (a few
+hundredths of a second, inside a pause) are simply played; a segment's audio starts
+exactly ``samples_per_frame x (frames before it)`` into the joined file.
 """
 
 from __future__ import annotations
 
 import math
 import queue
-import re
 import subprocess
 import threading
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from audio.errors import OutputError
+from audio.loudness import integrated, k_weighted, sub_block_energies, true_peak
 
 LAME_QUALITY = 7  # libmp3lame -q: 7 is LAME's "fast, ok quality"; ample for speech at 96 kbps
-LOUDNESS_TOLERANCE_LU = 0.5  # a measured miss beyond this gets the corrective encode
-# The piped copy has no LAME header (a pipe cannot be rewritten at the end), so its
-# decoder does not drop the encoder delay (576 + 529 samples) as a file's does; the
-# meter drops it, so that its 400 ms blocks fall exactly where they do in the file.
-LAME_DELAY = 1105
 QUEUE_CHUNKS = 64  # pieces of PCM (a sentence or a pause each) waiting for the encoder
 
 
@@ -44,7 +46,23 @@ class EncodeSettings:
 class Loudness:
     integrated_lufs: float
     true_peak_dbtp: float
-    encodes: int = 1  # 2 when the corrective encode ran
+
+
+@dataclass(frozen=True)
+class Mp3Measurement:
+    """What a segment's MP3 holds, from its frames and its decoded audio."""
+
+    frames: int  # audio frames (the LAME header frame not counted)
+    samples_per_frame: int
+    sample_rate: int
+    samples: int  # decoded, encoder delay and padding removed
+    subs: tuple[float, ...]  # K-weighted 100 ms sub-block energies, channels summed
+    peak: float  # true peak, linear
+
+    @property
+    def span_s(self) -> float:
+        """How long the segment lasts inside a joined file (its delay and padding played)."""
+        return self.frames * self.samples_per_frame / self.sample_rate
 
 
 def ffmpeg_exe() -> str:
@@ -53,91 +71,39 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-_SUMMARY_I = re.compile(r"Integrated loudness:\s+I:\s+(-?[\d.]+|-inf) LUFS")
-_SUMMARY_PEAK = re.compile(r"True peak:\s+Peak:\s+(-?[\d.]+|-inf) dBFS")
-
-
-def parse_ebur128(stderr: str) -> Loudness:
-    """The integrated loudness and true peak from ffmpeg's ebur128 summary."""
-    summary = stderr[stderr.rfind("Summary:") :]
-    i, peak = _SUMMARY_I.search(summary), _SUMMARY_PEAK.search(summary)
-    if not i or not peak:
-        raise ValueError("no ebur128 summary in ffmpeg's output")
-    return Loudness(float(i.group(1)), float(peak.group(1)))
-
-
-def measure(path: Path) -> Loudness:
-    """ffmpeg ``ebur128=peak=true`` on an audio file."""
-    result = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode:
-        raise OutputError(path, f"ffmpeg cannot measure it ({_last_line(result.stderr)})")
-    return parse_ebur128(result.stderr)
-
-
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else "no message"
 
 
-def _encoder_args(settings: EncodeSettings, input_rate: int, source: str, outputs: list[str], gain_db: float = 0.0) -> list[str]:
-    args = [ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-y"]
-    args += ["-f", "s16le", "-ar", str(input_rate), "-ac", "1", "-i", source]
-    if gain_db:
-        args += ["-af", f"volume={gain_db:.2f}dB"]
-    args += ["-ar", str(settings.sample_rate), "-ac", str(settings.channels)]
-    args += ["-c:a", "libmp3lame", "-b:a", settings.bitrate, "-compression_level", str(LAME_QUALITY), "-map", "0:a"]
-    return args + ["-f", "tee", "|".join(outputs)]
-
-
-class Mp3Stream:
-    """An encoder taking float32 mono samples at ``input_rate``; ``finish()`` returns the
-    MP3's measured loudness, after a corrective encode if the first one missed.
+class SegmentEncoder:
+    """An ffmpeg encoding float32 mono samples at ``input_rate`` into ``path``.
 
     A thread feeds ffmpeg from a queue, so the engine is not held up while ffmpeg takes
     in a sentence. (Lowering ffmpeg's priority was tried: on a busy machine it starved
     the encoder and the render waited for it at the end.)
     """
 
-    def __init__(self, path: Path, input_rate: int, settings: EncodeSettings):
+    def __init__(self, path: Path, input_rate: int, settings: EncodeSettings, gain_db: float = 0.0):
         self.path = path
-        self.input_rate = input_rate
-        self.settings = settings
-        self.pcm_path = path.with_suffix(".pcm")
         self.log_path = path.with_suffix(".ffmpeg.log")
-        self.pcm = open(self.pcm_path, "wb")
         self.log = open(self.log_path, "w")
         self.broken = False
-        self.feeder: threading.Thread | None = None
-        self._start()
-
-    def _start(self, source: str = "pipe:0", gain_db: float = 0.0) -> None:
-        outputs = [f"[f=mp3:id3v2_version=0]{self.path}", "[f=mp3]pipe:1"]
-        self.encoder = subprocess.Popen(
-            _encoder_args(self.settings, self.input_rate, source, outputs, gain_db),
-            stdin=subprocess.PIPE if source == "pipe:0" else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self.log,
-        )
-        self.meter = subprocess.Popen(
-            [ffmpeg_exe(), "-hide_banner", "-nostats", "-f", "mp3", "-i", "pipe:0",
-             "-af", f"atrim=start_sample={LAME_DELAY},ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
-            stdin=self.encoder.stdout,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        self.encoder.stdout.close()  # the meter holds it now
-        if source == "pipe:0":
-            self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
-            self.feeder = threading.Thread(target=self._feed, daemon=True)
-            self.feeder.start()
+        args = [ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-y"]
+        args += ["-f", "f32le", "-ar", str(input_rate), "-ac", "1", "-i", "pipe:0"]
+        if gain_db:
+            args += ["-af", f"volume={gain_db:.2f}dB"]
+        args += ["-ar", str(settings.sample_rate), "-ac", str(settings.channels), "-c:a", "libmp3lame",
+                 "-b:a", settings.bitrate, "-compression_level", str(LAME_QUALITY), "-id3v2_version", "0",
+                 "-f", "mp3", str(path)]
+        self.process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self.log)
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUE_CHUNKS)
+        self.feeder: threading.Thread | None = threading.Thread(target=self._feed, daemon=True)
+        self.feeder.start()
 
     def _feed(self) -> None:
-        """Pass queued PCM to the encoder; ``None`` closes its input."""
-        stdin = self.encoder.stdin
+        """Pass queued PCM to ffmpeg; ``None`` closes its input."""
+        stdin = self.process.stdin
         while (data := self.queue.get()) is not None:
             try:
                 stdin.write(data)
@@ -151,9 +117,7 @@ class Mp3Stream:
     def write(self, samples: np.ndarray) -> None:
         if self.broken:
             raise OutputError(self.path, f"ffmpeg stopped encoding ({self._log_tail()})")
-        data = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-        self.pcm.write(data)
-        self.queue.put(data)
+        self.queue.put(np.asarray(samples, dtype="<f4").tobytes())
 
     def _log_tail(self) -> str:
         self.log.flush()
@@ -165,39 +129,95 @@ class Mp3Stream:
             self.feeder.join()
         self.feeder = None
 
-    def _wait(self) -> Loudness:
+    def finish(self) -> None:
+        """Close the input and wait for the MP3; a failure is an ``OutputError`` and leaves no file."""
         self._end_input()
-        meter_err = self.meter.communicate()[1].decode("utf-8", "replace")
-        if self.encoder.wait() or self.meter.returncode:
-            raise OutputError(self.path, f"ffmpeg failed to encode ({self._log_tail() if self.encoder.returncode else _last_line(meter_err)})")
-        try:
-            return parse_ebur128(meter_err)
-        except ValueError as exc:
-            raise OutputError(self.path, str(exc)) from exc
-
-    def finish(self) -> Loudness:
-        """Close the stream and return the MP3's loudness. A miss of more than
-        ``LOUDNESS_TOLERANCE_LU``, or a true peak over the ceiling, is corrected once from
-        the kept PCM with a plain gain (never raising the peak past the ceiling)."""
-        self.pcm.close()
-        result = self._wait()
-        target, ceiling = self.settings.target_lufs, self.settings.true_peak
-        if abs(result.integrated_lufs - target) > LOUDNESS_TOLERANCE_LU or result.true_peak_dbtp > ceiling:
-            gain = min(target - result.integrated_lufs, ceiling - 0.3 - result.true_peak_dbtp)
-            if math.isfinite(gain):
-                self._start(str(self.pcm_path), gain)
-                result = replace(self._wait(), encodes=2)
-        self.close()
-        return result
+        if self.process.wait():
+            reason = self._log_tail()
+            self.close()
+            raise OutputError(self.path, f"ffmpeg failed to encode ({reason})")
+        self.log.close()
+        self.log_path.unlink(missing_ok=True)
 
     def close(self) -> None:
-        """Stop ffmpeg (if still running) and drop the working files; the MP3 stays."""
-        for process in (self.encoder, self.meter):
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        """Abandon the encoding: stop ffmpeg, remove its partial MP3 and its log."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
         self._end_input()  # the feeder sees the broken pipe and ends
-        self.pcm.close()
         self.log.close()
-        self.pcm_path.unlink(missing_ok=True)
         self.log_path.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
+
+
+# MPEG audio frame headers: bitrates (kbps) by version, sample rates by version.
+_BITRATES = {
+    "1": (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+    "2": (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+}
+_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
+
+
+def mp3_frames(data: bytes) -> tuple[int, int]:
+    """(audio frames, samples per frame) of a Layer III stream as ffmpeg writes it: an
+    optional ID3v2 tag, a LAME header frame (not counted), the audio frames."""
+    pos = 10 + int.from_bytes(bytes(b & 0x7F for b in data[6:10]), "big") if data[:3] == b"ID3" else 0
+    frames, per_frame, first = 0, 1152, True
+    while pos + 4 <= len(data):
+        header = int.from_bytes(data[pos : pos + 4], "big")
+        version = (header >> 19) & 3
+        if header >> 21 != 0x7FF or version == 1 or (header >> 10) & 3 == 3:
+            break
+        mpeg1 = version == 3
+        bitrate = _BITRATES["1" if mpeg1 else "2"][(header >> 12) & 0xF] * 1000
+        per_frame = 1152 if mpeg1 else 576
+        size = per_frame // 8 * bitrate // _RATES[version][(header >> 10) & 3] + ((header >> 9) & 1)
+        if size <= 4:
+            break
+        if not (first and (b"Info" in data[pos : pos + 64] or b"Xing" in data[pos : pos + 64])):
+            frames += 1
+        pos, first = pos + size, False
+    return frames, per_frame
+
+
+def measure_mp3(path: Path, ceiling_dbtp: float) -> Mp3Measurement:
+    """Decode an MP3 and measure it: its frames, BS.1770 sub-blocks and true peak."""
+    try:
+        frames, per_frame = mp3_frames(path.read_bytes())
+        samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+        raise OutputError(path, f"cannot read the encoded MP3 back ({exc})") from exc
+    channels = [samples[:, c] for c in range(samples.shape[1])]
+    subs = sum(sub_block_energies(k_weighted(ch, rate), rate) for ch in channels)
+    peak = max(true_peak(ch, 10 ** (ceiling_dbtp / 20)) for ch in channels)
+    return Mp3Measurement(frames, per_frame, rate, len(samples), tuple(np.atleast_1d(subs).tolist()), peak)
+
+
+def loudness_of(parts: Sequence[Mp3Measurement]) -> Loudness:
+    """The joined file's integrated loudness and true peak, from its segments' measurements."""
+    subs = np.concatenate([np.asarray(p.subs, dtype=np.float64) for p in parts]) if parts else np.zeros(0)
+    peak = max((p.peak for p in parts), default=0.0)
+    return Loudness(
+        round(integrated(subs, parts[0].sample_rate if parts else 44100), 1),
+        round(20 * math.log10(peak), 1) if peak > 0 else -math.inf,
+    )
+
+
+def join_mp3(parts: Sequence[Path], out: Path) -> None:
+    """Join segment MP3s frame for frame into ``out`` (no re-encoding), with one LAME header."""
+    listing = out.with_suffix(".parts.txt")
+    quoted = ["file '" + str(p.resolve()).replace("'", "'\\''") + "'\n" for p in parts]
+    listing.write_text("".join(quoted), encoding="utf-8")
+    try:
+        # -loglevel fatal: the concat demuxer warns about timestamps at every join, where
+        # each segment's encoder delay overlaps the previous one's padding; the frames are right.
+        result = subprocess.run(
+            [ffmpeg_exe(), "-hide_banner", "-nostats", "-nostdin", "-loglevel", "fatal", "-y", "-f", "concat",
+             "-safe", "0", "-i", str(listing), "-c", "copy", "-id3v2_version", "0", "-f", "mp3", str(out)],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        listing.unlink(missing_ok=True)
+    if result.returncode:
+        raise OutputError(out, f"ffmpeg cannot join the segments ({_last_line(result.stderr)})")

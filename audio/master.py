@@ -6,22 +6,25 @@ true-peak ceiling by a look-ahead limiter. Levelling every sentence to the same
 loudness is deliberate: Piper's own option peak-normalises each sentence, which makes
 short or plosive-heavy sentences jump in loudness; matching loudness keeps the voice
 steady. And because every sentence sits at the target (raised by the dilution of the
-pauses, measured on the programme as it streams), the programme's integrated loudness
-is right before it ends, so the MP3 can be encoded while synthesis is still running:
-one encode, no whole-file loudnorm passes.
+pauses, measured on the programme so far), the programme's integrated loudness is
+right before it ends, so the MP3 can be encoded while synthesis is still running: no
+whole-file loudnorm passes.
 
-The profile's pauses go between sentences, paragraphs and sections; the show's
+The programme is planned as segments, runs of paragraphs cut in the silence before a
+paragraph (``plan_segments``), each mastered on its own (``master_segment``), so that
+the renderer can encode each one apart and reuse the unchanged ones when a post is
+edited. The profile's pauses go between sentences, paragraphs and sections; the show's
 intro, outro and transition audio files join with short crossfades. The timeline
 records the real sample position of every sentence and chapter.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -30,7 +33,8 @@ from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly, sosfilt
 
 from audio.errors import InputError
-from audio.models import HEADING, LIST_ITEM, QUOTE, RULE, AudioChunk, Chapter, Paragraph, Script, TimedSentence
+from audio.loudness import integrated, k_weighted, k_weighting, loudness, sample_true_peaks, sub_block_energies
+from audio.models import HEADING, LIST_ITEM, QUOTE, RULE, AudioChunk, Chapter, Script, TimedSentence
 
 INTRO_CHAPTER = "Introduction"
 TRIM_FLOOR_DB = -40.0  # a frame this far below the sentence's loudest frame is silence
@@ -39,7 +43,7 @@ EDGE_FADE_S = 0.005  # fade at the cut edges: no clicks
 MAX_LEVEL_GAIN_DB = 15.0  # never boost a near-silent chunk into noise
 LIMITER_WINDOW_S = 0.01  # look-ahead and release of the peak limiter
 TAIL_S = 0.5  # silence after the last sound
-DILUTION_AFTER_S = 15.0  # programme seconds before the pause dilution is measured
+SETTLED_AFTER_S = 60.0  # programme seconds after which the pause dilution is known well enough
 
 
 class Sink(Protocol):
@@ -82,128 +86,7 @@ class Timeline:
 
     sentences: tuple[TimedSentence, ...]
     chapters: tuple[Chapter, ...]
-    samples: int
-    sample_rate: int
-
-    @property
-    def duration_s(self) -> float:
-        return self.samples / self.sample_rate
-
-
-# --- measuring ---------------------------------------------------------------------
-
-
-@lru_cache(maxsize=8)
-def _k_weighting(rate: int) -> np.ndarray:
-    """BS.1770 K-weighting (pre-filter shelf + RLB high-pass) as second-order sections."""
-    from pyloudnorm.iirfilter import IIRfilter
-
-    stages = (IIRfilter(4.0, 1 / math.sqrt(2), 1500.0, rate, "high_shelf"), IIRfilter(0.0, 0.5, 38.0, rate, "high_pass"))
-    return np.array([np.concatenate([f.b, f.a]) for f in stages])
-
-
-def k_weighted(samples: np.ndarray, rate: int) -> np.ndarray:
-    return sosfilt(_k_weighting(rate), samples).astype(np.float32)
-
-
-def loudness(samples: np.ndarray, rate: int, weighted: np.ndarray | None = None) -> float:
-    """Gated BS.1770 loudness (LUFS) of mono samples; under one 400 ms block, ungated.
-
-    ``weighted`` may pass the K-weighted signal already computed (or an approximation
-    of it, as the limiter does: its gain moves slowly next to the filter).
-    """
-    if len(samples) == 0:
-        return -70.0
-    weighted = k_weighted(samples, rate) if weighted is None else weighted
-    power = np.square(weighted, dtype=np.float32)
-    hop = int(0.1 * rate)
-    subs = len(power) // hop
-    if subs < 4:
-        energies = np.array([power.mean(dtype=np.float64)])
-    else:
-        energies = _block_energies(power[: subs * hop].reshape(subs, hop).sum(axis=1, dtype=np.float64), hop)
-    return _gated(energies)
-
-
-def _block_energies(sub: np.ndarray, hop: int) -> np.ndarray:
-    """400 ms blocks overlapping by 75%: sums of four consecutive 100 ms sub-block energies."""
-    return (sub[:-3] + sub[1:-2] + sub[2:-1] + sub[3:]) / (4 * hop)
-
-
-def _gated(energies: np.ndarray) -> float:
-    """BS.1770 gating (absolute -70 LUFS, relative -10 LU) of block mean squares -> LUFS."""
-    energies = energies[energies > 10 ** ((-70 + 0.691) / 10)]
-    if len(energies) == 0:
-        return -70.0
-    relative = energies.mean() * 0.1  # -10 LU
-    return -0.691 + 10 * math.log10(energies[energies >= relative].mean())
-
-
-class ProgrammeMeter:
-    """Passes samples on to a sink and keeps the BS.1770 integrated loudness of all of
-    them so far (K-weighting with carried filter state, 100 ms sub-block energies)."""
-
-    def __init__(self, sink: Sink, rate: int):
-        self.sink, self.rate = sink, rate
-        self.sos = _k_weighting(rate)
-        self.state = np.zeros((len(self.sos), 2))
-        self.hop = int(0.1 * rate)
-        self.carry = np.zeros(0)
-        self.subs: list[np.ndarray] = []
-        self.samples = 0
-
-    def write(self, samples: np.ndarray) -> None:
-        self.sink.write(samples)
-        self.samples += len(samples)
-        weighted, self.state = sosfilt(self.sos, samples, zi=self.state)
-        power = np.concatenate([self.carry, weighted.astype(np.float64) ** 2])
-        whole = len(power) // self.hop
-        if whole:
-            self.subs.append(power[: whole * self.hop].reshape(whole, self.hop).sum(axis=1))
-        self.carry = power[whole * self.hop :]
-
-    def integrated(self) -> float:
-        sub = np.concatenate(self.subs) if self.subs else np.zeros(0)
-        self.subs = [sub]
-        return _gated(_block_energies(sub, self.hop)) if len(sub) >= 4 else -70.0
-
-
-# Windowed-sinc taps interpolating at 1/4, 2/4, 3/4 of the way between two samples.
-_TAPS = 8
-
-
-@lru_cache(maxsize=1)
-def _interpolators() -> np.ndarray:
-    offsets = np.arange(-_TAPS + 1, _TAPS + 1)  # sample i + k, k in -7..8
-    rows = []
-    for frac in (0.25, 0.5, 0.75):
-        t = frac - offsets
-        rows.append(np.sinc(t) * np.kaiser(2 * _TAPS, 5.0))
-    return np.array(rows, dtype=np.float32)
-
-
-def sample_true_peaks(samples: np.ndarray, threshold: float) -> np.ndarray:
-    """Per-sample peak of the 4x oversampled signal (BS.1770 annex 2 style), computed only
-    around samples above ``threshold``: the rest keep their sample value."""
-    peaks = np.abs(samples)
-    candidates = np.flatnonzero(peaks > threshold)
-    if len(candidates) == 0:
-        return peaks
-    padded = np.pad(samples, (_TAPS, _TAPS))
-    # Interpolate the gaps either side of each candidate: between i-1..i and i..i+1.
-    for base in (candidates - 1, candidates):
-        index = base[:, None] + np.arange(-_TAPS + 1, _TAPS + 1)[None, :] + _TAPS
-        between = np.abs(padded[index] @ _interpolators().T).max(axis=1)
-        np.maximum.at(peaks, candidates, between)
-    return peaks
-
-
-def true_peak_db(samples: np.ndarray) -> float:
-    """Peak of the 4x oversampled signal in dBTP (BS.1770 annex 2)."""
-    if len(samples) == 0:
-        return -math.inf
-    peak = float(np.abs(resample_poly(samples, 4, 1)).max())
-    return 20 * math.log10(peak) if peak > 0 else -math.inf
+    duration_s: float
 
 
 # --- per-sentence processing -------------------------------------------------------
@@ -375,88 +258,268 @@ def chapter_title(script: Script, index: int) -> str:
     return script.meta.title if index == 0 and script.meta.title else f"Part {index + 1}"
 
 
+@dataclass(frozen=True)
+class Pause:
+    seconds: float
+    crossfade: bool = False  # fade over the end of the piece before it
+
+
+@dataclass(frozen=True)
+class ShowAudio:
+    path: Path  # an intro, outro or transition file, crossfaded over what comes before
+
+
+@dataclass(frozen=True)
+class Speech:
+    index: int  # the sentence's place in ``script.sentences()``
+    section: int  # -1 for the intro, len(sections) for the outro
+
+
+Step = Pause | ShowAudio | Speech
+
+
+@dataclass(frozen=True)
+class SegmentPlan:
+    """A run of paragraphs mastered and encoded as one piece. Segments begin in the
+    silence before a paragraph, so pieces encoded apart join without a click."""
+
+    steps: tuple[Step, ...]
+
+    @property
+    def sentences(self) -> list[int]:
+        return [step.index for step in self.steps if isinstance(step, Speech)]
+
+
+@dataclass(frozen=True)
+class SegmentLayout:
+    """A mastered segment: where its sentences sit (samples at the master rate, from the
+    segment's start), its length, and what the loudness tracker needs of it."""
+
+    spans: tuple[tuple[int, int], ...]
+    samples: int
+    target: float  # the loudness its sentences were levelled to
+    speech_s: float
+    subs: tuple[float, ...]  # K-weighted 100 ms sub-block energies of the segment
+
+
+# Segments: always at a section, else at a paragraph whose text hashes even once the
+# segment holds SEGMENT_MIN_CHARS (about a minute of speech), and by SEGMENT_MAX_CHARS
+# at the latest. Cutting by content, not by position, means an edit moves no later
+# boundary: every segment after the edited one is the same as before and is reused.
+SEGMENT_MIN_CHARS = 1000
+SEGMENT_MAX_CHARS = 4000
+
+
+def _content_cut(text: str) -> bool:
+    return hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0
+
+
+def plan_segments(script: Script, settings: MasterSettings, pauses: Pauses = Pauses()) -> tuple[SegmentPlan, ...]:
+    """Lay out the whole script as steps (pauses, show audio, sentences) cut into segments."""
+    sentences = script.sentences()
+    segments: list[list[Step]] = [[]]
+    pending = 0.0  # the pause owed before the next sound: the longest one asked for
+    chars = 0  # speech characters in the current segment
+    spoken = 0  # sentences laid out so far
+
+    def boundary(section_start: bool, text: str = "") -> None:
+        nonlocal chars
+        if segments[-1] and (
+            section_start or chars >= SEGMENT_MAX_CHARS or (chars >= SEGMENT_MIN_CHARS and _content_cut(text))
+        ):
+            segments.append([])
+            chars = 0
+
+    def show_audio(path: Path | None, before: float, after: float) -> bool:
+        nonlocal pending
+        if path is None:
+            return False
+        if any(segments):
+            segments[-1].append(Pause(max(pending, before)))
+        segments[-1].extend([ShowAudio(path), Pause(after, crossfade=True)])
+        pending = 0.0
+        return True
+
+    def speak(paragraphs, section: int) -> None:
+        nonlocal pending, chars, spoken
+        for paragraph in paragraphs:
+            if paragraph.sentences:
+                boundary(False, paragraph.sentences[0].text)
+            for i, sentence in enumerate(paragraph.sentences):
+                if pending and any(segments):
+                    segments[-1].append(Pause(pending))
+                pending = 0.0
+                segments[-1].append(Speech(spoken, section))
+                chars += len(sentences[spoken].speech)
+                spoken += 1
+                if i < len(paragraph.sentences) - 1:
+                    pending = pauses.sentence
+            pending = max(pending, pauses.after(paragraph.kind))
+
+    show_audio(settings.intro_audio, 0.0, pauses.paragraph)
+    speak(script.intro, -1)
+    for index, section in enumerate(script.sections):
+        pending = max(pending, pauses.section)
+        boundary(True)
+        if index > 0:
+            show_audio(settings.transition_audio, pauses.paragraph, pauses.paragraph)
+        speak(section.paragraphs, index)
+    pending = max(pending, pauses.section)
+    if script.outro:
+        boundary(True)
+    speak(script.outro, len(script.sections))
+    if not show_audio(settings.outro_audio, pauses.paragraph, TAIL_S):
+        segments[-1].append(Pause(TAIL_S))
+    return tuple(SegmentPlan(tuple(steps)) for steps in segments if steps)
+
+
+class LoudnessTracker:
+    """The loudness each segment's sentences are levelled to.
+
+    Pauses lower a programme's gated loudness below that of its sentences (400 ms blocks
+    straddle them), and so does the MP3 codec (some 0.4 LU at 96 kbps, by dropping
+    sibilant energy the K-weighting counts), by amounts that depend on the voice and the
+    pacing. The tracker measures that shortfall on the segments so far, as they will be
+    heard (the caller passes their sub-block energies: of the decoded MP3 when there is
+    one), and levels the next segment that much higher, so the whole lands on the target
+    without a second pass. Until the programme is ``SETTLED_AFTER_S`` long, a segment is
+    first mastered on trial and its own shortfall counted too. The correction moves in
+    0.1 dB steps, so an edit early in a post seldom changes a later segment's target, and
+    the later segments' encodings are reused.
+    """
+
+    def __init__(self, target_lufs: float, rate: int):
+        self.nominal, self.rate = target_lufs, rate  # rate: of the sub-blocks passed in
+        self.energy = self.speech_s = self.programme_s = 0.0
+        self.subs: list[float] = []
+
+    @property
+    def settled(self) -> bool:
+        return self.programme_s >= SETTLED_AFTER_S
+
+    def target(self, trial: SegmentLayout | None = None, trial_subs: tuple[float, ...] = ()) -> float:
+        """The next segment's target; ``trial``: that segment mastered at the nominal target."""
+        energy, speech_s, subs = self.energy, self.speech_s, self.subs
+        if trial is not None:
+            energy += 10 ** (trial.target / 10) * trial.speech_s
+            speech_s += trial.speech_s
+            subs = subs + list(trial_subs)
+        if not speech_s:
+            return self.nominal
+        shortfall = 10 * math.log10(energy / speech_s) - integrated(np.array(subs), self.rate)
+        return self.nominal + round(max(-1.0, min(3.0, shortfall)), 1)
+
+    def add(self, layout: SegmentLayout, subs: tuple[float, ...]) -> None:
+        self.energy += 10 ** (layout.target / 10) * layout.speech_s
+        self.speech_s += layout.speech_s
+        self.programme_s += len(subs) * 0.1
+        self.subs.extend(subs)
+
+
+class NoSink:
+    """Mastering on trial: the samples go nowhere."""
+
+    def write(self, samples: np.ndarray) -> None:
+        pass
+
+
+class _SubBlockMeter:
+    """Passes samples on to a sink, keeping the K-weighted 100 ms sub-block energies."""
+
+    def __init__(self, sink: Sink, rate: int):
+        self.sink, self.rate = sink, rate
+        self.sos = k_weighting(rate).astype(np.float32)
+        self.state = np.zeros((len(self.sos), 2), dtype=np.float32)
+        self.carry = np.zeros(0, dtype=np.float32)
+        self.subs: list[float] = []
+
+    def write(self, samples: np.ndarray) -> None:
+        self.sink.write(samples)
+        weighted, self.state = sosfilt(self.sos, samples.astype(np.float32, copy=False), zi=self.state)
+        weighted = np.concatenate([self.carry, weighted])
+        subs = sub_block_energies(weighted, self.rate)
+        self.subs.extend(subs.tolist())
+        self.carry = weighted[len(subs) * int(0.1 * self.rate) :]
+
+
+def master_segment(
+    plan: SegmentPlan,
+    chunks: Iterator[AudioChunk],
+    sink: Sink,
+    settings: MasterSettings,
+    target: float,
+) -> SegmentLayout:
+    """Master one segment into ``sink``: a chunk per sentence of the plan, in order."""
+    rate = settings.sample_rate
+    meter = _SubBlockMeter(sink, rate)
+    asm = _Assembler(meter, int(settings.crossfade_s * rate))
+    spans: list[tuple[int, int]] = []
+    for step in plan.steps:
+        if isinstance(step, Pause):
+            asm.silence(step.seconds, rate, step.crossfade)
+        elif isinstance(step, ShowAudio):
+            asm.append(load_show_audio(step.path, settings), crossfade=True)
+        else:
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                raise RuntimeError("the synthesizer yielded fewer chunks than the script has sentences") from None
+            audio = master_sentence(chunk, settings, target)
+            start = asm.append(audio)
+            spans.append((start, start + len(audio)))
+    samples = asm.close()
+    speech_s = sum(end - start for start, end in spans) / rate
+    return SegmentLayout(tuple(spans), samples, target, speech_s, tuple(meter.subs))
+
+
+def timeline(
+    script: Script,
+    plans: tuple[SegmentPlan, ...],
+    layouts: list[SegmentLayout],
+    starts_s: list[float],
+    duration_s: float,
+    settings: MasterSettings,
+) -> Timeline:
+    """Where every sentence and chapter sits, given where each segment starts."""
+    sentences = script.sentences()
+    timed: list[TimedSentence] = []
+    for plan, layout, offset in zip(plans, layouts, starts_s):
+        speech = [step for step in plan.steps if isinstance(step, Speech)]
+        for step, (start, end) in zip(speech, layout.spans):
+            rate = settings.sample_rate
+            timed.append(TimedSentence(offset + start / rate, offset + end / rate, sentences[step.index].text, step.section))
+    chapters = [Chapter(0.0, INTRO_CHAPTER)] if script.intro or settings.intro_audio else []
+    for index in range(len(script.sections)):
+        first = next((t for t in timed if t.section == index), None)
+        before = [t.end_s for t in timed if t.section < index]
+        chapters.append(Chapter(first.start_s if first else (before[-1] if before else 0.0), chapter_title(script, index)))
+    return Timeline(tuple(timed), tuple(chapters), duration_s)
+
+
 def master(
     script: Script,
     chunks: Iterator[AudioChunk],
     sink: Sink,
     settings: MasterSettings,
     pauses: Pauses = Pauses(),
-    on_sentence: Callable[[int], None] | None = None,
 ) -> Timeline:
-    """Lay out the whole script: one chunk per sentence of ``script.sentences()``, in order.
-
-    ``on_sentence(n)`` is called after the n-th sentence is placed. Returns the timeline.
-    """
-    rate = settings.sample_rate
-    meter = ProgrammeMeter(sink, rate)
-    asm = _Assembler(meter, int(settings.crossfade_s * rate))
-    timed: list[TimedSentence] = []
-    chapters: list[Chapter] = []
-    pending = 0.0  # the pause owed before the next sound: the longest one asked for
-    target = settings.target_lufs  # per sentence; raised by the pauses' dilution (below)
-    placed_energy = placed_s = 0.0
-
-    def track_dilution(seconds: float) -> None:
-        """Pauses lower a programme's gated loudness below that of its sentences (400 ms
-        blocks straddle them), by an amount that depends on how long the sentences and
-        pauses run. Measure it on the programme so far and level later sentences that
-        much higher, so the whole lands on the target without a second pass."""
-        nonlocal target, placed_energy, placed_s
-        placed_energy += 10 ** (target / 10) * seconds
-        placed_s += seconds
-        if meter.samples >= DILUTION_AFTER_S * rate:
-            dilution = 10 * math.log10(placed_energy / placed_s) - meter.integrated()
-            target = settings.target_lufs + max(-1.0, min(3.0, dilution))
-
-    def show_audio(path: Path | None, before: float, after: float) -> bool:
-        nonlocal pending
-        if path is None:
-            return False
-        if asm.end:
-            asm.silence(max(pending, before), rate)
-        asm.append(load_show_audio(path, settings), crossfade=True)
-        asm.silence(after, rate, crossfade=True)
-        pending = 0.0
-        return True
-
-    def speak(paragraphs: tuple[Paragraph, ...], section: int) -> None:
-        nonlocal pending
-        for paragraph in paragraphs:
-            for i, sentence in enumerate(paragraph.sentences):
-                try:
-                    chunk = next(chunks)
-                except StopIteration:
-                    raise RuntimeError("the synthesizer yielded fewer chunks than the script has sentences") from None
-                audio = master_sentence(chunk, settings, target)
-                if pending and asm.end:
-                    asm.silence(pending, rate)
-                pending = 0.0
-                start = asm.append(audio)
-                timed.append(TimedSentence(start / rate, (start + len(audio)) / rate, sentence.text, section))
-                track_dilution(len(audio) / rate)
-                if on_sentence:
-                    on_sentence(len(timed))
-                if i < len(paragraph.sentences) - 1:
-                    pending = pauses.sentence
-            pending = max(pending, pauses.after(paragraph.kind))
-
-    show_audio(settings.intro_audio, 0.0, pauses.paragraph)
-    if script.intro or settings.intro_audio:
-        chapters.append(Chapter(0.0, INTRO_CHAPTER))
-    speak(script.intro, -1)
-    for index, section in enumerate(script.sections):
-        pending = max(pending, pauses.section)
-        if index > 0:
-            show_audio(settings.transition_audio, pauses.paragraph, pauses.paragraph)
-        first = len(timed)
-        speak(section.paragraphs, index)
-        start = timed[first].start_s if len(timed) > first else (asm.end / rate)
-        chapters.append(Chapter(start, chapter_title(script, index)))
-    pending = max(pending, pauses.section)
-    speak(script.outro, len(script.sections))
-    if not show_audio(settings.outro_audio, pauses.paragraph, TAIL_S):
-        asm.silence(TAIL_S, rate)
+    """Master the whole script into one sink, segment after segment with no gap between
+    them: a chunk per sentence of ``script.sentences()``, in order."""
+    plans = plan_segments(script, settings, pauses)
+    tracker = LoudnessTracker(settings.target_lufs, settings.sample_rate)
+    layouts, starts = [], []
+    for plan in plans:
+        starts.append(sum(layout.samples for layout in layouts) / settings.sample_rate)
+        mine = [next(chunks, None) for _ in plan.sentences]
+        if None in mine:
+            raise RuntimeError("the synthesizer yielded fewer chunks than the script has sentences")
+        target = tracker.target()
+        if not tracker.settled:
+            trial = master_segment(plan, iter(mine), NoSink(), settings, settings.target_lufs)
+            target = tracker.target(trial, trial.subs)
+        layouts.append(master_segment(plan, iter(mine), sink, settings, target))
+        tracker.add(layouts[-1], layouts[-1].subs)
     if next(chunks, None) is not None:
         raise RuntimeError("the synthesizer yielded more chunks than the script has sentences")
-    samples = asm.close()
-    return Timeline(tuple(timed), tuple(chapters), samples, rate)
+    total = sum(layout.samples for layout in layouts) / settings.sample_rate
+    return timeline(script, plans, layouts, starts, total, settings)

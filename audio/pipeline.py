@@ -2,34 +2,55 @@
 
 prepare -> synthesize (cached) -> master -> encode -> tag -> transcripts -> episode record.
 
-Synthesis, mastering and encoding run as one stream: each sentence is mastered as soon
-as the engine (or the cache) hands it over and goes straight into the MP3 encoder, so
-the render costs little more than the synthesis itself. Everything is written into a
-temporary folder next to the destination and renamed into place at the end: a failed
-render leaves no files, and an older render stays whole until the new one is complete.
+The programme is rendered segment by segment (runs of paragraphs, see
+``master.plan_segments``). Within a segment, synthesis, mastering and encoding run as
+one stream: each sentence is mastered as soon as the engine (or the cache) hands it
+over and goes straight into the segment's MP3 encoder, and a finished segment is
+measured and stored while the next one is synthesized, so the render costs little more
+than the synthesis itself. A segment whose key (its sentences, pauses, loudness and
+encoder settings) is in the cache is not synthesized, mastered or encoded again: a
+re-render after an edit encodes only the segments that changed, then joins them all.
+
+Everything is written into a temporary folder next to the destination and renamed into
+place at the end: a failed render leaves no files, and an older render stays whole
+until the new one is complete.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from audio import __version__
 from audio.catalog import Catalog
-from audio.encode import EncodeSettings, Mp3Stream
-from audio.engines.base import Engine
+from audio.encode import EncodeSettings, Mp3Measurement, SegmentEncoder, join_mp3, loudness_of, measure_mp3
+from audio.engines.base import Engine, file_digest
 from audio.episode_store import EPISODE_SUFFIX, episode_to_json
 from audio.errors import InputError, OutputError
-from audio.master import MasterSettings, Pauses, master
+from audio.master import (
+    LoudnessTracker,
+    MasterSettings,
+    Pause,
+    Pauses,
+    SegmentLayout,
+    SegmentPlan,
+    Speech,
+    master_segment,
+    plan_segments,
+    timeline,
+)
 from audio.models import AudioChunk, Chapter, Episode, Script, Voicing
 from audio.show import Show
+from audio.synth_cache import SynthCache, synthesize_cached
 from audio.tags import EpisodeTags, write_tags
 from audio.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
 
@@ -37,6 +58,8 @@ SPEAKER = "Narrator"
 # Renders work in <destination's parent>/.render-tmp/<slug>.XXXX: two levels down, so no
 # reader globbing ``rendered/*/*.episode.json`` ever sees a half-made episode.
 WORK_DIR = ".render-tmp"
+SEGMENT_FORMAT = 1  # bump when mastering or encoding changes what a segment key stands for
+LOUDNESS_TOLERANCE_LU = 0.5  # a measured miss beyond this gets a corrective pass
 FILE_SUFFIXES = {
     "audio": ".mp3",
     "vtt": ".vtt",
@@ -56,6 +79,8 @@ class RenderStats:
     sentences: int
     cache_hits: int
     cache_misses: int
+    segments: int
+    segments_reused: int  # found encoded in the cache
     audio_s: float
     wall_s: float
     prepare_s: float
@@ -142,14 +167,162 @@ class _Clock:
             yield item
 
 
-class _TimedSink:
-    def __init__(self, sink: Mp3Stream, clock: _Clock):
-        self.sink, self.clock = sink, clock
+@dataclass(frozen=True)
+class _Level:
+    """A corrective pass's offsets, in dB: to every segment's loudness target and to the PCM ceiling."""
+
+    target: float = 0.0
+    ceiling: float = 0.0
+
+
+@dataclass
+class _Programme:
+    """What every pass over a script's segments shares."""
+
+    script: Script
+    plans: tuple[SegmentPlan, ...]
+    speech_keys: list[str]  # the synthesis-cache key of every sentence
+    engine: Engine
+    cache: SynthCache
+    settings: MasterSettings
+    encode: EncodeSettings
+    work: Path
+    clock: _Clock
+    progress: Progress | None
+    reused: int = 0
+
+
+@dataclass(frozen=True)
+class _Part:
+    layout: SegmentLayout
+    mp3: Path
+    measured: Mp3Measurement
+
+
+def _segment_key(programme: _Programme, plan: SegmentPlan, target: object, settings: MasterSettings) -> str:
+    """What a segment's encoding depends on. ``target``: its loudness target, or, for a
+    segment levelled on trial, how (the segments before it and the pass's offset)."""
+    steps = []
+    for step in plan.steps:
+        if isinstance(step, Speech):
+            steps.append(["speech", programme.speech_keys[step.index]])
+        elif isinstance(step, Pause):
+            steps.append(["pause", step.seconds, step.crossfade])
+        else:
+            steps.append(["audio", file_digest(step.path)])
+    spec = {"format": SEGMENT_FORMAT, "tool": __version__, "steps": steps, "target": target,
+            "rate": settings.sample_rate, "ceiling": settings.ceiling_dbtp, "crossfade": settings.crossfade_s,
+            "encode": asdict(programme.encode)}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _stored_part(programme: _Programme, key: str, record: dict) -> _Part:
+    layout, measured = record["layout"], record["mp3"]
+    return _Part(
+        SegmentLayout(**{**layout, "spans": tuple(map(tuple, layout["spans"])), "subs": tuple(layout["subs"])}),
+        programme.cache.segment_path(key),
+        Mp3Measurement(**{**measured, "subs": tuple(measured["subs"])}),
+    )
+
+
+def _finish_segment(programme: _Programme, encoder: SegmentEncoder, key: str, layout: SegmentLayout) -> _Part:
+    """Wait for a segment's encoder, measure the MP3 and keep it in the cache."""
+    encoder.finish()
+    measured = measure_mp3(encoder.path, programme.encode.true_peak)
+    stored = programme.cache.put_segment(key, encoder.path, {"layout": asdict(layout), "mp3": asdict(measured)})
+    return _Part(layout, stored, measured)
+
+
+def _render_segments(programme: _Programme, level: _Level) -> list[_Part]:
+    """One pass over the segments: each is taken from the cache or synthesized, mastered
+    and encoded. A segment's loudness target depends on the measured MP3s of those before
+    it; its sentences that the synthesis cache lacks are synthesized first, so that the
+    previous segment's encoder finishes meanwhile."""
+    clock, cache, sentences = programme.clock, programme.cache, programme.script.sentences()
+    settings = replace(programme.settings, ceiling_dbtp=programme.settings.ceiling_dbtp + level.ceiling)
+    tracker = LoudnessTracker(settings.target_lufs, programme.encode.sample_rate)
+    parts: list[Future[_Part]] = []
+    keys: list[str] = []
+    done = 0
+
+    def sentence_done(*_) -> None:
+        nonlocal done
+        done += 1
+        if programme.progress:
+            programme.progress(done, len(sentences))
+
+    def audio_of(plan: SegmentPlan, on_chunk=None) -> Iterator[AudioChunk]:
+        texts = [sentences[i].speech for i in plan.sentences]
+        return clock.timed("synthesize", synthesize_cached(programme.engine, texts, cache, on_chunk))
+
+    def measured(index: int) -> _Part:
+        """The ``index``-th segment's part, waiting for its encoder; the tracker learns from it in order."""
+        start = time.perf_counter()
+        part = parts[index].result()
+        clock.add("encode", time.perf_counter() - start)
+        return part
+
+    with ThreadPoolExecutor(max_workers=1) as finisher:
+        for index, plan in enumerate(programme.plans):
+            at_hand = None
+            if any(not cache.path(programme.speech_keys[i]).is_file() for i in plan.sentences):
+                at_hand = list(audio_of(plan, sentence_done))  # new speech: no stored encoding can hold it
+            if index:
+                previous = measured(index - 1)
+                tracker.add(previous.layout, previous.measured.subs)
+            target = tracker.target() + level.target if tracker.settled else None
+            key = _segment_key(programme, plan, ["trial", level.target, keys] if target is None else target, settings)
+            keys.append(key)
+            record = cache.get_segment(key) if at_hand is None else None
+            if record is not None:
+                part: Future[_Part] = Future()
+                part.set_result(_stored_part(programme, key, record))
+                cache.hits += len(plan.sentences)
+                cache.used_keys.extend(programme.speech_keys[i] for i in plan.sentences)
+                programme.reused += 1
+                for _ in plan.sentences:
+                    sentence_done()
+                parts.append(part)
+                continue
+            if at_hand is None:
+                at_hand = list(audio_of(plan, sentence_done))
+            start = time.perf_counter()
+            if target is None:
+                trial = _encode_segment(programme, plan, at_hand, settings, settings.target_lufs + level.target,
+                                        f"trial-{index}")
+                trial.finish()
+                trial_measured = measure_mp3(trial.path, programme.encode.true_peak)
+                trial.path.unlink()
+                target = tracker.target(trial.layout, trial_measured.subs) + level.target
+            encoder = _encode_segment(programme, plan, at_hand, settings, target, str(index))
+            clock.add("master", time.perf_counter() - start - encoder.encode_s)
+            parts.append(finisher.submit(_finish_segment, programme, encoder, key, encoder.layout))
+        return [measured(index) for index in range(len(parts))]
+
+
+class _SegmentJob(SegmentEncoder):
+    """A segment's encoder, with the layout its mastering produced."""
+
+    layout: SegmentLayout
+    encode_s = 0.0  # time spent handing samples to the encoder
 
     def write(self, samples) -> None:
         start = time.perf_counter()
-        self.sink.write(samples)
-        self.clock.add("encode", time.perf_counter() - start)
+        super().write(samples)
+        self.encode_s += time.perf_counter() - start
+
+
+def _encode_segment(programme: _Programme, plan: SegmentPlan, chunks: list[AudioChunk], settings: MasterSettings,
+                    target: float, name: str) -> _SegmentJob:
+    """Master a segment at ``target`` into a new encoder (left running)."""
+    job = _SegmentJob(programme.work / f"segment-{name}.mp3", settings.sample_rate, programme.encode)
+    try:
+        job.layout = master_segment(plan, iter(chunks), job, settings, target)
+    except BaseException:
+        job.close()
+        raise
+    programme.clock.add("encode", job.encode_s)
+    return job
 
 
 def _sha256(path: Path) -> str:
@@ -215,7 +388,6 @@ def render_episode(
     worker keeps one loaded); ``voice`` still names the profile for pauses and records."""
     from audio.engines.registry import create_engine
     from audio.prepare import prepare_post
-    from audio.synth_cache import SynthCache, synthesize_cached
     from audio.voices import load_voice
 
     started = time.perf_counter()
@@ -238,31 +410,44 @@ def render_episode(
     meta = script.meta
     dest = Path(out_dir) if out_dir is not None else show.rendered_dir / meta.slug
     work = _work_folder(dest)
-    stream = None
     try:
         mp3 = work / f"{meta.slug}.mp3"
-        cache = SynthCache.for_show(show) if use_cache else None
-        chunks = synthesize_cached(engine, [s.speech for s in sentences], cache)
-        settings = _master_settings(show, engine.sample_rate)
+        # --no-cache: a cache of this render's own, gone with its work folder.
+        cache = SynthCache.for_show(show) if use_cache else SynthCache(work / "cache")
         render = show.render
-        stream = Mp3Stream(mp3, settings.sample_rate, EncodeSettings(
-            sample_rate=render.sample_rate, channels=render.channels, bitrate=render.bitrate,
-            target_lufs=render.target_lufs, true_peak=render.true_peak,
-        ))
-        total = len(sentences)
-        t = time.perf_counter()
-        timeline = master(
-            script,
-            clock.timed("synthesize", chunks),
-            _TimedSink(stream, clock),
-            settings,
-            _pauses(profile.pauses),
-            on_sentence=(lambda n: progress(n, total)) if progress else None,
+        settings = _master_settings(show, engine.sample_rate)
+        identity = engine.identity()
+        programme = _Programme(
+            script=script,
+            plans=plan_segments(script, settings, _pauses(profile.pauses)),
+            speech_keys=[SynthCache.key(identity, s.speech) for s in sentences],
+            engine=engine,
+            cache=cache,
+            settings=settings,
+            encode=EncodeSettings(sample_rate=render.sample_rate, channels=render.channels, bitrate=render.bitrate,
+                                  target_lufs=render.target_lufs, true_peak=render.true_peak),
+            work=work,
+            clock=clock,
+            progress=progress,
         )
-        clock.add("master", time.perf_counter() - t - clock.spent.get("synthesize", 0) - clock.spent.get("encode", 0))
+        level = _Level()
+        while True:
+            parts = _render_segments(programme, level)
+            loud = loudness_of([part.measured for part in parts])
+            miss = render.target_lufs - loud.integrated_lufs
+            over = loud.true_peak_dbtp - render.true_peak
+            if (abs(miss) <= LOUDNESS_TOLERANCE_LU and over <= 0) or level != _Level():
+                break  # on target, or already corrected once
+            level = _Level(target=miss, ceiling=min(0.0, -over - 0.3))
 
         t = time.perf_counter()
-        loud = stream.finish()
+        join_mp3([part.mp3 for part in parts], mp3)
+        starts = [0.0]
+        for part in parts[:-1]:
+            starts.append(starts[-1] + part.measured.span_s)
+        last = parts[-1].measured
+        duration_s = starts[-1] + last.samples / last.sample_rate
+        timed = timeline(script, programme.plans, [part.layout for part in parts], starts, duration_s, settings)
         clock.add("encode", time.perf_counter() - t)
 
         t = time.perf_counter()
@@ -270,43 +455,43 @@ def render_episode(
         write_tags(mp3, EpisodeTags(
             title=meta.title, artist=meta.author or show.show.author, album=show.show.title, date=meta.date,
             url=meta.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{meta.slug}",
-            chapters=timeline.chapters, duration_s=timeline.duration_s, cover=artwork,
+            chapters=timed.chapters, duration_s=timed.duration_s, cover=artwork,
         ))
         clock.add("tag", time.perf_counter() - t)
 
         t = time.perf_counter()
         files = {role: f"{meta.slug}{suffix}" for role, suffix in FILE_SUFFIXES.items()}
-        (work / files["vtt"]).write_text(to_vtt(timeline.sentences, SPEAKER), encoding="utf-8")
-        (work / files["srt"]).write_text(to_srt(timeline.sentences), encoding="utf-8")
-        (work / files["transcript"]).write_text(to_transcript_json(timeline.sentences, SPEAKER), encoding="utf-8")
-        (work / files["chapters"]).write_text(to_chapters_json(timeline.chapters), encoding="utf-8")
+        (work / files["vtt"]).write_text(to_vtt(timed.sentences, SPEAKER), encoding="utf-8")
+        (work / files["srt"]).write_text(to_srt(timed.sentences), encoding="utf-8")
+        (work / files["transcript"]).write_text(to_transcript_json(timed.sentences, SPEAKER), encoding="utf-8")
+        (work / files["chapters"]).write_text(to_chapters_json(timed.chapters), encoding="utf-8")
         episode = Episode(
             title=meta.title, slug=meta.slug, guid=episode_guid(show, script), date=meta.date, voice=profile.name,
-            duration_s=round(timeline.duration_s, 3), bytes=mp3.stat().st_size, sha256=_sha256(mp3),
+            duration_s=round(timed.duration_s, 3), bytes=mp3.stat().st_size, sha256=_sha256(mp3),
             loudness_lufs=loud.integrated_lufs, true_peak_dbtp=loud.true_peak_dbtp,
-            chapters=tuple(Chapter(ms(c.start_s) / 1000, c.title) for c in timeline.chapters),
+            chapters=tuple(Chapter(ms(c.start_s) / 1000, c.title) for c in timed.chapters),
             files=files, source_hash=script.source_hash, tool_version=__version__, subtitle=meta.subtitle,
             author=meta.author or show.show.author, post_id=meta.post_id, audience=meta.audience,
             canonical_url=meta.canonical_url, notes_html=script.notes_html,
         )
         (work / f"{meta.slug}{EPISODE_SUFFIX}").write_text(episode_to_json(episode), encoding="utf-8")
         _move_into_place(work, dest, meta.slug)
-        if cache is not None:
+        if use_cache:
             cache.save_manifest(meta.slug)
         clock.add("write", time.perf_counter() - t)
     except OSError as exc:
         raise OutputError(getattr(exc, "filename", None) or dest, f"cannot write the episode ({exc.strerror or exc})") from exc
     finally:
-        if stream is not None:
-            stream.close()
         _drop_work_dir(work)
 
     spent = clock.spent
     stats = RenderStats(
         sentences=len(sentences),
-        cache_hits=cache.hits if cache else 0,
-        cache_misses=cache.misses if cache else len(sentences),
-        audio_s=timeline.duration_s,
+        cache_hits=cache.hits,
+        cache_misses=cache.misses,
+        segments=len(programme.plans),
+        segments_reused=programme.reused,
+        audio_s=timed.duration_s,
         wall_s=time.perf_counter() - started,
         **{f"{stage}_s": spent.get(stage, 0.0) for stage in ("prepare", "load", "synthesize", "master", "encode", "tag", "write")},
     )

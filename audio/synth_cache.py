@@ -1,4 +1,5 @@
-"""The synthesis cache: one FLAC file per synthesized sentence, addressed by content.
+"""The render cache: one FLAC file per synthesized sentence, one MP3 per encoded
+segment, each addressed by content.
 
 The key of a sentence is sha256(engine identity + the exact text it was given). The
 engine identity names the engine, the model file by its content hash and every
@@ -6,14 +7,19 @@ parameter that changes the audio, so a new model or a changed ``length_scale`` n
 serves stale audio, and editing one paragraph of a post re-synthesizes only the
 sentences whose text changed.
 
+A segment's key (made by the pipeline) covers everything its encoding depends on: its
+sentences' keys, its pauses, the loudness it was levelled to and the encoder settings.
+
 Layout under the cache folder (a show uses ``<show>/.cache/synth``)::
 
-    audio/<2 hex>/<key>.flac    24-bit FLAC, mono, at the engine's rate
-    manifests/<episode>.txt     keys a finished render used, one a line
+    audio/<2 hex>/<key>.flac      24-bit FLAC, mono, at the engine's rate
+    segments/<2 hex>/<key>.mp3    an encoded segment, and <key>.json, its layout and measurement
+    manifests/<episode>.txt       keys a finished render used, one a line
 
-Entries are written to a temporary file and renamed into place, so a crash leaves
-no half-written entry under a real name; an entry that is unreadable anyway
-(truncated, wrong rate, garbage) is synthesized again and overwritten, never fatal.
+Entries are written to a temporary file and renamed into place (a segment's MP3 before
+its record), so a crash leaves no half-written entry under a real name; an entry that
+is unreadable anyway (truncated, wrong rate, garbage) is made again and overwritten,
+never fatal.
 
 Pruning (``audio-essay cache prune``): by default removes every entry that no current
 episode's manifest lists, i.e. audio no re-render of an existing episode would reuse;
@@ -25,7 +31,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -44,6 +52,7 @@ if TYPE_CHECKING:
     from audio.show import Show
 
 SUFFIX = ".flac"
+SEGMENT_SUFFIX = ".mp3"
 SUBTYPE = "PCM_24"  # -146 dB quantisation noise: inaudible, a third the size of float32 .npy
 
 
@@ -99,6 +108,43 @@ class SynthCache:
         except OSError as exc:
             raise OutputError(self.folder, f"cannot write the synthesis cache ({exc.strerror or exc})") from exc
 
+    def segment_path(self, key: str) -> Path:
+        return self.folder / "segments" / key[:2] / f"{key}{SEGMENT_SUFFIX}"
+
+    def get_segment(self, key: str) -> dict | None:
+        """A stored segment's record, or None when absent or damaged (a damaged one is removed)."""
+        mp3 = self.segment_path(key)
+        record_path = mp3.with_suffix(".json")
+        if not record_path.is_file():
+            return None
+        try:
+            record = json.loads(record_path.read_text(encoding="utf-8"))
+            ok = isinstance(record, dict) and record.get("bytes") == mp3.stat().st_size
+        except (OSError, ValueError):
+            ok = False
+        with contextlib.suppress(OSError):
+            for path in (mp3, record_path):
+                if ok:
+                    os.utime(path)
+                else:
+                    path.unlink(missing_ok=True)
+        if not ok:
+            return None
+        self.used_keys.append(key)
+        return record
+
+    def put_segment(self, key: str, mp3: Path, record: dict) -> Path:
+        """Move an encoded segment into the cache with its record; returns where it now is."""
+        dest = self.segment_path(key)
+        record = {**record, "bytes": mp3.stat().st_size}
+        try:
+            atomic_write(dest, lambda tmp: shutil.move(mp3, tmp))
+            atomic_write(dest.with_suffix(".json"), lambda tmp: tmp.write_text(json.dumps(record), encoding="utf-8"))
+        except OSError as exc:
+            raise OutputError(self.folder, f"cannot write the segment cache ({exc.strerror or exc})") from exc
+        self.used_keys.append(key)
+        return dest
+
     def save_manifest(self, episode: str) -> None:
         """Record that episode ``episode`` (its slug) uses the keys served so far."""
         path = self.folder / "manifests" / f"{episode}.txt"
@@ -109,7 +155,11 @@ class SynthCache:
             raise OutputError(path, f"cannot write the cache manifest ({exc.strerror or exc})") from exc
 
     def entries(self) -> list[Path]:
+        """The synthesized sentences."""
         return sorted((self.folder / "audio").glob(f"*/*{SUFFIX}"))
+
+    def segment_entries(self) -> list[Path]:
+        return sorted((self.folder / "segments").glob(f"*/*{SEGMENT_SUFFIX}"))
 
     def prune(
         self,
@@ -133,17 +183,18 @@ class SynthCache:
                 referenced.update(manifest.read_text(encoding="ascii").split())
         cutoff = None if older_than_days is None else time.time() - older_than_days * 86400
         removed = kept = freed = 0
-        for entry in self.entries():
+        for entry in [*self.entries(), *self.segment_entries()]:
             stat = entry.stat()
             spare = not everything and (entry.stem in referenced or (cutoff is not None and stat.st_mtime >= cutoff))
             if spare:
                 kept += 1
             else:
                 entry.unlink(missing_ok=True)
+                entry.with_suffix(".json").unlink(missing_ok=True)  # a segment's record
                 removed += 1
                 freed += stat.st_size
-        for stray in (self.folder / "audio").glob("*/.*.tmp"):  # left by a killed process
-            stray.unlink(missing_ok=True)
+        for stray in [*(self.folder / "audio").glob("*/.*.tmp"), *(self.folder / "segments").glob("*/.*.tmp")]:
+            stray.unlink(missing_ok=True)  # left by a killed process
         return PruneReport(removed=removed, kept=kept, bytes_freed=freed)
 
 

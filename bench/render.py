@@ -140,7 +140,8 @@ def main() -> None:
     print(f"render / raw synthesis   {cold.wall_s / r['raw_synth_s']:9.3f}   target <= 1.15   "
           f"(CPU seconds: {r['cold_cpu_s']:.1f} / {r['raw_cpu_s']:.1f} = {r['cold_cpu_s'] / r['raw_cpu_s']:.3f})")
     print(f"re-render after edit     {warm.wall_s:9.2f} s = {100 * warm.wall_s / cold.wall_s:.1f} % of cold   target <= 10 %"
-          f"   ({warm.cache_misses} of {warm.sentences} sentences synthesized; split {_split(warm)})")
+          f"   ({warm.cache_misses} of {warm.sentences} sentences synthesized, {warm.segments - warm.segments_reused} "
+          f"of {warm.segments} segments encoded; split {_split(warm)})")
     print(f"peak RSS (seed)          {r['peak_rss_mb']:9.0f} MB   target <= 1024")
     if not args.skip_longest:
         cmd = [sys.executable, __file__, "--longest-only"] + (["--threads", str(args.threads)] if args.threads else [])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from audio.encode import EncodeSettings, Mp3Stream
+from audio.encode import EncodeSettings, SegmentEncoder
 from audio.errors import InputError
 from audio.models import Chapter
 from audio.tags import DISCLOSURE, EpisodeTags, read_tags, write_tags
@@ -23,10 +23,10 @@ CHAPTERS = (Chapter(0.0, "Introduction"), Chapter(2.3456, "The first part"), Cha
 def mp3(tmp_path: Path) -> Path:
     """Eight seconds of a quiet tone, encoded the way renders are."""
     path = tmp_path / "ep.mp3"
-    stream = Mp3Stream(path, 22050, EncodeSettings())
+    encoder = SegmentEncoder(path, 22050, EncodeSettings())
     t = np.arange(8 * 22050) / 22050
-    stream.write((0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
-    stream.finish()
+    encoder.write((0.1 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
+    encoder.finish()
     return path
 
 
