@@ -25,9 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from scipy.signal import sosfilt
 
 from audio.errors import OutputError
-from audio.loudness import integrated, k_weighted, sub_block_energies, true_peak
+from audio.loudness import SUB_BLOCK_S, TRUE_PEAK_CONTEXT, integrated, k_weighting, sample_true_peaks, sub_block_energies
 
 LAME_QUALITY = 7  # libmp3lame -q: 7 is LAME's "fast, ok quality"; ample for speech at 96 kbps
 QUEUE_CHUNKS = 64  # pieces of PCM (a sentence or a pause each) waiting for the encoder
@@ -180,17 +181,46 @@ def mp3_frames(data: bytes) -> tuple[int, int]:
     return frames, per_frame
 
 
+MEASURE_BLOCK = 1 << 18  # samples decoded at a time: memory stays small whatever the segment's length
+
+
 def measure_mp3(path: Path, ceiling_dbtp: float) -> Mp3Measurement:
-    """Decode an MP3 and measure it: its frames, BS.1770 sub-blocks and true peak."""
+    """Decode an MP3 block by block and measure it: its frames, BS.1770 sub-blocks
+    (K-weighted, channels summed) and true peak."""
     try:
         frames, per_frame = mp3_frames(path.read_bytes())
-        samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        with sf.SoundFile(str(path)) as decoded:
+            rate, channels = decoded.samplerate, decoded.channels
+            hop, near = int(SUB_BLOCK_S * rate), 10 ** (ceiling_dbtp / 20)
+            sos = k_weighting(rate).astype(np.float32)
+            state = [np.zeros((len(sos), 2), dtype=np.float32) for _ in range(channels)]
+            carry = [np.zeros(0, dtype=np.float32) for _ in range(channels)]
+            context = np.zeros((0, channels), dtype=np.float32)  # the previous block's end, for the true peak
+            subs: list[float] = []
+            peak, total = 0.0, 0
+
+            def peak_of(samples: np.ndarray, first: int, last: int) -> float:
+                """The true peak of ``samples[first:last]``, whose neighbours both ways are in ``samples``."""
+                return max(float(sample_true_peaks(samples[:, c], near / 2)[first:last].max(initial=0.0))
+                           for c in range(channels))
+
+            for block in decoded.blocks(blocksize=MEASURE_BLOCK, dtype="float32", always_2d=True):
+                total += len(block)
+                energy = 0.0
+                for c in range(channels):
+                    weighted, state[c] = sosfilt(sos, block[:, c], zi=state[c])
+                    weighted = np.concatenate([carry[c], weighted])
+                    energy = energy + sub_block_energies(weighted, rate)
+                    carry[c] = weighted[len(weighted) // hop * hop :]
+                subs.extend(np.atleast_1d(energy).tolist())
+                # The previous block's last samples are measured now, with what follows them.
+                joined = np.concatenate([context, block])
+                peak = max(peak, peak_of(joined, len(context) // 2, len(joined) - TRUE_PEAK_CONTEXT))
+                context = joined[-2 * TRUE_PEAK_CONTEXT :]
+            peak = max(peak, peak_of(context, len(context) // 2, len(context)))  # the end: silence follows
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise OutputError(path, f"cannot read the encoded MP3 back ({exc})") from exc
-    channels = [samples[:, c] for c in range(samples.shape[1])]
-    subs = sum(sub_block_energies(k_weighted(ch, rate), rate) for ch in channels)
-    peak = max(true_peak(ch, 10 ** (ceiling_dbtp / 20)) for ch in channels)
-    return Mp3Measurement(frames, per_frame, rate, len(samples), tuple(np.atleast_1d(subs).tolist()), peak)
+    return Mp3Measurement(frames, per_frame, rate, total, tuple(subs), peak)
 
 
 def loudness_of(parts: Sequence[Mp3Measurement]) -> Loudness:

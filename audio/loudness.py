@@ -75,6 +75,7 @@ def _gated(energies: np.ndarray) -> float:
 
 # Windowed-sinc taps interpolating at 1/4, 2/4, 3/4 of the way between two samples.
 _TAPS = 8
+TRUE_PEAK_CONTEXT = _TAPS  # samples either side that an interpolated peak depends on
 
 
 @lru_cache(maxsize=1)
@@ -96,19 +97,12 @@ def sample_true_peaks(samples: np.ndarray, threshold: float) -> np.ndarray:
         return peaks
     padded = np.pad(samples, (_TAPS, _TAPS))
     # Interpolate the gaps either side of each candidate: between i-1..i and i..i+1.
+    # (einsum, not a matrix product: BLAS would start threads that fight the TTS engine's.)
     for base in (candidates - 1, candidates):
         index = base[:, None] + np.arange(-_TAPS + 1, _TAPS + 1)[None, :] + _TAPS
-        between = np.abs(padded[index] @ _interpolators().T).max(axis=1)
+        between = np.abs(np.einsum("nk,jk->nj", padded[index], _interpolators())).max(axis=1)
         np.maximum.at(peaks, candidates, between)
     return peaks
-
-
-def true_peak(samples: np.ndarray, near: float) -> float:
-    """The 4x oversampled peak (linear), exact wherever the signal comes within 6 dB of
-    ``near`` (the ceiling being checked): quieter stretches cannot reach it."""
-    if len(samples) == 0:
-        return 0.0
-    return float(sample_true_peaks(samples, near * 0.5).max())
 
 
 def true_peak_db(samples: np.ndarray) -> float:
