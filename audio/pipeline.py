@@ -73,8 +73,8 @@ Progress = Callable[[int, int], None]  # (sentences done, sentences in all)
 
 @dataclass(frozen=True)
 class RenderStats:
-    """How a render went. Synthesis, mastering and encoding overlap (one stream); each
-    figure is the wall time the render spent waiting on that stage."""
+    """How a render went. Synthesis overlaps the mastering and encoding of the segment
+    before; each figure is the wall time the render spent waiting on that stage."""
 
     sentences: int
     cache_hits: int
@@ -86,8 +86,8 @@ class RenderStats:
     prepare_s: float
     load_s: float  # loading the voice model (0 when an engine was passed in)
     synthesize_s: float
-    master_s: float
-    encode_s: float  # feeding the encoder, then waiting for it and the loudness meter
+    master_s: float  # mastering the first minute on trial (the rest runs beside synthesis)
+    encode_s: float  # waiting for segments to be mastered, encoded and measured; joining them
     tag_s: float
     write_s: float  # transcripts, the record, the rename into place
 
@@ -225,8 +225,11 @@ def _stored_part(programme: _Programme, key: str, record: dict) -> _Part:
     )
 
 
-def _finish_segment(programme: _Programme, encoder: SegmentEncoder, key: str, layout: SegmentLayout) -> _Part:
-    """Wait for a segment's encoder, measure the MP3 and keep it in the cache."""
+def _make_segment(programme: _Programme, plan: SegmentPlan, chunks: list[AudioChunk], settings: MasterSettings,
+                  target: float, key: str, name: str) -> _Part:
+    """Master and encode a segment, measure the MP3 and keep it in the cache. Runs beside
+    the synthesis of the next segment, which needs only its measurement, later."""
+    encoder, layout = _encode_segment(programme, plan, chunks, settings, target, name)
     encoder.finish()
     measured = measure_mp3(encoder.path, programme.encode.true_peak)
     stored = programme.cache.put_segment(key, encoder.path, {"layout": asdict(layout), "mp3": asdict(measured)})
@@ -288,41 +291,26 @@ def _render_segments(programme: _Programme, level: _Level) -> list[_Part]:
                 at_hand = list(audio_of(plan, sentence_done))
             start = time.perf_counter()
             if target is None:
-                trial = _encode_segment(programme, plan, at_hand, settings, settings.target_lufs + level.target,
-                                        f"trial-{index}")
+                trial, trial_layout = _encode_segment(programme, plan, at_hand, settings,
+                                                      settings.target_lufs + level.target, f"trial-{index}")
                 trial.finish()
                 trial_measured = measure_mp3(trial.path, programme.encode.true_peak)
                 trial.path.unlink()
-                target = tracker.target(trial.layout, trial_measured.subs) + level.target
-            encoder = _encode_segment(programme, plan, at_hand, settings, target, str(index))
-            clock.add("master", time.perf_counter() - start - encoder.encode_s)
-            parts.append(finisher.submit(_finish_segment, programme, encoder, key, encoder.layout))
+                target = tracker.target(trial_layout, trial_measured.subs) + level.target
+                clock.add("master", time.perf_counter() - start)
+            parts.append(finisher.submit(_make_segment, programme, plan, at_hand, settings, target, key, str(index)))
         return [measured(index) for index in range(len(parts))]
 
 
-class _SegmentJob(SegmentEncoder):
-    """A segment's encoder, with the layout its mastering produced."""
-
-    layout: SegmentLayout
-    encode_s = 0.0  # time spent handing samples to the encoder
-
-    def write(self, samples) -> None:
-        start = time.perf_counter()
-        super().write(samples)
-        self.encode_s += time.perf_counter() - start
-
-
 def _encode_segment(programme: _Programme, plan: SegmentPlan, chunks: list[AudioChunk], settings: MasterSettings,
-                    target: float, name: str) -> _SegmentJob:
+                    target: float, name: str) -> tuple[SegmentEncoder, SegmentLayout]:
     """Master a segment at ``target`` into a new encoder (left running)."""
-    job = _SegmentJob(programme.work / f"segment-{name}.mp3", settings.sample_rate, programme.encode)
+    encoder = SegmentEncoder(programme.work / f"segment-{name}.mp3", settings.sample_rate, programme.encode)
     try:
-        job.layout = master_segment(plan, iter(chunks), job, settings, target)
+        return encoder, master_segment(plan, iter(chunks), encoder, settings, target)
     except BaseException:
-        job.close()
+        encoder.close()
         raise
-    programme.clock.add("encode", job.encode_s)
-    return job
 
 
 def _sha256(path: Path) -> str:
