@@ -15,7 +15,6 @@ show at a time (``catalog.show_lock``).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import resource
 import shutil
@@ -32,6 +31,7 @@ from pathlib import Path
 from audio.catalog import DUE_STATUSES, Catalog, PostRecord, RenderRecord, show_lock
 from audio.episode_store import EPISODE_SUFFIX, load_episode
 from audio.errors import AudioEssayError, InputError
+from audio.files import sha256_file
 from audio.show import Show
 
 # Wall seconds per audio second of ONE worker, by engine and threads, until the catalogue
@@ -226,7 +226,7 @@ def _remove_leftovers(show: Show) -> list[Path]:
 
 def _file_hash(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_file(path)
     except OSError:
         return None
 

@@ -345,7 +345,7 @@ def plan_segments(script: Script, settings: MasterSettings, pauses: Pauses = Pau
         for paragraph in paragraphs:
             if paragraph.sentences:
                 boundary(False, paragraph.sentences[0].text)
-            for i, sentence in enumerate(paragraph.sentences):
+            for i in range(len(paragraph.sentences)):
                 if pending and any(segments):
                     segments[-1].append(Pause(pending))
                 pending = 0.0

@@ -36,6 +36,7 @@ from audio.encode import EncodeSettings, Mp3Measurement, SegmentEncoder, join_mp
 from audio.engines.base import Engine, file_digest
 from audio.episode_store import EPISODE_SUFFIX, episode_to_json
 from audio.errors import InputError, OutputError
+from audio.files import sha256_file
 from audio.master import (
     LoudnessTracker,
     MasterSettings,
@@ -313,14 +314,6 @@ def _encode_segment(programme: _Programme, plan: SegmentPlan, chunks: list[Audio
         raise
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _work_folder(dest: Path) -> Path:
     try:
         (dest.parent / WORK_DIR).mkdir(parents=True, exist_ok=True)
@@ -398,10 +391,10 @@ def render_episode(
     meta = script.meta
     dest = Path(out_dir) if out_dir is not None else show.rendered_dir / meta.slug
     work = _work_folder(dest)
+    # --no-cache: a cache of this render's own, beside its work folder and gone with it.
+    cache = SynthCache.for_show(show) if use_cache else SynthCache(work.with_name(work.name + ".cache"))
     try:
         mp3 = work / f"{meta.slug}.mp3"
-        # --no-cache: a cache of this render's own, gone with its work folder.
-        cache = SynthCache.for_show(show) if use_cache else SynthCache(work / "cache")
         render = show.render
         settings = _master_settings(show, engine.sample_rate)
         identity = engine.identity()
@@ -455,7 +448,7 @@ def render_episode(
         (work / files["chapters"]).write_text(to_chapters_json(timed.chapters), encoding="utf-8")
         episode = Episode(
             title=meta.title, slug=meta.slug, guid=episode_guid(show, script), date=meta.date, voice=profile.name,
-            duration_s=round(timed.duration_s, 3), bytes=mp3.stat().st_size, sha256=_sha256(mp3),
+            duration_s=round(timed.duration_s, 3), bytes=mp3.stat().st_size, sha256=sha256_file(mp3),
             loudness_lufs=loud.integrated_lufs, true_peak_dbtp=loud.true_peak_dbtp,
             chapters=tuple(Chapter(ms(c.start_s) / 1000, c.title) for c in timed.chapters),
             files=files, source_hash=script.source_hash, tool_version=__version__, subtitle=meta.subtitle,
@@ -470,6 +463,8 @@ def render_episode(
     except OSError as exc:
         raise OutputError(getattr(exc, "filename", None) or dest, f"cannot write the episode ({exc.strerror or exc})") from exc
     finally:
+        if not use_cache:
+            shutil.rmtree(cache.folder, ignore_errors=True)
         _drop_work_dir(work)
 
     spent = clock.spent

@@ -166,6 +166,7 @@ def test_rerender_after_an_edit_synthesizes_only_that_paragraph(show_dir: Path):
     assert second.stats.segments_reused >= 1  # the segments before the edit
     third = render(show_dir, use_cache=False)
     assert third.stats.cache_misses == third.stats.sentences and third.stats.segments_reused == 0
+    check_episode(third.folder, "short-test-post", sections=3)
     assert not (show_dir / "rendered" / ".render-tmp").exists()
 
 
@@ -300,9 +301,11 @@ def test_piper_render_of_a_corpus_post(show_dir: Path):
     second = render_episode(post, show, voice="joe", threads=2)
     changed = [s for s in _sentences(show, post) if "just for my subscribers" in s]
     assert len(changed) == 1
-    # That paragraph has two sentences; only the edited one is new audio, in one new segment.
+    # That paragraph has two sentences; only the edited one is new audio. The segments before
+    # it are reused; those after it are too unless the edit moved their loudness target (a
+    # short post is levelled on trial throughout its first minute).
     assert second.stats.cache_misses == 1 and second.stats.cache_hits == second.stats.sentences - 1
-    assert second.stats.segments_reused >= second.stats.segments - 2
+    assert second.stats.segments_reused >= 1
     check_episode(folder, slug, sections=2)
 
 

@@ -8,12 +8,12 @@ point group, each entry naming a factory ``(profile: VoiceProfile, threads=None)
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from audio.errors import ConfigError
+from audio.files import sha256_file
 from audio.models import AudioChunk
 
 if TYPE_CHECKING:
@@ -48,8 +48,7 @@ def file_digest(path: Path) -> str:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _DIGESTS:
-        with path.open("rb") as f:
-            _DIGESTS[key] = hashlib.file_digest(f, "sha256").hexdigest()
+        _DIGESTS[key] = sha256_file(path)
     return _DIGESTS[key]
 
 
