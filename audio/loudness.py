@@ -12,7 +12,7 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from scipy.signal import resample_poly, sosfilt
+from scipy.signal import sosfilt
 
 SUB_BLOCK_S = 0.1  # four sub-blocks make one 400 ms gating block
 
@@ -103,11 +103,3 @@ def sample_true_peaks(samples: np.ndarray, threshold: float) -> np.ndarray:
         between = np.abs(np.einsum("nk,jk->nj", padded[index], _interpolators())).max(axis=1)
         np.maximum.at(peaks, candidates, between)
     return peaks
-
-
-def true_peak_db(samples: np.ndarray) -> float:
-    """Peak of the 4x oversampled signal in dBTP (BS.1770 annex 2), over every sample."""
-    if len(samples) == 0:
-        return -math.inf
-    peak = float(np.abs(resample_poly(samples, 4, 1)).max())
-    return 20 * math.log10(peak) if peak > 0 else -math.inf

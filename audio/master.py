@@ -416,13 +416,6 @@ class LoudnessTracker:
         self.subs.extend(subs)
 
 
-class NoSink:
-    """Mastering on trial: the samples go nowhere."""
-
-    def write(self, samples: np.ndarray) -> None:
-        pass
-
-
 class _SubBlockMeter:
     """Passes samples on to a sink, keeping the K-weighted 100 ms sub-block energies."""
 
@@ -494,32 +487,3 @@ def timeline(
         before = [t.end_s for t in timed if t.section < index]
         chapters.append(Chapter(first.start_s if first else (before[-1] if before else 0.0), chapter_title(script, index)))
     return Timeline(tuple(timed), tuple(chapters), duration_s)
-
-
-def master(
-    script: Script,
-    chunks: Iterator[AudioChunk],
-    sink: Sink,
-    settings: MasterSettings,
-    pauses: Pauses = Pauses(),
-) -> Timeline:
-    """Master the whole script into one sink, segment after segment with no gap between
-    them: a chunk per sentence of ``script.sentences()``, in order."""
-    plans = plan_segments(script, settings, pauses)
-    tracker = LoudnessTracker(settings.target_lufs, settings.sample_rate)
-    layouts, starts = [], []
-    for plan in plans:
-        starts.append(sum(layout.samples for layout in layouts) / settings.sample_rate)
-        mine = [next(chunks, None) for _ in plan.sentences]
-        if None in mine:
-            raise RuntimeError("the synthesizer yielded fewer chunks than the script has sentences")
-        target = tracker.target()
-        if not tracker.settled:
-            trial = master_segment(plan, iter(mine), NoSink(), settings, settings.target_lufs)
-            target = tracker.target(trial, trial.subs)
-        layouts.append(master_segment(plan, iter(mine), sink, settings, target))
-        tracker.add(layouts[-1], layouts[-1].subs)
-    if next(chunks, None) is not None:
-        raise RuntimeError("the synthesizer yielded more chunks than the script has sentences")
-    total = sum(layout.samples for layout in layouts) / settings.sample_rate
-    return timeline(script, plans, layouts, starts, total, settings)

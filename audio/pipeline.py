@@ -190,7 +190,7 @@ class _Programme:
     work: Path
     clock: _Clock
     progress: Progress | None
-    reused: int = 0
+    reused: int = 0  # segments of the last pass found in the cache
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ def _render_segments(programme: _Programme, level: _Level) -> list[_Part]:
     tracker = LoudnessTracker(settings.target_lufs, programme.encode.sample_rate)
     parts: list[Future[_Part]] = []
     keys: list[str] = []
-    done = 0
+    done = programme.reused = 0
 
     def sentence_done(*_) -> None:
         nonlocal done
@@ -281,7 +281,6 @@ def _render_segments(programme: _Programme, level: _Level) -> list[_Part]:
             if record is not None:
                 part: Future[_Part] = Future()
                 part.set_result(_stored_part(programme, key, record))
-                cache.hits += len(plan.sentences)
                 cache.used_keys.extend(programme.speech_keys[i] for i in plan.sentences)
                 programme.reused += 1
                 for _ in plan.sentences:
@@ -470,7 +469,7 @@ def render_episode(
     spent = clock.spent
     stats = RenderStats(
         sentences=len(sentences),
-        cache_hits=cache.hits,
+        cache_hits=len(sentences) - cache.misses,  # every pass reads the cache; a sentence is synthesized once
         cache_misses=cache.misses,
         segments=len(programme.plans),
         segments_reused=programme.reused,

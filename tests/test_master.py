@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from scipy.signal import resample_poly
 
 from audio.encode import EncodeSettings, SegmentEncoder, ffmpeg_exe, join_mp3, loudness_of, measure_mp3
 from audio.errors import OutputError
-from audio.loudness import loudness, true_peak_db
+from audio.loudness import loudness
 from audio.master import (
     INTRO_CHAPTER,
     LoudnessTracker,
@@ -21,16 +22,51 @@ from audio.master import (
     Pause,
     Pauses,
     Speech,
+    Timeline,
     level_and_limit,
-    master,
     master_segment,
     plan_segments,
+    timeline,
     trim_silence,
 )
 from audio.models import LIST_ITEM, PARAGRAPH, QUOTE, RULE, AudioChunk, Paragraph, PostMeta, Script, Section, Sentence
 from ebur128 import measure, parse_ebur128
 
 RATE = 22050
+
+
+def true_peak_db(samples: np.ndarray) -> float:
+    """Peak of the 4x oversampled signal over every sample (the reference for the limiter)."""
+    peak = float(np.abs(resample_poly(samples, 4, 1)).max())
+    return 20 * math.log10(peak) if peak > 0 else -math.inf
+
+
+class NoSink:
+    def write(self, samples: np.ndarray) -> None:
+        pass
+
+
+def master(script: Script, chunks, sink, settings: MasterSettings, pauses: Pauses = Pauses()) -> Timeline:
+    """The whole script mastered into one sink, segment after segment with no gap between
+    them, levelled the way a render levels its segments (on trial for the first minute)."""
+    plans = plan_segments(script, settings, pauses)
+    tracker = LoudnessTracker(settings.target_lufs, settings.sample_rate)
+    layouts, starts = [], []
+    for plan in plans:
+        starts.append(sum(layout.samples for layout in layouts) / settings.sample_rate)
+        mine = [next(chunks, None) for _ in plan.sentences]
+        if None in mine:
+            raise RuntimeError("the synthesizer yielded fewer chunks than the script has sentences")
+        target = tracker.target()
+        if not tracker.settled:
+            trial = master_segment(plan, iter(mine), NoSink(), settings, settings.target_lufs)
+            target = tracker.target(trial, trial.subs)
+        layouts.append(master_segment(plan, iter(mine), sink, settings, target))
+        tracker.add(layouts[-1], layouts[-1].subs)
+    if next(chunks, None) is not None:
+        raise RuntimeError("the synthesizer yielded more chunks than the script has sentences")
+    total = sum(layout.samples for layout in layouts) / settings.sample_rate
+    return timeline(script, plans, layouts, starts, total, settings)
 
 
 def speechlike(seconds: float, level: float, seed: int = 0, lead: float = 0.2, tail: float = 0.3) -> np.ndarray:
