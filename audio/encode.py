@@ -166,15 +166,13 @@ def mp3_frames(data: bytes) -> tuple[int, int]:
     frames, per_frame, first = 0, 1152, True
     while pos + 4 <= len(data):
         header = int.from_bytes(data[pos : pos + 4], "big")
-        version = (header >> 19) & 3
-        if header >> 21 != 0x7FF or version == 1 or (header >> 10) & 3 == 3:
-            break
+        version, bitrate_index = (header >> 19) & 3, (header >> 12) & 0xF
+        if header >> 21 != 0x7FF or version == 1 or (header >> 10) & 3 == 3 or bitrate_index in (0, 15):
+            break  # not a frame header (or a free-format one, which ffmpeg never writes)
         mpeg1 = version == 3
-        bitrate = _BITRATES["1" if mpeg1 else "2"][(header >> 12) & 0xF] * 1000
+        bitrate = _BITRATES["1" if mpeg1 else "2"][bitrate_index] * 1000
         per_frame = 1152 if mpeg1 else 576
         size = per_frame // 8 * bitrate // _RATES[version][(header >> 10) & 3] + ((header >> 9) & 1)
-        if size <= 4:
-            break
         if not (first and (b"Info" in data[pos : pos + 64] or b"Xing" in data[pos : pos + 64])):
             frames += 1
         pos, first = pos + size, False

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from audio.encode import EncodeSettings, SegmentEncoder, ffmpeg_exe, join_mp3, loudness_of, measure_mp3
+from audio.encode import EncodeSettings, SegmentEncoder, ffmpeg_exe, join_mp3, loudness_of, measure_mp3, mp3_frames
 from audio.errors import OutputError
 from audio.loudness import loudness
 from audio.master import (
@@ -270,6 +270,20 @@ def test_joined_segments_meet_loudness_and_true_peak_and_sit_where_measured(tmp_
         start += part.span_s
     last = measured[-1]
     assert len(decoded) / rate == pytest.approx(start - last.span_s + last.samples / rate, abs=1e-3)
+
+
+def test_mp3_frames_counts_audio_frames_and_stops_at_anything_else(tmp_path: Path):
+    _, paths, measured = encode_segments(tmp_path, long_script(paragraphs=2, sentences=2))
+    data = paths[0].read_bytes()
+    frames, per_frame = mp3_frames(data)
+    assert per_frame == 1152 and frames * per_frame / 44100 == pytest.approx(measured[0].span_s)
+    assert frames * per_frame >= sf.info(str(paths[0])).frames  # decoded audio fits in the frames
+    header = data.index(b"\xff\xfb", 4)  # the first audio frame after the LAME header frame
+    for bitrate_index in (0, 15):  # free format and the forbidden index end the count
+        bad = bytearray(data)
+        bad[header + 2] = (bad[header + 2] & 0x0F) | bitrate_index << 4
+        assert mp3_frames(bytes(bad)) == (0, 1152)
+    assert mp3_frames(data[: header + 3]) == (0, 1152)
 
 
 def test_parse_ebur128_summary():
