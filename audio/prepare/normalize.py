@@ -74,7 +74,7 @@ Replacement = str | Callable[[re.Match[str]], str]
 # which are left exactly as written for the lexicon to respell.
 ACRONYM_WORDS: dict[str, str] = {
     **{w: w.capitalize() for w in """NASA NATO NASDAQ UNESCO UNICEF OPEC FOMO YOLO GIF JPEG RAM
-    CAPTCHA ASCII DARPA NIST CUDA COVID RAND FAIR GLUE SWAG LASER RADAR SCUBA SOTA LLAMA BERT
+    CAPTCHA ASCII DARPA NIST CUDA COVID SARS MERS RAND FAIR GLUE SWAG LASER RADAR SCUBA SOTA LLAMA BERT
     MATH HELM ATOM MAGIC NAFTA ARPA IKEA ESPN WIRED""".split()},
     # Emphasis in running text: "this is NOT the case".
     **{w: w.lower() for w in """NOT ALL ANY NEVER MUST VERY ONLY REALLY IS ARE WAS THE THIS THAT
@@ -395,10 +395,27 @@ def _money(m: re.Match[str], text: str) -> str:
     return spoken
 
 
+# "$10s million", "$100s of billions": tens or hundreds of some magnitude, in some currency.
+_ROUGH_MONEY = re.compile(
+    r"(?P<cur>[$€£¥])(?P<power>10{1,3})s\b(?:\s+of)?(?:\s+(?P<mag>thousand|million|billion|trillion)s?\b)?"
+)
+_POWERS = {"10": "tens", "100": "hundreds", "1000": "thousands"}
+
+
+def _rough_money(m: re.Match[str]) -> str:
+    magnitude = f" of {m.group('mag')}s" if m.group("mag") else ""
+    return f"{_POWERS[m.group('power')]}{magnitude} of {_CURRENCY[m.group('cur')][1]}"
+
+
 def _currency(text: str) -> str:
     if not any(c in text for c in "$€£¥"):
         return text
+    text = _ROUGH_MONEY.sub(_rough_money, text)
     return _MONEY.sub(lambda m: _money(m, text), text)
+
+
+_LINE_TIMESTAMP = r"\d{1,2}(?::\d{2}){1,2}\s*[-:]?\s+(?=[A-Z\"'])(?![AP]\.?M\b)"
+_LINE_TIMESTAMPS = re.compile(r"(?:^|(?<=[.!?] ))" + _LINE_TIMESTAMP)
 
 
 def _dates_times(text: str) -> str:
@@ -431,10 +448,13 @@ def _dates_times(text: str) -> str:
         r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", lambda m: numeric(m.group(3), m.group(1), m.group(2)) or m.group(0), text
     )
 
-    # Transcript timestamps "[00:50:12]" and chapter lists "19:28 What comes next?" are
-    # markers, not words; a bare "1:02:19" is a duration.
-    text = re.sub(r"[\[(]\d{1,2}(?::\d{2}){1,2}[\])]|^\s*\d{1,2}(?::\d{2}){1,2}\s*[-:]?\s+(?=[A-Z\"'])", " ", text)
+    # Transcript timestamps "[00:50:12]" and chapter lists "19:28 What comes next?" (a line
+    # each, the lines joined as sentences) are markers, not words; a bare "1:02:19" is a duration.
+    text = re.sub(r"[\[(]\d{1,2}(?::\d{2}){1,2}[\])]|^\s*" + _LINE_TIMESTAMP, " ", text)
+    if len(_LINE_TIMESTAMPS.findall(text)) >= 2:
+        text = _LINE_TIMESTAMPS.sub(" ", text)
     text = re.sub(r"\b(\d{1,2}):([0-5]\d):([0-5]\d)\b", _duration, text)
+    text = re.sub(r"\b(2[4-9]|[3-9]\d):([0-5]\d)\b", _duration, text)  # no clock reads "26:40": minutes
 
     def clock(m: re.Match[str]) -> str:
         hour, minute, ampm = m.group(1), m.group(2), m.group(3)
@@ -452,7 +472,7 @@ def _dates_times(text: str) -> str:
 
 
 def _duration(m: re.Match[str]) -> str:
-    parts = zip(m.groups(), ("hour", "minute", "second"), strict=True)
+    parts = zip(m.groups(), ("hour", "minute", "second")[-len(m.groups()) :], strict=True)
     said = [f"{cardinal(str(int(n)))} {unit if int(n) == 1 else unit + 's'}" for n, unit in parts if int(n)]
     return " ".join(said) or "zero seconds"
 
