@@ -308,6 +308,9 @@ def _stage(item: _Item, show: Show, staging: Path, limits: ImportLimits,
     slug = meta.slug or item.slug_hint
     if not _slugify(slug):
         raise InputError(item.origin, f"no usable slug (got {slug!r})")
+    if meta.draft:  # its file stays where it is until it is published
+        return _draft_record(item, item.key or meta.post_id or slug, slug, meta.title, meta.audience,
+                             _iso(meta.date)), None, None
     if staged is not None:
         target = show.posts_dir / f"{_slugify(slug)}{staged.suffix}"
     final = (target or read_from).resolve()
@@ -326,11 +329,10 @@ def _stage(item: _Item, show: Show, staging: Path, limits: ImportLimits,
     return record, staged, target
 
 
-def _draft_record(item: _Item) -> PostRecord:
+def _draft_record(item: _Item, key: str, slug: str, title: str, audience: str, post_date: str | None) -> PostRecord:
     """A draft is catalogued (status skipped) without a file, so publishing it later shows as new."""
-    return PostRecord(key=item.key, slug=item.slug_hint, source="", content_hash="",
-                      meta={"title": item.front.get("title", ""), "origin": item.origin},
-                      audience=item.front.get("audience", "everyone"), post_date=item.front.get("date") or None)
+    return PostRecord(key=key, slug=slug, source="", content_hash="", meta={"title": title, "origin": item.origin},
+                      audience=audience, post_date=post_date, status="skipped")
 
 
 def _remove_stale_staging(show: Show) -> None:
@@ -390,7 +392,8 @@ def _apply(report: ImportReport, items: list[_Item], show: Show, catalog: Catalo
     def stage(item: _Item) -> tuple[PostRecord, Path | None, Path | None] | ImportProblem:
         try:
             if item.draft:
-                return _draft_record(item), None, None
+                return _draft_record(item, item.key, item.slug_hint, item.front.get("title", ""),
+                                     item.front.get("audience", "everyone"), item.front.get("date") or None), None, None
             return _stage(item, show, staging, limits, known)
         except AudioEssayError as exc:  # named by where it came from, not by its staged copy
             return ImportProblem(item.origin, exc.reason)
@@ -405,7 +408,7 @@ def _apply(report: ImportReport, items: list[_Item], show: Show, catalog: Catalo
             report.problems.append(outcome)
             continue
         record, staged, target = outcome
-        if item.draft:
+        if record.status == "skipped":
             drafts.add(record.key)
         _, conflict = catalog.match_post(record.key, record.slug)
         if record.slug in taken:

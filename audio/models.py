@@ -41,6 +41,7 @@ class PostMeta:
     type: str = "newsletter"
     audience: str = "everyone"
     canonical_url: str = ""
+    draft: bool = False  # the front matter says unpublished ("draft: true", "published: false")
 
 
 @dataclass(frozen=True)

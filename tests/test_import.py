@@ -118,6 +118,29 @@ def test_changed_content_is_marked_for_rerendering(corpus, show, tmp_path):
     assert edited.read_text(encoding="utf-8").endswith("A new closing paragraph.\n")
 
 
+def test_drafts_in_a_folder_are_counted_and_skipped_until_published(corpus, show, tmp_path):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    marks = ["", "draft: true\n", "published: 'false'\n"]
+    for post, mark in zip(corpus[:3], marks):
+        (folder / post.name).write_text(post.read_text(encoding="utf-8").replace("---\n", "---\n" + mark, 1),
+                                        encoding="utf-8")
+    report = import_source(folder, show)
+    assert (len(report.new), len(report.drafts), report.problems) == (1, 2, [])
+    with Catalog(show.catalog_path) as catalog:
+        statuses = {p.slug: (p.status, p.source) for p in catalog.posts()}
+    assert sorted(statuses.values()) == [("pending", f"posts/{report.new[0]}.md"), ("skipped", ""), ("skipped", "")]
+    assert len(list(show.posts_dir.iterdir())) == 1  # a draft's file stays where the author keeps it
+    published = folder / corpus[1].name
+    published.write_text(published.read_text(encoding="utf-8").replace("draft: true\n", ""), encoding="utf-8")
+    again = import_source(folder, show)
+    assert (len(again.new), len(again.unchanged), len(again.drafts)) == (1, 1, 1)
+    with Catalog(show.catalog_path) as catalog:
+        statuses = {p.slug: (p.status, p.source) for p in catalog.posts()}
+    assert statuses[again.new[0]] == ("pending", f"posts/{again.new[0]}.md")
+    assert len(list(show.posts_dir.iterdir())) == 2
+
+
 def test_substack_export_zip_and_folder(corpus, show, tmp_path):
     files, titles = _export(corpus)
     archive = _zip(tmp_path / "export.zip", files)

@@ -138,6 +138,21 @@ def parse_front_matter(path: Path, block: str) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
+def _flag(value: Any) -> bool | None:
+    """A front-matter yes/no, whether YAML read it as a boolean or a string."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if value is not None else ""
+    return True if text in ("true", "yes", "1") else False if text in ("false", "no", "0") else None
+
+
+def is_draft(front: dict[str, Any]) -> bool:
+    """Unpublished, as static-site generators (Hugo ``draft``, Jekyll ``published``) and
+    Substack (``is_published``) write it in front matter."""
+    published = front.get("published", front.get("is_published"))
+    return _flag(front.get("draft")) is True or _flag(published) is False
+
+
 def to_datetime(path: Path, key: str, value: Any) -> datetime | None:
     """A front-matter date as a timezone-aware datetime (UTC when the post names no zone)."""
     if value in (None, ""):
@@ -352,5 +367,6 @@ def read_post(path: str | Path, show: Show) -> Post:
         type=str(front.get("type") or "newsletter"),
         audience=str(front.get("audience") or "everyone"),
         canonical_url=canonical or f"{show.show.base_url.rstrip('/')}/p/{slug}",
+        draft=is_draft(front),
     )
     return Post(meta=meta, source=path, source_hash=digest, ast=ast)
