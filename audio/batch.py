@@ -9,16 +9,19 @@ Resuming is safe at any moment, even after ``kill -9``: episodes are written to 
 temporary folder and renamed (``render_episode``), cache entries likewise, and every
 catalogue change is one transaction. A re-run first adopts episodes that were finished
 but not yet recorded, so no finished episode is rendered again, and the synthesis
-cache serves every sentence already synthesized. Only one batch or import runs on a
-show at a time (``catalog.show_lock``).
+cache serves every sentence already synthesized. Only one batch, import or publish runs
+on a show at a time (``work.show_locked``). The workers die with the batch, however it
+dies: a killed batch leaves no worker rendering behind the next one (``_die_with_parent``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
-import shutil
 import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -28,11 +31,12 @@ from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
 
-from audio.catalog import DUE_STATUSES, Catalog, PostRecord, RenderRecord, show_lock
+from audio.catalog import DUE_STATUSES, Catalog, PostRecord, RenderRecord
 from audio.episode_store import EPISODE_SUFFIX, load_episode
 from audio.errors import AudioEssayError, InputError
 from audio.files import sha256_file
 from audio.show import Show
+from audio.work import show_locked
 
 # Wall seconds per audio second of ONE worker, by engine and threads, until the catalogue
 # has measured the voice (issue 5: Piper joe-medium, 1 thread 0.047, 2 threads 0.029).
@@ -137,10 +141,32 @@ def available_cores() -> int:
 # --- worker processes ----------------------------------------------------------------------
 
 _worker: dict = {}
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_POLL_S = 0.5
 
 
-def _init_worker(show_folder: str, voice: str | None, threads: int) -> None:
+def _die_with_parent(parent: int) -> None:
+    """End this worker as soon as the batch process ``parent`` is gone, however it died.
+    On Linux the kernel sends SIGKILL when the parent exits (PR_SET_PDEATHSIG; the pool
+    starts workers from the batch's main thread, so "parent thread" is the process). Had
+    the parent died before that was set, or elsewhere than on Linux, a thread sees the
+    parent pid change (the orphan is adopted) and exits."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)  # an orphan: nobody will record what it renders
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _init_worker(show_folder: str, voice: str | None, threads: int, parent: int) -> None:
     """Load the show and the engine once per worker process."""
+    _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     from audio.engines.registry import create_engine
     from audio.show import load_show
@@ -159,7 +185,7 @@ def _render_one(slug: str, title: str, words: int, source: str) -> tuple[PostRes
     error = None
     try:
         episode = render_episode(Path(source), _worker["show"], voice=_worker["voice"], engine=_worker["engine"],
-                                 threads=_worker["threads"])
+                                 threads=_worker["threads"], wait=True)
     except AudioEssayError as exc:
         error = exc.message
     except Exception as exc:  # a bug met by one post must not stop the batch: record it
@@ -203,25 +229,6 @@ def _finished_episode(show: Show, post: PostRecord):
         if episode.source_hash == post.content_hash and audio and (folder / audio).is_file():
             return episode
     return None
-
-
-def _remove_leftovers(show: Show) -> list[Path]:
-    """Temporary files and folders a killed render, import or publish left behind (safe to
-    remove: the show lock is held, so nothing is writing them)."""
-    from audio.pipeline import WORK_DIR
-
-    site = show.site_dir.name
-    patterns = [(show.folder, f".{site}.build-*"), (show.folder, f".{site}.old-*"), (show.folder, ".import-*"),
-                (show.rendered_dir, WORK_DIR), (show.cache_dir, "**/.*.tmp")]
-    removed = []
-    for folder, pattern in patterns:
-        for path in folder.glob(pattern) if folder.is_dir() else []:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
 
 
 def _file_hash(path: Path) -> str | None:
@@ -318,8 +325,7 @@ def run_batch(show: Show, jobs: int | None = None, since: date | str | None = No
     voice = voice or show.render.voice
     if dry_run or not show.catalog_path.exists():
         return plan_batch(show, jobs, since, only, limit, retry_failed, voice, threads)
-    with show_lock(show.folder):
-        _remove_leftovers(show)
+    with show_locked(show):
         with Catalog(show.catalog_path) as catalog:
             adopted = _reconcile(show, catalog)
         report = plan_batch(show, jobs, since, only, limit, retry_failed, voice, threads)
@@ -392,7 +398,7 @@ def _render_all(show: Show, catalog: Catalog, report: BatchReport, todo: dict[st
 def _pool(show: Show, voice: str | None, jobs: int, threads: int) -> ProcessPoolExecutor:
     # spawn: a fresh interpreter per worker, nothing inherited from the parent (locks, threads, fds)
     return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_init_worker,
-                               initargs=(str(show.folder), voice, threads))
+                               initargs=(str(show.folder), voice, threads, os.getpid()))
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -101,8 +101,11 @@ def publish(show_dir: str | None, site_dir: str | None) -> None:
     """Build the podcast feed and show site from the rendered episodes (atomically)."""
     from audio.publish import publish_site
     from audio.show import find_show
+    from audio.work import show_locked
 
-    report = publish_site(find_show(show_dir), site_dir)
+    show = find_show(show_dir)
+    with show_locked(show):  # as batch and import: one at a time, leftovers of killed runs removed
+        report = publish_site(show, site_dir)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{report.site_dir}: {report.episodes} episodes; feed {report.feed_url}")

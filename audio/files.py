@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+TMP_SUFFIX = ".tmp"  # a temporary sibling's name: .<stem>.XXXX<suffix>.tmp
+
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary sibling of ``path``, then rename it into place.
@@ -16,7 +18,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     the real suffix to pick a format (soundfile) should pass the format explicitly.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix + ".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix + TMP_SUFFIX)
     os.close(fd)
     try:
         write(Path(tmp))

@@ -33,13 +33,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from audio.catalog import Catalog, PostRecord, show_lock
+from audio.catalog import Catalog, PostRecord
 from audio.errors import AudioEssayError, InputError
 from audio.show import Show
+from audio.work import IMPORT_STAGING, show_locked
 
 POST_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
 CSV_COLUMNS = ("post_id", "is_published")  # the columns an export must have; the others are optional
-STAGING_PREFIX = ".import-"
 
 
 @dataclass(frozen=True)
@@ -335,11 +335,6 @@ def _draft_record(item: _Item, key: str, slug: str, title: str, audience: str, p
                       audience=audience, post_date=post_date, status="skipped")
 
 
-def _remove_stale_staging(show: Show) -> None:
-    for stale in show.folder.glob(f"{STAGING_PREFIX}*"):  # left by a killed import; we hold the lock
-        shutil.rmtree(stale, ignore_errors=True)
-
-
 def import_source(source: str | Path, show: Show, limits: ImportLimits = ImportLimits()) -> ImportReport:
     """Import every post of ``source`` into ``show``'s catalogue (see the module docstring)."""
     text = str(source)
@@ -347,10 +342,9 @@ def import_source(source: str | Path, show: Show, limits: ImportLimits = ImportL
     path = Path(text)
     if not is_url and not path.exists():
         raise InputError(path, "no such file or folder")
-    with show_lock(show.folder), Catalog(show.catalog_path) as catalog:
-        _remove_stale_staging(show)
+    with show_locked(show), Catalog(show.catalog_path) as catalog:
         report, items = _items(text, path, is_url, limits)
-        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=show.folder))
+        staging = Path(tempfile.mkdtemp(prefix=IMPORT_STAGING, dir=show.folder))
         try:
             _apply(report, items, show, catalog, staging, limits)
         finally:

@@ -54,11 +54,9 @@ from audio.show import Show
 from audio.synth_cache import SynthCache, synthesize_cached
 from audio.tags import EpisodeTags, write_tags
 from audio.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
+from audio.work import RENDER_WORK, Renders, rendering
 
 SPEAKER = "Narrator"
-# Renders work in <destination's parent>/.render-tmp/<slug>.XXXX: two levels down, so no
-# reader globbing ``rendered/*/*.episode.json`` ever sees a half-made episode.
-WORK_DIR = ".render-tmp"
 SEGMENT_FORMAT = 1  # bump when mastering or encoding changes what a segment key stands for
 LOUDNESS_TOLERANCE_LU = 0.5  # a measured miss beyond this gets a corrective pass
 FILE_SUFFIXES = {
@@ -313,10 +311,13 @@ def _encode_segment(programme: _Programme, plan: SegmentPlan, chunks: list[Audio
         raise
 
 
-def _work_folder(dest: Path) -> Path:
+def _work_folder(dest: Path, renders: Renders, wait: bool) -> Path:
+    """A new folder in <destination's parent>/.render-tmp: two levels down, so no reader
+    globbing ``rendered/*/*.episode.json`` ever sees a half-made episode. The post's lock is
+    taken first."""
     try:
-        (dest.parent / WORK_DIR).mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(dir=dest.parent / WORK_DIR, prefix=f"{dest.name}."))
+        renders.claim(dest, wait)
+        work = Path(tempfile.mkdtemp(dir=dest.parent / RENDER_WORK, prefix=f"{dest.name}."))
         umask = os.umask(0)
         os.umask(umask)
         work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the episode folder is not
@@ -345,14 +346,6 @@ def _move_into_place(work: Path, dest: Path, slug: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _drop_work_dir(work: Path) -> None:
-    shutil.rmtree(work, ignore_errors=True)
-    try:
-        work.parent.rmdir()  # the shared work folder, when no other render is using it
-    except OSError:
-        pass
-
-
 def render_episode(
     post_path: str | Path,
     show: Show,
@@ -362,10 +355,20 @@ def render_episode(
     progress: Progress | None = None,
     threads: int | None = None,
     engine: Engine | None = None,
+    wait: bool = False,
 ) -> RenderedEpisode:
     """Render one post into its episode folder (``show.rendered_dir / slug`` unless
     ``out_dir``). ``engine``, when given, is used instead of loading the voice's (a batch
-    worker keeps one loaded); ``voice`` still names the profile for pauses and records."""
+    worker keeps one loaded); ``voice`` still names the profile for pauses and records.
+    Renders run side by side, but one post at a time: a render of a post being rendered
+    waits for it (``wait``, as batch workers do) or is refused (``audio.work``)."""
+    with rendering(show) as renders:
+        return _render_episode(post_path, show, voice, out_dir, use_cache, progress, threads, engine, renders, wait)
+
+
+def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_dir: str | Path | None, use_cache: bool,
+                    progress: Progress | None, threads: int | None, engine: Engine | None, renders: Renders,
+                    wait: bool) -> RenderedEpisode:
     from audio.engines.registry import create_engine
     from audio.prepare import prepare_post
     from audio.voices import load_voice
@@ -389,7 +392,7 @@ def render_episode(
 
     meta = script.meta
     dest = Path(out_dir) if out_dir is not None else show.rendered_dir / meta.slug
-    work = _work_folder(dest)
+    work = _work_folder(dest, renders, wait)
     # --no-cache: a cache of this render's own, beside its work folder and gone with it.
     cache = SynthCache.for_show(show) if use_cache else SynthCache(work.with_name(work.name + ".cache"))
     try:
@@ -464,7 +467,7 @@ def render_episode(
     finally:
         if not use_cache:
             shutil.rmtree(cache.folder, ignore_errors=True)
-        _drop_work_dir(work)
+        shutil.rmtree(work, ignore_errors=True)
 
     spent = clock.spent
     stats = RenderStats(

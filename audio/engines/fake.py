@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
@@ -24,11 +25,12 @@ if TYPE_CHECKING:
 SAMPLE_RATE = 22050
 LEAD_SILENCE_S = 0.12
 TAIL_SILENCE_S = 0.2
-DEFAULTS = {"chars_per_second": 15.0, "level": 0.4}
+DEFAULTS = {"chars_per_second": 15.0, "level": 0.4, "delay_s": 0.0}
 
 
 class FakeEngine:
-    """Tone bursts: ``chars_per_second`` sets the speaking rate, ``level`` the peak."""
+    """Tone bursts: ``chars_per_second`` sets the speaking rate, ``level`` the peak;
+    ``delay_s`` is wall time spent per sentence, for tests of slow or killed renders."""
 
     name = "fake"
     sample_rate = SAMPLE_RATE
@@ -44,7 +46,8 @@ class FakeEngine:
         return None
 
     def identity(self) -> str:
-        return "fake:1:" + json.dumps(self.params, sort_keys=True)
+        sound = {k: v for k, v in self.params.items() if k != "delay_s"}  # the delay changes no sample
+        return "fake:1:" + json.dumps(sound, sort_keys=True)
 
     def _burst(self, text: str) -> np.ndarray:
         sr = self.sample_rate
@@ -63,4 +66,5 @@ class FakeEngine:
 
     def synthesize(self, sentences: Iterable[str]) -> Iterator[AudioChunk]:
         for text in sentences:
+            time.sleep(self.params["delay_s"])
             yield AudioChunk(text=text, samples=self._burst(text), sample_rate=self.sample_rate)

@@ -40,6 +40,7 @@ from audio.publish.feed import (
 from audio.publish.site import PageEpisode, episode_page, index_page
 from audio.publish.urls import ascii_url, site_join
 from audio.show import Show, ShowInfo
+from audio.work import site_work_prefix
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 FEED_FILE = "feed.xml"
@@ -266,7 +267,7 @@ def _swap_in(build: Path, site: Path) -> None:
     """Replace ``site`` with the finished ``build``; on failure the old site is put back."""
     old = None
     if site.exists():
-        old = Path(tempfile.mkdtemp(dir=site.parent, prefix=f".{site.name}.old-"))
+        old = Path(tempfile.mkdtemp(dir=site.parent, prefix=site_work_prefix(site, "old")))
         os.rename(site, old / site.name)
     try:
         os.rename(build, site)
@@ -315,7 +316,7 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
                                "set [publish] private_feed = true to publish them in a private feed")
     try:
         site.parent.mkdir(parents=True, exist_ok=True)
-        build = Path(tempfile.mkdtemp(dir=site.parent, prefix=f".{site.name}.build-"))
+        build = Path(tempfile.mkdtemp(dir=site.parent, prefix=site_work_prefix(site, "build")))
     except OSError as exc:
         raise OutputError(site, f"cannot create the site ({exc})") from exc
     try:
