@@ -101,8 +101,10 @@ def _acquire(path: Path, operation: int) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except FileNotFoundError:  # its folder was removed meanwhile
-            continue
+        except FileNotFoundError:
+            if path.parent.is_dir():
+                raise
+            continue  # its folder was removed meanwhile
         try:
             fcntl.flock(fd, operation)
             if os.path.exists(path) and os.path.samestat(os.fstat(fd), os.stat(path)):
@@ -126,7 +128,10 @@ class Renders:
         try:
             fd = _acquire(path, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            holder = path.read_text(encoding="ascii", errors="replace").strip() or "unknown"
+            try:
+                holder = path.read_text(encoding="ascii", errors="replace").strip() or "unknown"
+            except OSError:  # released meanwhile
+                holder = "unknown"
             raise OutputError(dest, f"this post is being rendered by another process (pid {holder}); "
                                     "wait for it to finish") from None
         self._posts.append((path, fd))

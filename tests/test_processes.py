@@ -17,7 +17,7 @@ from audio.catalog import Catalog
 from audio.cli import main
 from audio.importer import import_source
 from audio.show import load_show
-from audio.work import RENDER_WORK, RENDERS_LOCK, rendering
+from audio.work import RENDER_WORK, rendering
 from test_batch import SHOW_TOML, write_posts
 
 # The fake voice, a quarter of a second per sentence: slow enough to be caught mid-render;
@@ -200,4 +200,6 @@ def test_render_work_is_kept_while_a_render_runs(tmp_path):
         result = CliRunner().invoke(main, ["import", str(show.posts_dir), "--show", str(show.folder)])
         assert result.exit_code == 0, result.output
         assert live.is_dir()
-    assert (show.folder / RENDERS_LOCK).exists()
+    result = CliRunner().invoke(main, ["import", str(show.posts_dir), "--show", str(show.folder)])
+    assert result.exit_code == 0, result.output
+    assert not (show.rendered_dir / RENDER_WORK).exists()
