@@ -44,13 +44,6 @@ def site_work_prefix(site: Path, kind: str) -> str:
     return f".{site.name}.{kind}-"
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
 def remove_stale_work(show: Show, show_locked: bool = False) -> list[Path]:
     """Remove the work folders (and temporary files) of killed processes; returns them.
 
