@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from multiprocessing import get_context
 from pathlib import Path
@@ -238,7 +238,7 @@ def _file_hash(path: Path) -> str | None:
         return None
 
 
-def _reconcile(show: Show, catalog: Catalog) -> list[str]:
+def reconcile(show: Show, catalog: Catalog) -> list[str]:
     """Bring the catalogue in line with the disk before planning: a post file edited in place
     since its import is ``changed``; an episode a killed batch finished but never recorded is
     recorded (not rendered again); a rendered post whose episode disappeared is pending again.
@@ -327,7 +327,7 @@ def run_batch(show: Show, jobs: int | None = None, since: date | str | None = No
         return plan_batch(show, jobs, since, only, limit, retry_failed, voice, threads)
     with show_locked(show):
         with Catalog(show.catalog_path) as catalog:
-            adopted = _reconcile(show, catalog)
+            adopted = reconcile(show, catalog)
         report = plan_batch(show, jobs, since, only, limit, retry_failed, voice, threads)
         report.dry_run = False
         report.adopted = adopted
@@ -438,7 +438,7 @@ def _publish(show: Show) -> str:
 
 @dataclass(frozen=True)
 class ShowStatus:
-    counts: dict[str, int]
+    counts: dict[str, int]  # by catalogue status, and "missing": recorded rendered, episode gone from disk
     audio_s: float  # total duration of the current renders
     failures: list[PostRecord]  # the latest, with their errors
     next_due: list[PostRecord]  # what the next batch renders first
@@ -449,9 +449,15 @@ def show_status(show: Show, failures: int = 5, next_due: int = 5) -> ShowStatus:
     """``audio-essay status``: counts by status, audio hours, last failures, next posts due."""
     if not show.catalog_path.exists():
         raise InputError(show.catalog_path, "no catalogue yet: run `audio-essay import` first")
-    with Catalog(show.catalog_path) as catalog:
+    with Catalog(show.catalog_path, write=False) as catalog:
         counts = catalog.status_counts()
-        audio = sum(r.duration_s for p, r in catalog.latest_renders() if p.status in ("rendered", "changed"))
-        due = catalog.posts(DUE_STATUSES)
+        # the next batch renders these again (reconcile)
+        missing = [replace(p, status="missing") for p in catalog.posts(("rendered",)) if not _finished_episode(show, p)]
+        counts["rendered"] -= len(missing)
+        counts["missing"] = len(missing)
+        gone = {p.key for p in missing}
+        audio = sum(r.duration_s for p, r in catalog.latest_renders()
+                    if p.status in ("rendered", "changed") and p.key not in gone)
+        due = missing + catalog.posts(DUE_STATUSES)
         return ShowStatus(counts=counts, audio_s=audio, failures=catalog.failures(failures),
                           next_due=due[:next_due], due=len(due))

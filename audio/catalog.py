@@ -3,15 +3,23 @@
 Schema changes are named migrations, applied in order and recorded in the
 ``migrations`` table, so an old catalogue is upgraded in place. WAL mode lets a
 reader (``status``, ``publish``) look while a batch writes.
+
+The show's identities (the private-feed token, the channel GUID, every post's GUID and
+slug) are also kept in ``<catalogue>.identity.json`` beside it, rewritten atomically
+whenever one is minted: a damaged catalogue is refused (never silently recreated), and
+``catalog rebuild`` makes a new one that keeps them all.
 """
 
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+import tempfile
+import uuid
+from collections.abc import Callable, Collection, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from audio.errors import CatalogError
+from audio.files import atomic_write
 
 # (name, SQL). Never edit or reorder a migration that has shipped: add a new one.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -68,6 +77,12 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX renders_post ON renders (post, id);
         """,
     ),
+    (
+        "0003_slugs",
+        """
+        CREATE TABLE slugs (post_key TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE);
+        """,
+    ),
 ]
 
 # A post's life: imported as pending; re-imported with other content -> changed;
@@ -77,6 +92,43 @@ DUE_STATUSES = ("pending", "changed")
 
 
 LOCK_FILE = ".audio-essay.lock"
+IDENTITY_SUFFIX = ".identity.json"
+SQLITE_HEADER = b"SQLite format 3\x00"
+REBUILD_HINT = "left as it is; `audio-essay catalog rebuild` sets it aside and rebuilds it from the rendered episodes"
+
+
+def identity_path(catalog_path: Path) -> Path:
+    """The file beside the catalogue that keeps the show's tokens, GUIDs and slugs."""
+    return catalog_path.with_name(catalog_path.name + IDENTITY_SUFFIX)
+
+
+def read_identity(path: Path) -> dict[str, dict[str, str]]:
+    """The identities kept in ``path`` (none when there is no such file)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {part: {str(k): str(v) for k, v in data.get(part, {}).items()} for part in ("state", "guids", "slugs")}
+    except FileNotFoundError:
+        return {"state": {}, "guids": {}, "slugs": {}}
+    except (OSError, ValueError, AttributeError) as exc:
+        raise CatalogError(path, f"not a readable identity file ({exc})") from exc
+
+
+def set_aside(path: Path) -> Path | None:
+    """Rename a catalogue (and its WAL files) to ``<name>.broken-<time>``, never deleting
+    it; returns the new name, or None when there was no catalogue."""
+    if not path.exists():
+        return None
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    names = (f"{path.name}.broken-{stamp}" + (f"-{n}" if n > 1 else "") for n in itertools.count(1))
+    aside = next(p for p in map(path.with_name, names) if not p.exists())
+    try:
+        for suffix in ("-wal", "-shm", ""):  # the WAL belongs to the old file, never to a new one
+            old = path.with_name(path.name + suffix)
+            if old.exists():
+                os.rename(old, aside.with_name(aside.name + suffix))
+    except OSError as exc:
+        raise CatalogError(path, f"cannot set the catalogue aside ({exc.strerror})") from exc
+    return aside
 
 
 @contextmanager
@@ -161,27 +213,124 @@ def _post_from_row(row: sqlite3.Row) -> PostRecord:
 
 
 class Catalog:
-    """An open catalogue. Use as a context manager, or call ``close()``."""
+    """An open catalogue. Use as a context manager, or call ``close()``.
 
-    def __init__(self, path: str | Path):
+    A missing file is created (holding the identities kept beside it); an empty,
+    truncated, damaged or foreign one is refused with a CatalogError, never replaced.
+    ``write`` (the default) also refuses a read-only catalogue or show folder at once,
+    before the caller starts any long work. Every SQLite failure inside ``with`` leaves
+    as a CatalogError naming the file."""
+
+    def __init__(self, path: str | Path, write: bool = True):
         self.path = Path(path)
+        self.identity_path = identity_path(self.path)
+        if not self.path.exists():
+            self._create()
+        self._check_file()
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise CatalogError(self.path, f"cannot open the catalogue ({exc})") from exc
+            raise self._error(exc) from exc
+        try:
+            self._check_schema()  # before anything writes to a file that may not be ours
+            self._configure()
+            if write:
+                self._check_writable()
+            self._migrate()
+            if write and not self.identity_path.exists():
+                with self.transaction():
+                    self._save_identity()  # a catalogue from before the identity file
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise self._error(exc) from exc
+        except BaseException:
+            self.db.close()
+            raise
 
     def __enter__(self) -> Catalog:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, exc_type, exc, tb) -> None:
         self.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise self._error(exc) from exc
 
     def close(self) -> None:
         self.db.close()
+
+    def _configure(self) -> None:
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+
+    def _create(self) -> None:
+        """Make the catalogue aside and link it into place whole, so no other process
+        ever opens a half-made (empty) file; it starts with the identities kept beside it."""
+        identity = read_identity(self.identity_path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".new")
+            os.close(fd)
+        except OSError as exc:
+            raise CatalogError(self.path, f"cannot create the catalogue ({exc.strerror})") from exc
+        try:
+            self.db = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                self._configure()
+                self._migrate()
+                with self.transaction():
+                    self._insert_identity(identity)  # the file holds them already
+            finally:
+                self.db.close()
+            try:
+                os.link(tmp, self.path)
+            except FileExistsError:
+                pass  # another process made it meanwhile: theirs is as good
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(self.path, f"cannot create the catalogue ({exc})") from exc
+        except OSError as exc:
+            raise CatalogError(self.path, f"cannot create the catalogue ({exc.strerror or exc})") from exc
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+    def _check_file(self) -> None:
+        try:
+            with open(self.path, "rb") as f:
+                header = f.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise CatalogError(self.path, f"cannot read the catalogue ({exc.strerror})") from exc
+        if not header:
+            raise CatalogError(self.path, f"empty file (0 bytes), not a catalogue: {REBUILD_HINT}")
+        if header != SQLITE_HEADER:
+            raise CatalogError(self.path, f"not an SQLite file, so not a catalogue: {REBUILD_HINT}")
+
+    def _check_schema(self) -> None:
+        problems = [row[0] for row in self.db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise CatalogError(self.path, f"damaged ({problems[0]}): {REBUILD_HINT}")
+        tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "migrations" not in tables:  # no tables: a creation cut short, nothing to lose
+            raise CatalogError(self.path, f"an SQLite file without the catalogue's tables: {REBUILD_HINT}")
+
+    def _read_only(self) -> str | None:
+        effective = os.access in os.supports_effective_ids
+        if not os.access(self.path, os.W_OK, effective_ids=effective):
+            return "read-only: the catalogue cannot be written (make it writable, or work on a copy of the show)"
+        if not os.access(self.path.parent, os.W_OK, effective_ids=effective):
+            return (f"read-only: the show folder {self.path.parent} cannot be written (SQLite writes beside the "
+                    "catalogue)")
+        return None
+
+    def _check_writable(self) -> None:
+        reason = self._read_only()
+        if reason:
+            raise CatalogError(self.path, reason)
+
+    def _error(self, exc: sqlite3.DatabaseError) -> CatalogError:
+        """A SQLite failure as one line naming the catalogue."""
+        reason = self._read_only()
+        if reason is None and type(exc) is sqlite3.DatabaseError:  # "malformed", "not a database"
+            reason = f"damaged ({exc}): {REBUILD_HINT}"
+        return CatalogError(self.path, reason or f"cannot use the catalogue ({exc})")
 
     @contextmanager
     def transaction(self):
@@ -190,7 +339,8 @@ class Catalog:
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite may have rolled back already (a full disk)
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
@@ -215,15 +365,78 @@ class Catalog:
     def state_once(self, key: str, make: Callable[[], str]) -> str:
         """The stored value of ``key``; on first use, ``make()`` is stored and kept for ever."""
         with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO state VALUES (?, ?)", (key, make()))
+            if db.execute("INSERT OR IGNORE INTO state VALUES (?, ?)", (key, make())).rowcount:
+                self._save_identity()
         return self.state(key)
 
     def guid_for(self, post_key: str, candidate: str) -> str:
-        """The episode GUID of a post: ``candidate`` the first time, the stored one ever after,
-        so a retitle, re-render or rebuild never changes it."""
+        """The episode GUID of a post: ``candidate`` the first time (a random UUID when another
+        post holds that one already), the stored one ever after, so a retitle, re-render or
+        rebuild never changes it."""
         with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO guids VALUES (?, ?)", (post_key, candidate))
-        return self.db.execute("SELECT guid FROM guids WHERE post_key = ?", (post_key,)).fetchone()[0]
+            row = db.execute("SELECT guid FROM guids WHERE post_key = ?", (post_key,)).fetchone()
+            if row:
+                return row[0]
+            if db.execute("SELECT 1 FROM guids WHERE guid = ?", (candidate,)).fetchone():
+                candidate = str(uuid.uuid4())
+            db.execute("INSERT INTO guids VALUES (?, ?)", (post_key, candidate))
+            self._save_identity()
+        return candidate
+
+    def free_slug(self, post_key: str, wanted: str, taken: Collection[str] = ()) -> str:
+        """``wanted`` unless another post holds it (or it is in ``taken``), else the first
+        free ``wanted-2``, ``wanted-3``... A post without post_id (its key is its slug) and
+        a post with that slug are one post, as in ``match_post``."""
+        candidates = itertools.chain([wanted], (f"{wanted}-{n}" for n in itertools.count(2)))
+        return next(slug for slug in candidates if slug not in taken and self._may_take(post_key, slug, wanted))
+
+    def _may_take(self, post_key: str, slug: str, wanted: str) -> bool:
+        holder = self.db.execute("SELECT key FROM posts WHERE slug = ? UNION ALL SELECT post_key FROM slugs"
+                                 " WHERE slug = ?", (slug, slug)).fetchone()
+        return holder is None or holder[0] == post_key or (slug == wanted and wanted in (post_key, holder[0]))
+
+    def slug_for(self, post_key: str, wanted: str) -> str:
+        """The post's slug (its episode's folder and file names): the one it was imported or
+        first rendered with, else ``free_slug``'s, kept for ever, so two posts that want
+        the same slug never share (or overwrite) an episode."""
+        with self.transaction() as db:
+            row = db.execute("SELECT slug FROM posts WHERE key = ? UNION ALL SELECT slug FROM slugs WHERE post_key = ?",
+                             (post_key, post_key)).fetchone()
+            if row:
+                return row[0]
+            slug = self.free_slug(post_key, wanted)
+            if db.execute("INSERT OR IGNORE INTO slugs VALUES (?, ?)", (post_key, slug)).rowcount:
+                self._save_identity()
+        return slug
+
+    def identity(self) -> dict[str, dict[str, str]]:
+        """The tokens and state kept for ever, every post's GUID and slug."""
+        return {
+            "state": dict(self.db.execute("SELECT key, value FROM state ORDER BY key").fetchall()),
+            "guids": dict(self.db.execute("SELECT post_key, guid FROM guids ORDER BY post_key").fetchall()),
+            "slugs": dict(self.db.execute("SELECT post_key, slug FROM slugs ORDER BY post_key").fetchall()),
+        }
+
+    def _save_identity(self) -> None:
+        """Rewrite the identity file (atomically, readable by the owner only) from the
+        catalogue. Called inside the transaction that minted: if the file cannot be
+        written, nothing is minted."""
+        text = json.dumps({"format": 1, **self.identity()}, indent=2, sort_keys=True) + "\n"
+        try:
+            atomic_write(self.identity_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        except OSError as exc:
+            raise CatalogError(self.identity_path, f"cannot write the identity file ({exc.strerror or exc})") from exc
+
+    def restore_identity(self, identity: dict[str, dict[str, str]]) -> None:
+        """Add identities (as ``read_identity`` returns them) the catalogue lacks; those it
+        holds stay as they are."""
+        with self.transaction():
+            if self._insert_identity(identity):
+                self._save_identity()
+
+    def _insert_identity(self, identity: dict[str, dict[str, str]]) -> int:
+        return sum(self.db.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", identity[table].items()).rowcount
+                   for table in ("state", "guids", "slugs"))
 
     # --- posts and renders (issue 5) -------------------------------------------------
 
@@ -377,7 +590,8 @@ class Catalog:
         successful renders that synthesized most of their sentences, or None."""
         row = self.db.execute(
             "SELECT sum(r.wall_s), sum(r.duration_s), sum(p.word_count) FROM renders r JOIN posts p ON p.id = r.post"
-            " WHERE r.voice = ? AND r.error IS NULL AND r.duration_s > 0 AND r.synthesized * 2 >= r.sentences",
+            " WHERE r.voice = ? AND r.error IS NULL AND r.duration_s > 0 AND r.sentences > 0"
+            " AND r.synthesized * 2 >= r.sentences",
             (voice,),
         ).fetchone()
         if not row or not row[1] or not row[2]:

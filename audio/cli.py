@@ -313,6 +313,32 @@ def status(show_dir: str | None) -> None:
         click.echo("nothing due")
 
 
+@main.group()
+def catalog() -> None:
+    """Repair the show's catalogue (<show>/catalog.sqlite)."""
+
+
+@catalog.command("rebuild")
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@reports_errors
+def catalog_rebuild(show_dir: str | None) -> None:
+    """Set a damaged catalogue aside and rebuild it from the rendered episodes and the posts,
+    keeping every token, GUID and slug."""
+    from audio.rebuild import rebuild_catalog
+    from audio.show import find_show
+
+    report = rebuild_catalog(find_show(show_dir))
+    if report.set_aside:
+        click.echo(f"{report.set_aside}: the old catalogue, set aside (delete it when you no longer need it)")
+    imported = report.imported
+    click.echo(f"{report.catalog}: rebuilt: {imported.imported if imported else 0} posts, {report.rendered} "
+               f"recorded as rendered, from {report.episodes} episodes on disk")
+    for problem in imported.problems if imported else ():
+        click.echo(f"audio-essay: {problem.path}: {problem.reason}", err=True)
+    if imported and imported.problems:
+        sys.exit(2)
+
+
 @main.command()
 @click.argument("post", type=click.Path(dir_okay=True))
 @click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: the post's show, ./episodes or .).")

@@ -106,13 +106,17 @@ class RenderedEpisode(Episode):
     stats: RenderStats | None = None
 
 
-def episode_guid(show: Show, script: Script) -> str:
-    """The post's GUID: stored in the catalogue on first render, so it survives retitles.
-    First candidate: a UUIDv5 of the post's canonical URL (``<base_url>/p/<slug>`` without one)."""
+def episode_identity(show: Show, script: Script) -> tuple[str, str]:
+    """The post's slug and GUID, stored in the catalogue on first render, so they survive
+    retitles; another post that wants the same slug gets ``<slug>-2``. First GUID candidate:
+    a UUIDv5 of the post's canonical URL (``<base_url>/p/<slug>`` without one). Claimed
+    before any synthesis: a read-only or damaged catalogue stops the render at once."""
     meta = script.meta
-    url = meta.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{meta.slug}"
+    key = meta.post_id or meta.slug
     with Catalog(show.catalog_path) as catalog:
-        return catalog.guid_for(meta.post_id or meta.slug, str(uuid.uuid5(uuid.NAMESPACE_URL, url)))
+        slug = catalog.slug_for(key, meta.slug)
+        url = meta.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{slug}"
+        return slug, catalog.guid_for(key, str(uuid.uuid5(uuid.NAMESPACE_URL, url)))
 
 
 def voicing_of(engine: Engine, profile) -> Voicing:
@@ -390,7 +394,8 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
         raise InputError(post_path, "no speakable text: nothing in the post would be read aloud")
     clock.add("prepare", time.perf_counter() - t)
 
-    meta = script.meta
+    slug, guid = episode_identity(show, script)
+    meta = replace(script.meta, slug=slug)
     dest = Path(out_dir) if out_dir is not None else show.rendered_dir / meta.slug
     work = _work_folder(dest, renders, wait)
     # --no-cache: a cache of this render's own, beside its work folder and gone with it.
@@ -449,7 +454,7 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
         (work / files["transcript"]).write_text(to_transcript_json(timed.sentences, SPEAKER), encoding="utf-8")
         (work / files["chapters"]).write_text(to_chapters_json(timed.chapters), encoding="utf-8")
         episode = Episode(
-            title=meta.title, slug=meta.slug, guid=episode_guid(show, script), date=meta.date, voice=profile.name,
+            title=meta.title, slug=meta.slug, guid=guid, date=meta.date, voice=profile.name,
             duration_s=round(timed.duration_s, 3), bytes=mp3.stat().st_size, sha256=sha256_file(mp3),
             loudness_lufs=loud.integrated_lufs, true_peak_dbtp=loud.true_peak_dbtp,
             chapters=tuple(Chapter(ms(c.start_s) / 1000, c.title) for c in timed.chapters),
