@@ -54,6 +54,7 @@ from audio.show import Show
 from audio.synth_cache import SynthCache, synthesize_cached
 from audio.tags import EpisodeTags, write_tags
 from audio.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
+from audio.urls import post_url
 
 SPEAKER = "Narrator"
 # Renders work in <destination's parent>/.render-tmp/<slug>.XXXX: two levels down, so no
@@ -112,7 +113,7 @@ def episode_guid(show: Show, script: Script) -> str:
     """The post's GUID: stored in the catalogue on first render, so it survives retitles.
     First candidate: a UUIDv5 of the post's canonical URL (``<base_url>/p/<slug>`` without one)."""
     meta = script.meta
-    url = meta.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{meta.slug}"
+    url = meta.canonical_url or post_url(show.show.base_url, meta.slug)
     with Catalog(show.catalog_path) as catalog:
         return catalog.guid_for(meta.post_id or meta.slug, str(uuid.uuid5(uuid.NAMESPACE_URL, url)))
 
@@ -434,7 +435,7 @@ def render_episode(
         artwork = show.folder / show.publish.artwork if show.publish.artwork else None
         write_tags(mp3, EpisodeTags(
             title=meta.title, artist=meta.author or show.show.author, album=show.show.title, date=meta.date,
-            url=meta.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{meta.slug}",
+            url=meta.canonical_url or post_url(show.show.base_url, meta.slug),
             chapters=timed.chapters, duration_s=timed.duration_s, cover=artwork,
         ))
         clock.add("tag", time.perf_counter() - t)
