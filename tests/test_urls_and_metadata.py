@@ -18,8 +18,7 @@ import lxml.html
 import pytest
 from click.testing import CliRunner
 from lxml import etree
-from publish_support import Server, make_episode, make_show
-from test_batch import make_show as make_fake_show
+from publish_support import Server, make_show
 
 from audio.catalog import Catalog
 from audio.cli import main
@@ -33,12 +32,20 @@ from audio.show import load_show
 from audio.tags import read_tags
 from audio.urls import web_url
 
-BASE = "https://essays.test"  # test_batch's show
+BASE = "https://essays.test"
 EVIL = "javascript:alert(document.domain)"
 RLO, ZWSP, ZWNJ, RLM = "\u202e", "\u200b", "\u200c", "\u200f"
 INVISIBLE = (RLO, ZWSP, ZWNJ, RLM)
 HOSTILE_TITLE = f"Invoice{RLO}fdp.exe{ZWSP} title"
 PERSIAN = f"Persian keeps its joiner: \u0645\u06cc{ZWNJ}\u062e\u0648\u0627\u0647\u0645 and Hebrew its mark \u05e9\u05dc\u05d5\u05dd{RLM}."
+
+
+def make_fake_show(folder: Path):
+    """A show at ``BASE`` that renders with the fake engine, fast."""
+    (folder / "voices").mkdir(parents=True)
+    (folder / "voices" / "tones.toml").write_text('engine = "fake"\n[params]\nchars_per_second = 300.0\n')
+    (folder / "show.toml").write_text(f'[show]\nauthor = "Tester"\nbase_url = "{BASE}"\n[render]\nvoice = "tones"\n')
+    return load_show(folder)
 
 
 def _site_text(site: Path) -> dict[str, str]:
