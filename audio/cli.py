@@ -7,12 +7,23 @@ package's own errors into one line on stderr and exit status 2.
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 
 import click
 
 from audio import __version__
 from audio.errors import AudioEssayError
+
+
+class _WarningLines(logging.Handler):
+    """The library's warnings (``logging``: a URL dropped from a post...) as ``warning: ...`` lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"warning: {record.getMessage()}", err=True)
+
+
+logging.getLogger("audio").addHandler(_WarningLines(logging.WARNING))
 
 
 def reports_errors(command):

@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 from audio.catalog import Catalog, PostRecord
 from audio.errors import AudioEssayError, InputError
 from audio.show import Show
+from audio.urls import checked_url
 from audio.work import IMPORT_STAGING, show_locked
 
 POST_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
@@ -233,8 +234,11 @@ def _feed_items(data: bytes, origin: str, report: ImportReport) -> Iterator[_Ite
         raise InputError(origin, f"not an RSS or Atom feed with entries{reason}")
     for i, entry in enumerate(feed.entries, start=1):
         body = entry.get("content", [{}])[0].get("value") if entry.get("content") else None
-        link = entry.get("link", "")
-        where = f"{origin} entry {i} ({link or entry.get('title', '?')})"
+        title = entry.get("title", "")
+        # A relative link is the channel's; anything but http(s) goes (it would become a link on the site).
+        link = checked_url(entry.get("link", ""), feed.feed.get("link", ""), f"{origin} entry {i} ({title or '?'})",
+                           "link")
+        where = f"{origin} entry {i} ({link or title or '?'})"
         if not body:
             report.problems.append(ImportProblem(where, "no full content (content:encoded); only a summary"))
             continue

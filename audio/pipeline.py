@@ -54,6 +54,7 @@ from audio.show import Show
 from audio.synth_cache import SynthCache, synthesize_cached
 from audio.tags import EpisodeTags, write_tags
 from audio.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
+from audio.urls import post_url
 from audio.work import RENDER_WORK, Renders, rendering
 
 SPEAKER = "Narrator"
@@ -115,7 +116,7 @@ def episode_identity(show: Show, script: Script) -> tuple[str, str]:
     key = meta.post_id or meta.slug
     with Catalog(show.catalog_path) as catalog:
         slug = catalog.slug_for(key, meta.slug)
-        url = meta.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{slug}"
+        url = meta.canonical_url or post_url(show.show.base_url, slug)
         return slug, catalog.guid_for(key, str(uuid.uuid5(uuid.NAMESPACE_URL, url)))
 
 
@@ -442,7 +443,7 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
         artwork = show.folder / show.publish.artwork if show.publish.artwork else None
         write_tags(mp3, EpisodeTags(
             title=meta.title, artist=meta.author or show.show.author, album=show.show.title, date=meta.date,
-            url=meta.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{meta.slug}",
+            url=meta.canonical_url or post_url(show.show.base_url, meta.slug),
             chapters=timed.chapters, duration_s=timed.duration_s, cover=artwork,
         ))
         clock.add("tag", time.perf_counter() - t)

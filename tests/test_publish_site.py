@@ -199,11 +199,29 @@ def test_paid_posts_are_left_out_with_a_warning_without_a_private_feed(show):
     assert all(b"paid-post" not in data for data in _files(show.site_dir).values())
 
 
-def test_publish_is_atomic_when_an_episode_is_broken(show):
+def test_a_broken_episode_is_left_out_with_its_reason_and_the_others_published(show):
+    (show.rendered_dir / "second-post" / "second-post.vtt").unlink()
+    report = publish_site(show)
+    assert report.episodes == 2
+    vtt = show.rendered_dir / "second-post" / "second-post.vtt"
+    assert f"episode second-post left out of the site and feed: {vtt}: the episode's vtt file is missing" \
+        in report.warnings
+    names = set(_files(show.site_dir))
+    assert "episodes/first-post.html" in names and "episodes/third-post.html" in names
+    assert not any("second-post" in name for name in names)
+    assert "second-post" not in (show.site_dir / "feed.xml").read_text()
+    assert check_site(show.site_dir) == []
+
+
+def test_publish_is_atomic_when_writing_fails(show, monkeypatch):
     publish_site(show)
     before = _files(show.site_dir)
-    (show.rendered_dir / "second-post" / "second-post.vtt").unlink()
-    with pytest.raises(InputError, match="vtt file is missing"):
+
+    def fail(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("audio.publish.episode_page", fail)
+    with pytest.raises(OutputError, match="No space left on device"):
         publish_site(show)
     assert _files(show.site_dir) == before
     assert [p.name for p in show.folder.iterdir() if p.name.startswith(".site")] == []

@@ -27,6 +27,7 @@ import yaml
 from audio.errors import InputError
 from audio.models import Post, PostMeta
 from audio.show import Show
+from audio.urls import checked_url, post_url
 
 # Markdown: our own front-matter split. Bare URLs stay text (normalisation says their
 # domain, or drops a URL standing alone): pandoc's autolink_bare_uris costs a third of
@@ -42,6 +43,15 @@ PAGE_SUBTITLE_CLASS = "subtitle"
 PAGE_HEADER_CLASS = "post-header"
 PAGE_BYLINE_CLASSES = ("byline-names", "profile-hover-card-target")
 PAGE_DATE_FORMATS = ("%b %d, %Y", "%B %d, %Y", "%Y-%m-%d")
+# Bidi embeddings, overrides, isolates and marks, and zero-width characters: in a title
+# they reorder or hide what a listener's app shows. Prose keeps them (Persian needs ZWNJ,
+# Hebrew and Arabic marks), metadata does not. Control characters become spaces (XML
+# and ID3 take none).
+METADATA_CLEANUP = {
+    **dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+                             "\u200b\u200c\u200d\u2060\ufeff")),
+    **dict.fromkeys([*range(0x20), *range(0x7f, 0xa0)], " "),
+}
 
 
 @lru_cache(maxsize=1)
@@ -204,6 +214,11 @@ def plain_text(inlines: list[dict[str, Any]]) -> str:
     return " ".join("".join(out).split())
 
 
+def clean_metadata(text: str) -> str:
+    """A title, byline or chapter title without invisible formatting characters."""
+    return " ".join(text.translate(METADATA_CLEANUP).split())
+
+
 def meta_text(meta: dict[str, Any], key: str) -> str:
     value = meta.get(key)
     if not value:
@@ -353,20 +368,22 @@ def read_post(path: str | Path, show: Show) -> Post:
         when = to_datetime(path, "email_sent_at", front.get("email_sent_at")) or to_datetime(
             path, "date", front.get("date")
         )
-    if not title:
-        title = _title_from_heading(ast) or _humanise(path.stem.partition(".")[2] or path.stem)
+    title = clean_metadata(title) or clean_metadata(_title_from_heading(ast)) or _humanise(
+        path.stem.partition(".")[2] or path.stem
+    )
     slug, post_id = _slug_and_id(path, str(front.get("post_id") or "").strip())
-    canonical = str(front.get("canonical_url") or front.get("url") or "").strip()
+    key = "canonical_url" if front.get("canonical_url") else "url"
+    canonical = checked_url(str(front.get(key) or ""), show.show.base_url, str(path), key)
     meta = PostMeta(
         title=title,
         slug=slug,
-        subtitle=subtitle,
-        author=author or show.show.author,
+        subtitle=clean_metadata(subtitle),
+        author=clean_metadata(author) or show.show.author,
         date=when,
         post_id=post_id,
         type=str(front.get("type") or "newsletter"),
         audience=str(front.get("audience") or "everyone"),
-        canonical_url=canonical or f"{show.show.base_url.rstrip('/')}/p/{slug}",
+        canonical_url=canonical or post_url(show.show.base_url, slug),
         draft=is_draft(front),
     )
     return Post(meta=meta, source=path, source_hash=digest, ast=ast)

@@ -13,7 +13,7 @@ from typing import Any
 
 from audio.models import CAPTION, CUE, FOOTNOTE, HEADING, LIST_ITEM, PARAGRAPH, QUOTE, RULE, Omission
 from audio.prepare import policy
-from audio.prepare.reader import plain_text
+from audio.prepare.reader import clean_metadata, plain_text
 from audio.show import ScriptOptions
 
 Node = dict[str, Any]
@@ -265,7 +265,7 @@ class Walker:
         if not any(ch.isalnum() for ch in text):
             return
         self.close_section()
-        self.sections.append(RawSection(text))
+        self.sections.append(RawSection(clean_metadata(text)))  # a chapter title
         self.add(HEADING, text)
 
     def quote(self, blocks: list[Node]) -> None:

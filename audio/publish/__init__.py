@@ -26,7 +26,7 @@ import nh3
 
 from audio.catalog import Catalog
 from audio.episode_store import list_episodes
-from audio.errors import ConfigError, InputError, OutputError
+from audio.errors import AudioEssayError, ConfigError, InputError, OutputError
 from audio.models import Episode
 from audio.publish.artwork import is_placeholder, placeholder_png
 from audio.publish.feed import (
@@ -37,8 +37,8 @@ from audio.publish.feed import (
     item_description,
     truncate_bytes,
 )
-from audio.publish.site import PageEpisode, episode_page, index_page
-from audio.publish.urls import ascii_url, site_join
+from audio.publish.site import ASSETS, PageEpisode, asset, episode_page, index_page
+from audio.urls import WEB_SCHEMES, ascii_url, checked_url, post_url, site_join, web_url
 from audio.show import Show, ShowInfo
 from audio.work import site_work_prefix
 
@@ -118,13 +118,19 @@ def _footer(show: Show, episode: Episode, post_url: str) -> str:
 
 
 def _clean_notes(notes_html: str, post_url: str) -> str:
-    """Show notes safe for feeds and pages: text, structure and links only. Images go (the
-    post's image files are not published), relative links point into the post."""
+    """Show notes safe for feeds and pages: text, structure and http(s) links only. Images
+    go (the post's image files are not published), relative links point into the post,
+    a link to anything else keeps its text."""
     if not notes_html:
         return ""
+
+    def link(tag: str, attribute: str, value: str) -> str | None:
+        url = web_url(value, post_url) if attribute == "href" else value
+        return url and ascii_url(url)
+
     return nh3.clean(
         notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"}, attributes={"a": {"href"}},
-        url_schemes={"https", "http", "mailto"}, url_relative=("rewrite_with_base", post_url),
+        attribute_filter=link, url_schemes=set(WEB_SCHEMES), url_relative="pass_through",
     ).strip()
 
 
@@ -164,7 +170,7 @@ class _Planned:
     page: PageEpisode | None
 
 
-def _plan(show: Show, episode: Episode, folder: str) -> _Planned:
+def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Planned:
     if not _SLUG.match(episode.slug):
         raise InputError(episode.folder, f"episode slug {episode.slug!r} is not safe as a file name")
     base = episode.folder or show.rendered_dir / episode.slug
@@ -179,14 +185,16 @@ def _plan(show: Show, episode: Episode, folder: str) -> _Planned:
         raise InputError(base, f"episode {episode.slug} has no audio file")
     root = show.publish.site_url
     urls = {role: site_join(root, f"{folder}/{path.name}") for role, path in sources.items()}
-    post_url = ascii_url(episode.canonical_url or f"{show.show.base_url.rstrip('/')}/p/{episode.slug}")
-    footer = _footer(show, episode, post_url)
-    notes = _clean_notes(episode.notes_html, post_url)
+    base_url = show.show.base_url
+    post = checked_url(episode.canonical_url, base_url, f"episode {episode.slug}", "canonical_url", warnings.append)
+    link = ascii_url(post or post_url(base_url, episode.slug))
+    footer = _footer(show, episode, link)
+    notes = _clean_notes(episode.notes_html, link)
     content = f"{notes}\n{_footer_html(footer)}".strip()
     date = _episode_date(episode, sources["audio"])
     audio_bytes = sources["audio"].stat().st_size
     item = FeedItem(
-        title=episode.title, guid=episode.guid, link=post_url, date=date, duration_s=int(round(episode.duration_s)),
+        title=episode.title, guid=episode.guid, link=link, date=date, duration_s=int(round(episode.duration_s)),
         author=episode.author or show.show.author, audio_url=urls["audio"], audio_bytes=audio_bytes,
         description=item_description(notes, footer), content_html=content,
         transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
@@ -194,12 +202,23 @@ def _plan(show: Show, episode: Episode, folder: str) -> _Planned:
         page_url=site_join(root, f"{folder}/{episode.slug}.html"),
     )
     page = PageEpisode(
-        title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=post_url,
+        title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=link,
         notes_html=content, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
         chapters=episode.chapters, transcript=_transcript_segments(sources.get("transcript")),
         href=f"{folder}/{episode.slug}.html",
     )
     return _Planned(episode, folder, sources, item, page)
+
+
+def _plan_each(show: Show, episodes: list[Episode], folder: str, warnings: list[str]) -> list[_Planned]:
+    """Every usable episode placed; one that is not is left out, the reason in ``warnings``."""
+    planned = []
+    for episode in episodes:
+        try:
+            planned.append(_plan(show, episode, folder, warnings))
+        except AudioEssayError as exc:
+            warnings.append(f"episode {episode.slug} left out of the site and feed: {exc.message}")
+    return planned
 
 
 def _unique_guids(planned: list[_Planned]) -> None:
@@ -306,11 +325,12 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
             private_guid = catalog.state_once("publish.private_podcast_guid", lambda: podcast_guid(private_url))
     artwork, artwork_name = _artwork(show)
     image_url = site_join(pub.site_url, artwork_name)
-    planned = [_plan(show, e, EPISODES) for e in public]
-    hidden = [_plan(show, e, f"private/{token}/{EPISODES}") for e in private] if token else []
+    warnings = placeholder_warnings(show)
+    planned = _plan_each(show, public, EPISODES, warnings)
+    hidden = _plan_each(show, private, f"private/{token}/{EPISODES}", warnings) if token else []
     _unique_guids([*planned, *hidden])
 
-    report = PublishReport(site, ascii_url(feed_url), len(planned), len(private), warnings=placeholder_warnings(show))
+    report = PublishReport(site, ascii_url(feed_url), len(planned), len(private), warnings=warnings)
     if private and not token:
         report.warnings.append(f"{len(private)} episode(s) for paid subscribers left out: "
                                "set [publish] private_feed = true to publish them in a private feed")
@@ -322,13 +342,15 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
     try:
         out = _Build(build, site)
         out.write(artwork_name, artwork)
+        for name in ASSETS:
+            out.write(name, asset(name))
         for folder in {p.folder for p in [*planned, *hidden]}:
             (build / folder).mkdir(parents=True)
         for p in [*planned, *hidden]:
             for source in p.sources.values():
                 out.place(source, f"{p.folder}/{source.name}")
         for p in planned:
-            out.write(p.page.href, episode_page(show.show.title, show.show.language, p.page))
+            out.write(p.page.href, episode_page(show.show.title, show.show.language, artwork_name, p.page))
         items = [p.item for p in planned]
         out.write(FEED_FILE, build_feed(_channel(show, feed_url, guid, image_url, items, block=False), items))
         out.write("index.html", index_page(

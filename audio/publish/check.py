@@ -2,7 +2,9 @@
 
 It enforces what ``publish`` promises and what Apple Podcasts and Podcasting 2.0
 require (see ../shared/reference/podcast-feed-requirements.md): one line per
-violation, naming the feed, the item and the rule.
+violation, naming the feed, the item and the rule. The site's pages are checked for
+what its Content-Security-Policy and its readers need: no inline script, and links
+that are the site's own files or http(s).
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ import re
 import uuid
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
+import lxml.html
 from lxml import etree
 from mutagen import MutagenError
 from mutagen.mp3 import MP3
 
 from audio.publish.artwork import artwork_problems
 from audio.publish.feed import CHAPTERS_TYPE, ITUNES_NS, MAX_DESCRIPTION_BYTES, PODCAST_NS
-from audio.publish.urls import url_problem
+from audio.urls import url_problem, web_url
 from audio.show import APPLE_CATEGORIES
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -29,6 +32,7 @@ TRANSCRIPT_TYPES = {"text/vtt", "application/x-subrip", "application/json", "tex
 DURATION_TOLERANCE_S = 1.0
 _SRT_TIME = re.compile(r"^\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}")
 _VTT_TIME = re.compile(r"^(\d{2}:)?\d{2}:\d{2}\.\d{3} --> (\d{2}:)?\d{2}:\d{2}\.\d{3}")
+URL_ATTRIBUTES = ("href", "src", "action", "formaction", "poster", "cite", "data")
 
 
 def _q(tag: str) -> str:
@@ -75,8 +79,12 @@ class _Lint:
                 continue
             values = [v for k, v in element.attrib.items() if k in ("url", "href")]
             text = (element.text or "").strip()
-            if re.match(r"^[a-z]+://\S+$", text):
+            if text and (element.tag == "link" or re.match(r"^[a-z]+://\S+$", text)):
                 values.append(text)
+            if etree.QName(element).localname in ("description", "encoded") and "<" in text:
+                for link in _html_links(text):
+                    if web_url(link) is None:
+                        self.add(f"<{etree.QName(element).localname}>", f"link {link!r} is not an http(s) URL")
             for value in values:
                 problem = url_problem(value)
                 if problem:
@@ -336,8 +344,51 @@ def chapter_problems(path: Path, duration: float | None) -> list[str]:
     return problems
 
 
+def _html_links(html: str) -> list[str]:
+    """The URLs an HTML fragment links to."""
+    try:
+        root = lxml.html.fragment_fromstring(html, create_parent="div")
+    except etree.ParserError:
+        return []
+    return [value for element in root.iter() if isinstance(element.tag, str)
+            for key, value in element.attrib.items() if key in URL_ATTRIBUTES]
+
+
+def _site_link_problem(url: str) -> str | None:
+    """Why a page may not link to ``url`` (None: a file of the site, or an http(s) URL)."""
+    try:
+        scheme = urlsplit(url.strip()).scheme
+    except ValueError:
+        return "not a URL"
+    return "not an http(s) URL" if scheme and web_url(url) is None else None
+
+
+def page_problems(site: Path) -> list[str]:
+    """Every page's inline script (the site's CSP refuses it) and links to anything but
+    the site's own files and http(s) URLs (``javascript:``, ``data:``...)."""
+    lines = []
+    for path in sorted(site.rglob("*.html")):
+        name = path.relative_to(site).as_posix()
+        try:
+            page = lxml.html.fromstring(path.read_bytes())
+        except (OSError, etree.ParserError) as exc:
+            lines.append(f"{name}: not readable HTML ({exc})")
+            continue
+        for element in page.iter():
+            if not isinstance(element.tag, str):
+                continue
+            if element.tag == "script" and (element.get("src") is None or (element.text or "").strip()):
+                lines.append(f"{name}: inline <script> (the Content-Security-Policy refuses it)")
+            for key, value in element.attrib.items():
+                if key.lower().startswith("on"):
+                    lines.append(f"{name}: <{element.tag} {key}>: inline script (the Content-Security-Policy refuses it)")
+                elif key in URL_ATTRIBUTES and (problem := _site_link_problem(value)):
+                    lines.append(f"{name}: <{element.tag} {key}>: {value!r} is {problem}")
+    return lines
+
+
 def check_site(site: Path) -> list[str]:
-    """Every violation in the site's feeds (feed.xml and any private feeds)."""
+    """Every violation in the site's feeds (feed.xml and any private feeds) and pages."""
     site = Path(site)
     feed = site / "feed.xml"
     if not feed.is_file():
@@ -345,4 +396,4 @@ def check_site(site: Path) -> list[str]:
     lines = []
     for path in [feed, *sorted(site.glob("private/*/feed.xml"))]:
         lines.extend(_Lint(site, path).run())
-    return lines
+    return lines + page_problems(site)

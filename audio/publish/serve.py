@@ -4,7 +4,8 @@ Starlette's ``StaticFiles`` already answers HEAD and single, open and suffix byt
 ranges (206 + Content-Range, 416 when unsatisfiable), sends ETag and Last-Modified,
 answers 304, lists no directories and refuses paths that resolve outside the folder
 (``..``, ``%2e%2e``, absolute paths, symlinks leading out). This module adds the
-podcast content types and CORS for web players, and binds to loopback by default.
+podcast content types, CORS for web players and the site's Content-Security-Policy
+(no inline script), and binds to loopback by default.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
 
 from audio.errors import ConfigError
+from audio.publish.site import CONTENT_SECURITY_POLICY
 
 # Suffix -> content type; longest suffix first so ".chapters.json" beats ".json".
 CONTENT_TYPES = (
@@ -28,6 +30,8 @@ CONTENT_TYPES = (
     (".vtt", "text/vtt; charset=utf-8"),
     (".srt", "application/x-subrip; charset=utf-8"),
     (".html", "text/html; charset=utf-8"),
+    (".css", "text/css; charset=utf-8"),
+    (".js", "text/javascript; charset=utf-8"),
     (".png", "image/png"),
     (".jpg", "image/jpeg"),
     (".jpeg", "image/jpeg"),
@@ -56,6 +60,7 @@ class SiteFiles(StaticFiles):
             response.headers["access-control-expose-headers"] = "Content-Length, Content-Range, ETag"
         response.headers.setdefault("cache-control", "public, max-age=300")
         response.headers["x-content-type-options"] = "nosniff"
+        response.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
         return response
 
 

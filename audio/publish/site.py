@@ -1,8 +1,9 @@
 """The show's static HTML pages: an index and one page per episode.
 
-Tiny ``string.Template`` pages with inline CSS and one inline script: no external
-asset, so the site works offline and from any host. The script makes chapter and
-transcript entries seek the audio player.
+Tiny ``string.Template`` pages with one style sheet and one script, shipped in
+``static/`` and published beside the pages: nothing inline and nothing from another
+host, so the site works offline and under ``CONTENT_SECURITY_POLICY``. The script makes
+chapter and transcript entries seek the audio player.
 """
 
 from __future__ import annotations
@@ -10,32 +11,29 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from importlib.resources import files
 from string import Template
 from urllib.parse import quote
 
 from audio.models import Chapter
 
-STYLE = """
-body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.55;color:#222}
-header img{width:10rem;height:10rem;float:left;margin:0 1.2rem 1rem 0;border-radius:6px}
-header::after{content:"";display:block;clear:both}
-audio{width:100%;margin:1rem 0}
-.meta{color:#666;font-size:.9rem}
-code{background:#f3f3f3;padding:.1rem .3rem;word-break:break-all}
-ol.chapters a,.transcript span[data-start]{cursor:pointer}
-.transcript span[data-start]:hover{background:#ffd}
-li{margin:.3rem 0}
-"""
-
+# The files every site gets (from static/), at its root.
+ASSETS = ("site.css", "site.js")
+# What the pages need: their own style sheet, script, artwork and audio. Served by
+# ``audio-essay serve``; other hosts should send it too.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 PAGE = Template("""<!DOCTYPE html>
 <html lang="$lang">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>$title</title>
-<link rel="icon" href="data:,">
-$head<style>$style</style>
-</head>
+<link rel="icon" href="$root$artwork">
+<link rel="stylesheet" href="${root}site.css">
+$head</head>
 <body>
 $body
 </body>
@@ -79,18 +77,7 @@ $notes
 <div class="transcript">
 $transcript
 </div>
-</main>
-<script>
-document.addEventListener("click", function (event) {
-  var target = event.target.closest("[data-start]");
-  if (!target) { return; }
-  event.preventDefault();
-  var player = document.getElementById("player");
-  player.currentTime = parseFloat(target.getAttribute("data-start"));
-  var playing = player.play();
-  if (playing) { playing.catch(function () {}); }
-});
-</script>""")
+</main>""")
 
 
 @dataclass(frozen=True)
@@ -124,8 +111,15 @@ def _date(d: datetime) -> str:
     return d.strftime("%-d %B %Y")
 
 
-def _page(lang: str, title: str, body: str, head: str = "") -> str:
-    return PAGE.substitute(lang=html.escape(lang), title=html.escape(title), head=head, style=STYLE, body=body)
+def asset(name: str) -> bytes:
+    """One of ``ASSETS``, as shipped."""
+    return files(__package__).joinpath("static", name).read_bytes()
+
+
+def _page(lang: str, title: str, body: str, artwork: str, root: str = "", head: str = "") -> str:
+    """A page at ``root`` (the way back to the site's root: "" or "../")."""
+    return PAGE.substitute(lang=html.escape(lang), title=html.escape(title), root=root,
+                           artwork=html.escape(quote(artwork)), head=head, body=body)
 
 
 def index_page(show_title: str, description: str, author: str, lang: str, artwork: str, feed_url: str,
@@ -141,10 +135,10 @@ def index_page(show_title: str, description: str, author: str, lang: str, artwor
         feed_url=e(feed_url), episodes=items,
     )
     head = f'<link rel="alternate" type="application/rss+xml" title="{e(show_title)}" href="{e(feed_url)}">\n'
-    return _page(lang, show_title, body, head)
+    return _page(lang, show_title, body, artwork, head=head)
 
 
-def episode_page(show_title: str, lang: str, ep: PageEpisode) -> str:
+def episode_page(show_title: str, lang: str, artwork: str, ep: PageEpisode) -> str:
     e = html.escape
     chapters = ""
     if ep.chapters:
@@ -164,4 +158,6 @@ def episode_page(show_title: str, lang: str, ep: PageEpisode) -> str:
         size=_size(ep.audio_bytes), chapters=chapters, notes=ep.notes_html,
         transcript=f"<p>{transcript}</p>" if transcript else "<p>No transcript.</p>",
     )
-    return _page(lang, f"{ep.title} · {show_title}", body)
+    root = "../"  # episode pages live in a folder of the site
+    head = f'<script src="{root}site.js" defer></script>\n'
+    return _page(lang, f"{ep.title} · {show_title}", body, artwork, root=root, head=head)
