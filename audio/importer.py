@@ -360,14 +360,15 @@ def _get(url: str, deadline: _Deadline, max_bytes: int) -> tuple[int, str, str, 
         (conn or sock).close()
 
 
-def _redirect(current: str, location: str, follow_redirects: bool) -> str:
-    """Where a redirect from ``current`` leads: http(s) only, another host only when asked."""
+def _redirect(url: str, current: str, location: str, follow_redirects: bool) -> str:
+    """Where a redirect from ``current`` (on the way from ``url``) leads: http(s) only, and to
+    another host (another name, whatever the port) only when asked."""
     target = urllib.parse.urljoin(current, location)
     scheme, host = urllib.parse.urlsplit(target).scheme, urllib.parse.urlsplit(target).hostname
     if scheme not in ("http", "https") or not host:
-        raise InputError(current, f"redirects to {target!r}, not an http(s) URL; refused")
+        raise InputError(url, f"redirects to {target!r}, not an http(s) URL; refused")
     if not follow_redirects and host != urllib.parse.urlsplit(current).hostname:
-        raise InputError(current, f"redirects to another host: {target} (pass --follow-redirects to follow it)")
+        raise InputError(url, f"redirects to another host: {target} (pass --follow-redirects to follow it)")
     return target
 
 
@@ -381,7 +382,7 @@ def _fetch(url: str, limits: ImportLimits, follow_redirects: bool = False) -> by
                 status, reason, location, data = _get(current, deadline, limits.max_total_bytes)
                 if status not in REDIRECTS or deadline.expired:
                     break
-                current = _redirect(current, location, follow_redirects)
+                current = _redirect(url, current, location, follow_redirects)
             else:
                 raise InputError(url, f"cannot fetch the feed (more than {MAX_REDIRECTS} redirects)")
         except (OSError, http.client.HTTPException, ValueError) as exc:
