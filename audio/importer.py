@@ -337,6 +337,8 @@ def _get(url: str, deadline: _Deadline, max_bytes: int) -> tuple[int, str, str, 
     parts = urllib.parse.urlsplit(url)
     https = parts.scheme == "https"
     host, port = parts.hostname or "", parts.port or (443 if https else 80)
+    if not host:
+        raise ValueError("no host in the URL")
     context = ssl.create_default_context() if https else None
     conn = None
     sock = socket.create_connection((host, port), timeout=deadline.remaining())

@@ -311,3 +311,10 @@ def test_bad_redirects_and_answers_are_one_clear_line(show, feeds, path, reason)
         import_source(f"{origin}{path}", show, follow_redirects=True)
     assert caught.value.reason == reason
     assert _slugs(show) == []
+
+
+def test_a_url_without_a_host_is_one_clear_line(show):
+    with pytest.raises(InputError) as caught:
+        import_source("http:///feed.xml", show)
+    assert caught.value.message == ("http:///feed.xml: cannot fetch the feed (no host in the URL); "
+                                    "download it and import the file instead")
