@@ -178,14 +178,15 @@ def _clock(seconds: float | None) -> str:
 @main.command("import")
 @click.argument("source")
 @click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@click.option("--follow-redirects", is_flag=True, help="Follow a feed URL's redirects to another host too.")
 @reports_errors
-def import_command(source: str, show_dir: str | None) -> None:
+def import_command(source: str, show_dir: str | None, follow_redirects: bool) -> None:
     """Import SOURCE into the show's catalogue: a folder of posts, a Substack export
     (.zip or unpacked folder), or an RSS/Atom feed file or URL. Safe to repeat."""
     from audio.importer import import_source
     from audio.show import find_show
 
-    report = import_source(source, find_show(show_dir))
+    report = import_source(source, find_show(show_dir), follow_redirects=follow_redirects)
     click.echo(f"{report.source} ({report.kind}): {len(report.new)} new, {len(report.changed)} changed, "
                f"{len(report.unchanged)} unchanged, {len(report.drafts)} drafts skipped, "
                f"{len(report.problems)} rejected")

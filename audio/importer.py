@@ -17,22 +17,29 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import http.client
 import io
 import json
+import lzma
 import os
 import re
 import shutil
+import socket
+import ssl
 import stat
 import tempfile
-import urllib.error
-import urllib.request
+import threading
+import time
+import urllib.parse
 import zipfile
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
+from audio import __version__
 from audio.catalog import Catalog, PostRecord
 from audio.errors import AudioEssayError, InputError
 from audio.show import Show
@@ -41,16 +48,24 @@ from audio.work import IMPORT_STAGING, show_locked
 
 POST_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
 CSV_COLUMNS = ("post_id", "is_published")  # the columns an export must have; the others are optional
+REDIRECTS = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 5
+# A feed file: an optional BOM, then XML declaration, comments and a DOCTYPE (with or without an
+# internal subset) in any order, then the root element. Possessive, so a long prolog never backtracks.
+FEED_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s|<\?[^>]*>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)*+"
+                        rb"<(?:rss|feed|rdf:RDF)\b", re.S)
 
 
 @dataclass(frozen=True)
 class ImportLimits:
     """What counts as absurd: a post bigger than ``max_file_bytes``, an archive or feed
-    that unpacks to more than ``max_total_bytes`` or holds more than ``max_files`` files."""
+    that unpacks to more than ``max_total_bytes`` or holds more than ``max_files`` files,
+    a feed URL not read whole (redirects included) within ``fetch_seconds``."""
 
     max_file_bytes: int = 16 * 1024 * 1024
     max_total_bytes: int = 512 * 1024 * 1024
     max_files: int = 50_000
+    fetch_seconds: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -163,14 +178,22 @@ class _Archive:
             return False
 
     def read(self, name: str) -> bytes:
+        """A member's bytes; a member that cannot be read (damaged, encrypted) is an InputError naming it."""
         if self.zip is None:
             path = self.source / name
             if not path.resolve().is_relative_to(self.source.resolve()):
                 raise InputError(path, "points outside the export folder")
-            return _read_limited(path, self.limits)
+            try:
+                return _read_limited(path, self.limits)
+            except OSError as exc:
+                raise InputError(path, f"cannot read ({exc.strerror or exc})") from exc
         member = f"{self.root}/{name}" if self.root else name
-        with self.zip.open(member) as f:
-            data = f.read(self.limits.max_file_bytes + 1)
+        try:
+            with self.zip.open(member) as f:
+                data = f.read(self.limits.max_file_bytes + 1)
+        except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError, RuntimeError,
+                OSError) as exc:  # a bad CRC, damaged compressed data, an unsupported method, a password
+            raise InputError(f"{self.source}:{member}", f"damaged or unreadable in the archive ({exc})") from exc
         if len(data) > self.limits.max_file_bytes:
             raise InputError(f"{self.source}:{member}", "over the size limit for one post")
         return data
@@ -225,9 +248,23 @@ def _substack_items(archive: _Archive, report: ImportReport) -> Iterator[_Item]:
         yield item
 
 
+def _refuse_entities(data: bytes, origin: str) -> None:
+    """Entity expansion stays off. feedparser drops external entities but keeps the internal
+    ones a feed declares, and when expat refuses to expand them its fallback parser does so
+    without a limit (gigabytes from a kilobyte feed). Real feeds declare none, so a feed that
+    does is refused whole; checked on the bytes feedparser reads (after its UTF-8 conversion)."""
+    from feedparser.encodings import convert_to_utf8
+
+    text = convert_to_utf8({}, data, {})
+    root = re.search(rb"<\w", text)
+    if b"<!ENTITY" in text[:root.start() if root else len(text)]:
+        raise InputError(origin, "declares XML entities (<!ENTITY>); refused, they are never expanded")
+
+
 def _feed_items(data: bytes, origin: str, report: ImportReport) -> Iterator[_Item]:
     import feedparser
 
+    _refuse_entities(data, origin)
     feed = feedparser.parse(data)
     if not feed.entries:
         reason = f" ({feed.bozo_exception})" if feed.get("bozo") else ""
@@ -251,13 +288,117 @@ def _feed_items(data: bytes, origin: str, report: ImportReport) -> Iterator[_Ite
         yield _Item(origin=where, slug_hint=slug, html=body, front=front)
 
 
-def _fetch(url: str, limits: ImportLimits) -> bytes:
+class _Deadline:
+    """One fetch's total time, redirects included. A socket timeout bounds one read only, and a
+    server that trickles a byte a second never trips it: at the deadline a timer thread shuts
+    down every socket the fetch opened, which ends the read in progress at once."""
+
+    def __init__(self, seconds: float):
+        self._end = time.monotonic() + seconds
+        self._fired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._timer.cancel()
+
+    @property
+    def expired(self) -> bool:  # a socket timeout set to the time remaining ends here too
+        return self._fired or time.monotonic() >= self._end
+
+    def remaining(self) -> float:
+        return max(self._end - time.monotonic(), 0.01)
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                self._shutdown(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._fired = True
+            for sock in self._sockets:
+                self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        try:
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the connection itself, under TLS too
+        except OSError:
+            pass  # closed already
+
+
+def _get(url: str, deadline: _Deadline, max_bytes: int) -> tuple[int, str, str, bytes]:
+    """One GET under ``deadline``: status, reason, Location and at most ``max_bytes + 1`` bytes of
+    a 200's body. The socket is watched before the TLS handshake, so that cannot trickle either."""
+    parts = urllib.parse.urlsplit(url)
+    https = parts.scheme == "https"
+    host, port = parts.hostname or "", parts.port or (443 if https else 80)
+    if not host:
+        raise ValueError("no host in the URL")
+    context = ssl.create_default_context() if https else None
+    conn = None
+    sock = socket.create_connection((host, port), timeout=deadline.remaining())
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
-            data = response.read(limits.max_total_bytes + 1)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise InputError(url, f"cannot fetch the feed ({reason}); download it and import the file instead") from exc
+        if context is not None:
+            sock = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
+        deadline.watch(sock)
+        if isinstance(sock, ssl.SSLSocket):
+            sock.do_handshake()
+        conn = (http.client.HTTPSConnection(host, port, context=context) if https
+                else http.client.HTTPConnection(host, port))
+        conn.sock = sock  # connected and watched: http.client only speaks HTTP over it
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        conn.request("GET", target, headers={
+            "User-Agent": f"audio-essay/{__version__}",
+            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"})
+        response = conn.getresponse()
+        data = response.read(max_bytes + 1) if response.status == 200 else b""
+        return response.status, response.reason, response.getheader("Location", ""), data
+    finally:
+        (conn or sock).close()
+
+
+def _redirect(url: str, current: str, location: str, follow_redirects: bool) -> str:
+    """Where a redirect from ``current`` (on the way from ``url``) leads: http(s) only, and to
+    another host (another name, whatever the port) only when asked."""
+    target = urllib.parse.urljoin(current, location)
+    scheme, host = urllib.parse.urlsplit(target).scheme, urllib.parse.urlsplit(target).hostname
+    if scheme not in ("http", "https") or not host:
+        raise InputError(url, f"redirects to {target!r}, not an http(s) URL; refused")
+    if not follow_redirects and host != urllib.parse.urlsplit(current).hostname:
+        raise InputError(url, f"redirects to another host: {target} (pass --follow-redirects to follow it)")
+    return target
+
+
+def _fetch(url: str, limits: ImportLimits, follow_redirects: bool = False) -> bytes:
+    """The feed at ``url``, read whole within ``limits.fetch_seconds``; see ``_redirect``."""
+    advice = "download it and import the file instead"
+    current = url
+    with _Deadline(limits.fetch_seconds) as deadline:
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                status, reason, location, data = _get(current, deadline, limits.max_total_bytes)
+                if status not in REDIRECTS or deadline.expired:
+                    break
+                current = _redirect(url, current, location, follow_redirects)
+            else:
+                raise InputError(url, f"cannot fetch the feed (more than {MAX_REDIRECTS} redirects)")
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            if not deadline.expired:
+                why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+                raise InputError(url, f"cannot fetch the feed ({why}); {advice}") from exc
+        if deadline.expired:  # the read it cut short may have looked complete
+            raise InputError(url, f"cannot fetch the feed: no complete answer within {limits.fetch_seconds:g} s; {advice}")
+    if status != 200:
+        raise InputError(url, f"cannot fetch the feed (HTTP {status} {reason}); {advice}")
     if len(data) > limits.max_total_bytes:
         raise InputError(url, f"feed over the {limits.max_total_bytes}-byte limit")
     return data
@@ -339,15 +480,17 @@ def _draft_record(item: _Item, key: str, slug: str, title: str, audience: str, p
                       audience=audience, post_date=post_date, status="skipped")
 
 
-def import_source(source: str | Path, show: Show, limits: ImportLimits = ImportLimits()) -> ImportReport:
-    """Import every post of ``source`` into ``show``'s catalogue (see the module docstring)."""
+def import_source(source: str | Path, show: Show, limits: ImportLimits = ImportLimits(),
+                  follow_redirects: bool = False) -> ImportReport:
+    """Import every post of ``source`` into ``show``'s catalogue (see the module docstring).
+    A feed URL that redirects to another host is refused unless ``follow_redirects``."""
     text = str(source)
     is_url = re.match(r"^https?://", text) is not None
     path = Path(text)
     if not is_url and not path.exists():
         raise InputError(path, "no such file or folder")
     with show_locked(show), Catalog(show.catalog_path) as catalog:
-        report, items = _items(text, path, is_url, limits)
+        report, items = _items(text, path, is_url, limits, follow_redirects)
         staging = Path(tempfile.mkdtemp(prefix=IMPORT_STAGING, dir=show.folder))
         try:
             _apply(report, items, show, catalog, staging, limits)
@@ -356,11 +499,12 @@ def import_source(source: str | Path, show: Show, limits: ImportLimits = ImportL
     return report
 
 
-def _items(text: str, path: Path, is_url: bool, limits: ImportLimits) -> tuple[ImportReport, list[_Item]]:
+def _items(text: str, path: Path, is_url: bool, limits: ImportLimits,
+           follow_redirects: bool) -> tuple[ImportReport, list[_Item]]:
     """Read the source into items (refusing a bad archive or feed as a whole)."""
     if is_url:
         report = ImportReport(text, "feed")
-        return report, list(_feed_items(_fetch(text, limits), text, report))
+        return report, list(_feed_items(_fetch(text, limits, follow_redirects), text, report))
     if path.is_dir() and (path / "posts.csv").is_file() or path.suffix.lower() == ".zip":
         report = ImportReport(text, "substack")
         return report, list(_substack_items(_Archive(path, limits), report))
@@ -371,7 +515,7 @@ def _items(text: str, path: Path, is_url: bool, limits: ImportLimits) -> tuple[I
         data = _read_limited(path, limits)
     except OSError as exc:
         raise InputError(path, f"cannot read ({exc.strerror or exc})") from exc
-    if re.match(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:RDF)\b", data, re.S):
+    if FEED_START.match(data):
         report = ImportReport(text, "feed")
         return report, list(_feed_items(data, text, report))
     report = ImportReport(text, "folder")

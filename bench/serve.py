@@ -98,10 +98,12 @@ def main() -> None:
         site = make_site(Path(tmp), args.mp3)
         data = (site / "episodes" / "episode.mp3").read_bytes()
         port = free_port()
+        # Every simulated listener comes from 127.0.0.1: lift serve's cap on connections per address.
         server = subprocess.Popen([
             sys.executable, "-c",
-            "import sys; from audio.publish.serve import run_server; "
-            "run_server(sys.argv[1], port=int(sys.argv[2]), log_level='warning')", str(site), str(port),
+            "import sys; from audio.publish.serve import ServeLimits, run_server; "
+            "run_server(sys.argv[1], port=int(sys.argv[2]), log_level='warning', "
+            "limits=ServeLimits(per_client=int(sys.argv[3])))", str(site), str(port), str(args.clients + 1),
         ])
         try:
             url = f"http://127.0.0.1:{port}/episodes/episode.mp3"

@@ -5,17 +5,26 @@ ranges (206 + Content-Range, 416 when unsatisfiable), sends ETag and Last-Modifi
 answers 304, lists no directories and refuses paths that resolve outside the folder
 (``..``, ``%2e%2e``, absolute paths, symlinks leading out). This module adds the
 podcast content types, CORS for web players and the site's Content-Security-Policy
-(no inline script), and binds to loopback by default.
+(no inline script), ignores a Range header it cannot use (RFC 9110), binds to loopback by
+default, and bounds what one client can hold: see ``ServeLimits``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
+import re
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.staticfiles import NotModifiedResponse, StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from audio.errors import ConfigError
 from audio.publish.site import CONTENT_SECURITY_POLICY
@@ -64,18 +73,142 @@ class SiteFiles(StaticFiles):
         return response
 
 
+_RANGE_SPEC = re.compile(r"(\d+)-(\d*)|-(\d+)")
+
+
+def usable_range(value: str) -> bool:
+    """A Range header as RFC 9110 (14.1.1) writes it: ``bytes=`` then comma-separated
+    ``first-last``, ``first-`` or ``-suffix``, with last >= first."""
+    unit, equals, specs = value.partition("=")
+    parts = [part.strip() for part in specs.split(",") if part.strip()]
+    if not equals or unit.strip().lower() != "bytes" or not parts:
+        return False
+    try:
+        return all((m := _RANGE_SPEC.fullmatch(part)) is not None and not (m[2] and int(m[2]) < int(m[1]))
+                   for part in parts)
+    except ValueError:  # more digits than int() reads: no file is that big
+        return False
+
+
+class IgnoreInvalidRange:
+    """RFC 9110 (14.2): a server ignores a Range header it cannot use and sends the whole file
+    (200); Starlette answers 400. A valid range still gets 206, an unsatisfiable one 416."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(name == b"range" and not usable_range(value.decode("latin-1"))
+                                           for name, value in scope["headers"]):
+            scope = {**scope, "headers": [(name, value) for name, value in scope["headers"] if name != b"range"]}
+        await self.app(scope, receive, send)
+
+
 def make_app(site_dir) -> Starlette:
     """The ASGI app serving ``site_dir`` (which must exist)."""
     if not os.path.isdir(site_dir):
         raise ConfigError(site_dir, "no such site folder: run `audio-essay publish` first")
-    return Starlette(routes=[Mount("/", app=SiteFiles(directory=site_dir, html=True))])
+    middleware = [Middleware(IgnoreInvalidRange)]
+    return Starlette(routes=[Mount("/", app=SiteFiles(directory=site_dir, html=True))], middleware=middleware)
 
 
-def run_server(site_dir, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
+@dataclass(frozen=True)
+class ServeLimits:
+    """What one client may hold. A request's head (request line and headers) must arrive whole
+    within ``header_seconds`` of the connection opening or of its first byte; a response the
+    client stops reading is dropped after ``idle_seconds`` without progress; an idle connection
+    between requests is closed after ``keep_alive_seconds`` (podcast apps and players keep
+    connections open between range requests: a short keep-alive races their next request
+    against the close). One address may hold ``per_client`` connections at once, and the
+    server ``connections`` in all; more are answered 503."""
+
+    header_seconds: float = 10.0
+    idle_seconds: float = 60.0
+    keep_alive_seconds: int = 60
+    per_client: int = 32
+    connections: int = 1024
+
+
+_TOO_MANY = b"Too many connections from one address."
+TOO_MANY = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            b"content-length: %d\r\nretry-after: 5\r\nconnection: close\r\n\r\n%s" % (len(_TOO_MANY), _TOO_MANY))
+
+
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with the timeouts and the per-address cap it lacks: its keep-alive
+    timer stops at a request's first byte, so a half-sent request stayed open for ever, and a
+    client that stops reading held its response for ever."""
+
+    def __init__(self, *args: Any, limits: ServeLimits, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._stall_timer: asyncio.TimerHandle | None = None
+
+    def _serving(self) -> bool:
+        return self.cycle is not None and not self.cycle.response_complete
+
+    def _await_head(self) -> None:
+        if self._head_timer is None:  # not re-armed by later bytes: a trickle cannot extend it
+            self._head_timer = self.loop.call_later(self.limits.header_seconds, self._head_timeout)
+
+    def _head_timeout(self) -> None:
+        self._head_timer = None
+        if not self._serving():
+            self.transport.close()
+
+    @staticmethod
+    def _cancel(timer: asyncio.TimerHandle | None) -> None:
+        if timer is not None:
+            timer.cancel()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        address = self.client[0] if self.client else None
+        if address is not None and sum(1 for c in self.connections
+                                       if c.client and c.client[0] == address) > self.limits.per_client:
+            transport.write(TOO_MANY)
+            transport.close()
+            return
+        self._await_head()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._serving():
+            self._head_timer = self._cancel(self._head_timer)
+        elif not self.transport.is_closing():
+            self._await_head()  # a request (or an unread body) has begun
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self._serving() and self.conn.trailing_data[0]:
+            self._await_head()  # part of the next request came in during this response
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stall_timer is None:
+            self._stall_timer = self.loop.call_later(self.limits.idle_seconds, self.transport.abort)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._stall_timer = self._cancel(self._stall_timer)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._head_timer = self._cancel(self._head_timer)
+        self._stall_timer = self._cancel(self._stall_timer)
+        super().connection_lost(exc)
+
+
+def server_options(limits: ServeLimits = ServeLimits()) -> dict[str, Any]:
+    """uvicorn settings for ``serve`` (also used by the tests' server)."""
+    return {"http": functools.partial(GuardedH11Protocol, limits=limits), "ws": "none",
+            "timeout_keep_alive": limits.keep_alive_seconds, "limit_concurrency": limits.connections,
+            "server_header": False, "backlog": 2048}
+
+
+def run_server(site_dir, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
+               limits: ServeLimits = ServeLimits()) -> None:
     """Serve until interrupted."""
     import uvicorn
 
-    # Podcast apps and players keep connections open between range requests: a short
-    # keep-alive races their next request against the close.
-    uvicorn.run(make_app(site_dir), host=host, port=port, log_level=log_level, server_header=False,
-                timeout_keep_alive=60, backlog=2048)
+    uvicorn.run(make_app(site_dir), host=host, port=port, log_level=log_level, **server_options(limits))
