@@ -133,7 +133,7 @@ def set_aside(path: Path) -> Path | None:
 
 @contextmanager
 def show_lock(folder: str | Path):
-    """Hold the show's exclusive lock (``batch`` and ``import`` take it) or refuse at once.
+    """Hold the show's exclusive lock (``batch``, ``import``, ``publish``, ``catalog rebuild``) or refuse at once.
 
     ``fcntl.flock`` on ``<show>/.audio-essay.lock``: the kernel releases it when the
     holder exits, however it dies, so a ``kill -9`` never leaves the show locked."""
@@ -148,7 +148,8 @@ def show_lock(folder: str | Path):
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             raise CatalogError(
-                path, f"another batch or import is running on this show (pid {holder}); wait for it to finish"
+                path, f"another batch, import, publish or catalog rebuild is running on this show (pid {holder}); "
+                "wait for it to finish"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)

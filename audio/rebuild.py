@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audio.batch import reconcile
-from audio.catalog import Catalog, identity_path, read_identity, set_aside, show_lock
+from audio.catalog import Catalog, identity_path, read_identity, set_aside
 from audio.episode_store import list_episodes
 from audio.importer import ImportReport, import_source
 from audio.show import Show
+from audio.work import show_locked
 
 
 @dataclass(frozen=True)
@@ -35,14 +36,14 @@ def rebuild_catalog(show: Show) -> RebuildReport:
     # Read first: an unreadable episode record or identity file stops us before anything moves.
     episodes = list_episodes(show.rendered_dir) if show.rendered_dir.is_dir() else []
     read_identity(identity_path(show.catalog_path))
-    with show_lock(show.folder):
+    with show_locked(show):
         aside = set_aside(show.catalog_path)
         with Catalog(show.catalog_path) as catalog:  # made anew with the identities kept beside it
             keys = {e.post_id or e.slug: e for e in episodes}
             catalog.restore_identity({"state": {}, "guids": {k: e.guid for k, e in keys.items()},
                                       "slugs": {k: e.slug for k, e in keys.items()}})
     imported = import_source(show.posts_dir, show) if show.posts_dir.is_dir() else None
-    with show_lock(show.folder), Catalog(show.catalog_path) as catalog:
+    with show_locked(show), Catalog(show.catalog_path) as catalog:
         reconcile(show, catalog)
         rendered = catalog.status_counts()["rendered"]
     return RebuildReport(show.catalog_path, aside, len(episodes), rendered, imported)

@@ -168,8 +168,8 @@ def test_a_second_batch_on_the_same_show_refuses(tmp_path):
         done = subprocess.run([sys.executable, "-m", "audio", "batch", "--show", str(show.folder)],
                               capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
-    assert done.stderr.strip() == (f"audio-essay: {show.folder / '.audio-essay.lock'}: another batch or import is "
-                                   f"running on this show (pid {os.getpid()}); wait for it to finish")
+    assert done.stderr.strip() == (f"audio-essay: {show.folder / '.audio-essay.lock'}: another batch, import, publish "
+                                   f"or catalog rebuild is running on this show (pid {os.getpid()}); wait for it to finish")
     assert show_status(show).counts["pending"] == 1
 
 

@@ -98,7 +98,7 @@ def test_show_lock_refuses_a_second_holder_and_dies_with_its_process(tmp_path):
         with pytest.raises(CatalogError) as exc:
             with show_lock(tmp_path):
                 pass
-        assert "another batch or import is running on this show" in exc.value.reason
+        assert "another batch, import, publish or catalog rebuild is running on this show" in exc.value.reason
     # a holder killed with SIGKILL releases the lock
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from audio.catalog import show_lock\n"
                                f"with show_lock({str(tmp_path)!r}):\n print('held', flush=True); time.sleep(60)"],
