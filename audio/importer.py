@@ -35,7 +35,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
@@ -552,9 +552,15 @@ def _apply(report: ImportReport, items: list[_Item], show: Show, catalog: Catalo
         record, staged, target = outcome
         if record.status == "skipped":
             drafts.add(record.key)
+        # The slug the post was catalogued with, else a free one: another post that wants
+        # the same slug (here or in this import) gets ``<slug>-2``, as ``render`` gives it.
+        known_post = catalog.post(record.key)
+        slug = known_post.slug if known_post else catalog.free_slug(record.key, record.slug, taken)
+        if slug != record.slug:
+            record = replace(record, slug=slug)
+            if target is not None:
+                target = target.with_name(f"{slug}{target.suffix}")
         _, conflict = catalog.match_post(record.key, record.slug)
-        if record.slug in taken:
-            conflict = f"slug {record.slug!r} also used by {taken[record.slug]}"
         if conflict:
             report.problems.append(ImportProblem(item.origin, conflict))
             continue

@@ -251,3 +251,20 @@ def test_feed_url_without_network_is_a_clear_error(show):
 def test_missing_source(show, tmp_path):
     with pytest.raises(InputError, match="no such file or folder"):
         import_source(tmp_path / "nope", show)
+
+
+def test_two_posts_that_want_one_slug_get_distinct_slugs(show, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for post_id, words in (("111.same-slug", "The first post."), ("222.same-slug", "The second post.")):
+        (src / f"{post_id.split('.')[0]}.md").write_text(f"---\ntitle: Same\npost_id: \"{post_id}\"\n---\n\n{words}\n",
+                                                         encoding="utf-8")
+    report = import_source(src, show)
+    assert report.problems == [] and sorted(report.new) == ["same-slug", "same-slug-2"]
+    with Catalog(show.catalog_path) as catalog:
+        slugs = {p.key: p.slug for p in catalog.posts()}
+    assert slugs == {"111.same-slug": "same-slug", "222.same-slug": "same-slug-2"}
+    texts = {p.name: p.read_text(encoding="utf-8") for p in show.posts_dir.iterdir()}
+    assert "The first post." in texts["same-slug.md"] and "The second post." in texts["same-slug-2.md"]
+    again = import_source(src, show)  # each post keeps its slug; nothing moves
+    assert again.problems == [] and sorted(again.unchanged) == ["same-slug", "same-slug-2"]
