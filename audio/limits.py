@@ -25,7 +25,7 @@ class PostLimits:
     # plus some per MiB of input; a 16 MiB post takes pandoc about 30 s) and a heap.
     pandoc_seconds: float = 60.0
     pandoc_seconds_per_mib: float = 10.0
-    pandoc_heap: str = "3g"
+    pandoc_heap_mib: int = 3072
 
 
 POST = PostLimits()

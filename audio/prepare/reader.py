@@ -59,7 +59,7 @@ def pandoc_path() -> str:
 # a build that disallows RTS options). -M caps its heap: some inputs (thousands of
 # nested divs) make it grow by gigabytes.
 def _pandoc_env() -> dict[str, str]:
-    return {**os.environ, "GHCRTS": f"-H1m -M{limits.POST.pandoc_heap}"}
+    return {**os.environ, "GHCRTS": f"-H1m -M{limits.POST.pandoc_heap_mib}m"}
 
 
 def run_pandoc(path: Path, args: list[str], text: str) -> str:
@@ -77,7 +77,7 @@ def run_pandoc(path: Path, args: list[str], text: str) -> str:
     except OSError as exc:  # pragma: no cover - a broken pypandoc-binary install
         raise InputError(path, f"cannot run pandoc ({exc})") from exc
     if b"Heap exhausted" in done.stderr:
-        raise InputError(path, f"pandoc could not read it within its {caps.pandoc_heap}B of memory (too large or too complex)")
+        raise InputError(path, f"pandoc could not read it within {caps.pandoc_heap_mib} MiB of memory (too large or too complex)")
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["unknown error"]
         raise InputError(path, f"pandoc could not parse it ({lines[0].strip()})")
