@@ -92,7 +92,7 @@ _MARKDOWN_MARKER = re.compile(r">|[-+*]|\d{1,9}[.)]")
 # ... and HTML containers that must be closed (tags whose end is optional, such as
 # <li> or <p>, are not counted: their start tags need not pair with ends).
 _HTML_CONTAINER = re.compile(
-    r"<(/?)(?:div|blockquote|ul|ol|dl|section|article|aside|table|figure|details|span|em|strong)\b[^>]*?(/?)>",
+    r"<(/?)(?:div|blockquote|ul|ol|dl|section|article|aside|table|figure|details|span|em|strong)\b[^<>]*?(/?)>",
     re.I,
 )
 
