@@ -40,6 +40,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from audio import __version__
+from audio import limits as post_limits
 from audio.catalog import Catalog, PostRecord
 from audio.errors import AudioEssayError, InputError
 from audio.show import Show
@@ -58,11 +59,12 @@ FEED_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s|<\?[^>]*>|<!--.*?-->|<!DOCTYPE
 
 @dataclass(frozen=True)
 class ImportLimits:
-    """What counts as absurd: a post bigger than ``max_file_bytes``, an archive or feed
-    that unpacks to more than ``max_total_bytes`` or holds more than ``max_files`` files,
-    a feed URL not read whole (redirects included) within ``fetch_seconds``."""
+    """What counts as absurd: a post bigger than ``max_file_bytes`` (the limit every
+    command applies to a post), an archive or feed that unpacks to more than
+    ``max_total_bytes`` or holds more than ``max_files`` files, a feed URL not read whole
+    (redirects included) within ``fetch_seconds``."""
 
-    max_file_bytes: int = 16 * 1024 * 1024
+    max_file_bytes: int = post_limits.POST.max_bytes
     max_total_bytes: int = 512 * 1024 * 1024
     max_files: int = 50_000
     fetch_seconds: float = 120.0
@@ -111,9 +113,7 @@ def _sha256(data: bytes) -> str:
 
 
 def _read_limited(path: Path, limits: ImportLimits) -> bytes:
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
-        raise InputError(path, f"{size} bytes: over the {limits.max_file_bytes}-byte limit for one post")
+    post_limits.check_post_size(path, path.stat().st_size, limits.max_file_bytes)
     return path.read_bytes()
 
 
@@ -408,10 +408,12 @@ def _fetch(url: str, limits: ImportLimits, follow_redirects: bool = False) -> by
 
 
 def _markdown(item: _Item) -> str:
-    """An HTML body as pandoc Markdown with YAML front matter (JSON strings are YAML)."""
-    import pypandoc
+    """An HTML body as pandoc Markdown with YAML front matter (JSON strings are YAML);
+    pandoc reads it under the caps it reads posts under."""
+    from audio.prepare.reader import check_nesting, run_pandoc
 
-    body = pypandoc.convert_text(item.html, "markdown", format="html", extra_args=["--wrap=none"])
+    check_nesting(item.origin, item.html)
+    body = run_pandoc(Path(item.origin), ["-f", "html", "-t", "markdown", "--wrap=none"], item.html)
     front = "".join(f"{k}: {json.dumps(v, ensure_ascii=False)}\n" for k, v in item.front.items() if v)
     return f"---\n{front}---\n{body}"
 

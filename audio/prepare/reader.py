@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -24,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from audio import limits
 from audio.errors import InputError
 from audio.models import Post, PostMeta
 from audio.show import Show
@@ -64,22 +66,103 @@ def pandoc_path() -> str:
 
 # pandoc's binary asks for a 64 MB initial heap; touching it costs more than parsing a
 # post. A small one halves pandoc's system time (GHCRTS is ignored, with a warning, by
-# a build that disallows RTS options).
-PANDOC_ENV = {**os.environ, "GHCRTS": "-H1m"}
+# a build that disallows RTS options). -M caps its heap: some inputs (thousands of
+# nested divs) make it grow by gigabytes.
+def _pandoc_env() -> dict[str, str]:
+    return {**os.environ, "GHCRTS": f"-H1m -M{limits.POST.pandoc_heap_mib}m"}
 
 
 def run_pandoc(path: Path, args: list[str], text: str) -> str:
-    """Run pandoc once on ``text``; a failure is the input's fault, named by ``path``."""
+    """Run pandoc once on ``text``, within its time and memory budget; a failure is the
+    input's fault, named by ``path``."""
+    data = text.encode("utf-8")
+    caps = limits.POST
+    seconds = caps.pandoc_seconds + caps.pandoc_seconds_per_mib * len(data) / 2**20
     try:
         done = subprocess.run(
-            [pandoc_path(), *args], input=text.encode("utf-8"), capture_output=True, check=False, env=PANDOC_ENV
+            [pandoc_path(), *args], input=data, capture_output=True, check=False, env=_pandoc_env(), timeout=seconds
         )
+    except subprocess.TimeoutExpired as exc:
+        raise InputError(path, f"pandoc could not read it within {seconds:.0f} s (too large or too complex)") from exc
     except OSError as exc:  # pragma: no cover - a broken pypandoc-binary install
         raise InputError(path, f"cannot run pandoc ({exc})") from exc
+    if b"Heap exhausted" in done.stderr:
+        raise InputError(path, f"pandoc could not read it within {caps.pandoc_heap_mib} MiB of memory (too large or too complex)")
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["unknown error"]
         raise InputError(path, f"pandoc could not parse it ({lines[0].strip()})")
     return done.stdout.decode("utf-8")
+
+
+# Nesting pandoc would take time or memory over (its reader is quadratic in the depth of
+# Markdown blockquotes and lists, and an HTML div costs it kilobytes per level): a line's
+# blockquote and list markers, and its indentation (up to four columns a level) ...
+_MARKDOWN_CONTAINERS = re.compile(r"^([ \t]*)((?:(?:>|(?:[-+*]|\d{1,9}[.)])(?=[ \t]))[ \t]*)+)", re.M)
+_MARKDOWN_MARKER = re.compile(r">|[-+*]|\d{1,9}[.)]")
+# ... and HTML containers that must be closed (tags whose end is optional, such as
+# <li> or <p>, are not counted: their start tags need not pair with ends).
+_HTML_CONTAINER = re.compile(
+    r"<(/?)(?:div|blockquote|ul|ol|dl|section|article|aside|table|figure|details|span|em|strong)\b[^<>]*?(/?)>",
+    re.I,
+)
+
+
+def check_nesting(path: Path | str, text: str, first_line: int = 1) -> None:
+    """Refuse a source whose blockquotes, lists or HTML containers nest deeper than the
+    limit, before pandoc reads it (``read_ast`` checks the document pandoc made);
+    ``text`` starts at line ``first_line`` of the file."""
+    limit = limits.POST.max_depth
+    deepest = None
+    for match in _MARKDOWN_CONTAINERS.finditer(text):
+        indent, markers = match.groups()
+        depth = len(indent.expandtabs(4)) // 4
+        depth += sum(1 for _ in zip(range(limit + 1), _MARKDOWN_MARKER.finditer(markers)))
+        if depth > limit:
+            deepest = match.start()
+            break
+    depth = 0
+    for match in _HTML_CONTAINER.finditer(text, 0, len(text) if deepest is None else deepest):
+        if match.group(2):  # <div/>
+            continue
+        depth = max(depth - 1, 0) if match.group(1) else depth + 1
+        if depth > limit:
+            deepest = match.start()
+            break
+    if deepest is not None:
+        line = first_line + text.count("\n", 0, deepest)
+        raise InputError(path, f"nested more than {limit} levels deep at line {line} (blockquotes, lists or HTML elements)")
+
+
+def _too_deep(ast: dict[str, Any], limit: int) -> bool:
+    """Whether pandoc's elements that hold others nest more than ``limit`` deep in ``ast``
+    (counted without recursion). Its JSON, arrays and objects, may nest six times that (an
+    ordered list is four JSON levels, a table nine): the walks over the AST recurse per
+    JSON level."""
+    stack: list[tuple[Any, int, int]] = [(ast, 0, 0)]
+    while stack:
+        node, elements, containers = stack.pop()
+        elements += isinstance(node, dict) and isinstance(node.get("c"), list)
+        containers += 1
+        if elements > limit or containers > 6 * limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, elements, containers) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def read_ast(path: Path, args: list[str], text: str, first_line: int = 1) -> dict[str, Any]:
+    """Pandoc's JSON AST of ``text`` (read with ``args``; it starts at line ``first_line``
+    of ``path``), its nesting within the limit."""
+    check_nesting(path, text, first_line)
+    limit = limits.POST.max_depth
+    refusal = f"nested more than {limit} levels deep (blockquotes, lists or other elements)"
+    try:
+        ast = json.loads(run_pandoc(path, [*args, "-t", "json"], text))
+    except RecursionError as exc:  # deeper than the JSON decoder goes
+        raise InputError(path, refusal) from exc
+    if _too_deep(ast, limit):
+        raise InputError(path, refusal)
+    return ast
 
 
 def _read_text(path: Path) -> tuple[str, str]:
@@ -89,7 +172,10 @@ def _read_text(path: Path) -> tuple[str, str]:
     if path.is_dir():
         raise InputError(path, "is a folder, not a post")
     try:
-        data = path.read_bytes()
+        limits.check_post_size(path, path.stat().st_size)
+        with path.open("rb") as f:
+            data = f.read(limits.POST.max_bytes + 1)  # bounded, should it grow meanwhile
+        limits.check_post_size(path, len(data))
     except OSError as exc:
         raise InputError(path, f"cannot read it ({exc.strerror or exc})") from exc
     if not data.strip():
@@ -114,6 +200,39 @@ def split_front_matter(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+class _Refused(Exception):
+    """Front matter that is valid YAML but refused (why, in words)."""
+
+
+class FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader without aliases and with bounded nesting: an alias lets a few
+    bytes stand for billions of values ("billion laughs"), and nesting is composed
+    recursively. An alias to no anchor stays a YAML error (``title: *Not an alias``
+    is read by the lenient parser)."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent) and self.peek_event().anchor in self.anchors:
+            raise _Refused(f"front matter uses a YAML alias (*{self.peek_event().anchor}); aliases are not allowed")
+        if self.depth >= limits.POST.max_depth:
+            raise _Refused(f"front matter nested more than {limits.POST.max_depth} levels deep")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _load_yaml(text: str) -> Any:
+    """``text`` as YAML, or None when it is not valid YAML (a value YAML's types cannot
+    hold, such as ``date: 2024-13-45``, is not valid either); ``_Refused`` propagates."""
+    try:
+        return yaml.load(text, Loader=FrontMatterLoader)
+    except (yaml.YAMLError, ValueError):
+        return None
+
+
 def _lenient_front_matter(block: str) -> dict[str, Any]:
     """Line by line ``key: value``: each line that YAML accepts, else the value with one
     pair of surrounding quotes removed (``title: ""10 years""`` -> ``"10 years"``)."""
@@ -122,10 +241,7 @@ def _lenient_front_matter(block: str) -> dict[str, Any]:
         key, sep, value = line.partition(":")
         if not sep or not key.strip() or key.startswith((" ", "\t", "-")):
             continue
-        try:
-            parsed = yaml.safe_load(line)
-        except yaml.YAMLError:
-            parsed = None
+        parsed = _load_yaml(line)
         if isinstance(parsed, dict) and len(parsed) == 1:
             result.update(parsed)
             continue
@@ -137,12 +253,15 @@ def _lenient_front_matter(block: str) -> dict[str, Any]:
 
 
 def parse_front_matter(path: Path, block: str) -> dict[str, Any]:
+    size = len(block.encode("utf-8"))
+    if size > limits.POST.max_front_matter_bytes:
+        raise InputError(path, f"front matter is {size} bytes, over the {limits.POST.max_front_matter_bytes}-byte limit")
     try:
-        data = yaml.safe_load(block)
-    except yaml.YAMLError:
-        data = None
-    if not isinstance(data, dict):
-        data = _lenient_front_matter(block)
+        data = _load_yaml(block)
+        if not isinstance(data, dict):
+            data = _lenient_front_matter(block)
+    except _Refused as exc:
+        raise InputError(path, str(exc)) from exc
     if not data:
         raise InputError(path, "front matter is not a YAML mapping of key: value lines")
     return {str(k): v for k, v in data.items()}
@@ -351,14 +470,14 @@ def read_post(path: str | Path, show: Show) -> Post:
     text, digest = _read_text(path)
     front: dict[str, Any] = {}
     if is_html(path, text):
-        ast = json.loads(run_pandoc(path, ["-f", HTML_FORMAT, "-t", "json"], text))
+        ast = read_ast(path, ["-f", HTML_FORMAT], text)
         page = _split_page(ast)
         title, subtitle, author, when = page.title, page.subtitle, page.author, page.date
     else:
         block, body = split_front_matter(text)
         if block is not None:
             front = parse_front_matter(path, block)
-        ast = json.loads(run_pandoc(path, ["-f", MARKDOWN_FORMAT, "-t", "json"], body))
+        ast = read_ast(path, ["-f", MARKDOWN_FORMAT], body, 1 + text.count("\n", 0, len(text) - len(body)))
         title = str(front.get("title") or "").strip()
         subtitle = str(front.get("subtitle") or "").strip()
         author = front.get("author") or ""

@@ -12,6 +12,7 @@ import string
 from functools import lru_cache
 from pathlib import Path
 
+from audio import limits
 from audio.errors import ConfigError, InputError
 from audio.models import (
     HEADING,
@@ -159,10 +160,18 @@ def build_script(post: Post, show: Show, walk: Walk, notes_html: str, voicing: V
     sections: list[Section] = []
     index: dict[int, int] = {}  # walk section -> script section, for the omissions
     omitted = {o.section for o in walk.omissions}
-    spoken_sections = [
-        (i, raw, _trimmed(tuple(p for p in (speaker.paragraph(r) for r in raw.paragraphs) if p is not None)))
-        for i, raw in enumerate(walk.sections)
-    ]
+    spoken_sections = []
+    count, cap = 0, limits.POST.max_sentences
+    for i, raw in enumerate(walk.sections):
+        paragraphs = []
+        for r in raw.paragraphs:
+            paragraph = speaker.paragraph(r)
+            if paragraph is not None:
+                paragraphs.append(paragraph)
+                count += len(paragraph.sentences)
+                if count > cap:  # refused before the rest is normalised
+                    raise InputError(post.source, f"more than {cap} sentences: over the limit for one post")
+        spoken_sections.append((i, raw, _trimmed(tuple(paragraphs))))
     # A heading over nothing but an embed or image ("YouTube", then a video) is not read,
     # unless that is all the post has.
     kept = [
