@@ -148,7 +148,7 @@ def rendering(show: Show) -> Iterator[Renders]:
     try:
         renders_lock = _acquire(show.folder / RENDERS_LOCK, fcntl.LOCK_SH)
     except OSError as exc:
-        raise OutputError(show.folder / RENDERS_LOCK, f"cannot create the lock file ({exc.strerror})") from exc
+        raise OutputError(show.folder, f"cannot create its lock file {RENDERS_LOCK} ({exc.strerror})") from exc
     renders = Renders()
     try:
         yield renders

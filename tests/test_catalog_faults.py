@@ -223,8 +223,7 @@ def test_a_read_only_show_folder_is_refused_before_any_synthesis(shared_show, no
     with unprivileged():
         result = cli("render", str(show.posts_dir / "a-post.md"), "--quiet", "--show", str(show.folder))
     assert result.exit_code == 2 and result.output == (
-        f"audio-essay: {show.catalog_path}: read-only: the show folder {show.folder} cannot be written "
-        "(SQLite writes beside the catalogue)\n")
+        f"audio-essay: {show.folder}: cannot create its lock file .audio-essay.renders.lock (Permission denied)\n")
     assert no_synthesis == []
 
 
