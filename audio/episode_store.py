@@ -33,10 +33,19 @@ def load_episode(path: Path) -> Episode:
         raise InputError(path, f"not a readable episode record ({exc})") from exc
 
 
-def list_episodes(folder: Path) -> list[Episode]:
+def list_episodes(folder: Path, unreadable: list[InputError] | None = None) -> list[Episode]:
     """Every episode rendered under ``folder`` (one sub-folder per episode), newest first.
 
-    Hidden sub-folders are renders in progress (or left by a killed one), never episodes."""
-    records = sorted(folder.glob(f"*/*{EPISODE_SUFFIX}"))
-    episodes = [load_episode(p) for p in records if not p.parent.name.startswith(".")]
+    Hidden sub-folders are renders in progress (or left by a killed one), never episodes.
+    An unreadable record raises, or, given ``unreadable``, is left out and added to it."""
+    episodes = []
+    for path in sorted(folder.glob(f"*/*{EPISODE_SUFFIX}")):
+        if path.parent.name.startswith("."):
+            continue
+        try:
+            episodes.append(load_episode(path))
+        except InputError as exc:
+            if unreadable is None:
+                raise
+            unreadable.append(exc)
     return sorted(episodes, key=lambda e: (e.date.timestamp() if e.date else 0.0, e.slug), reverse=True)

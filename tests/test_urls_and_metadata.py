@@ -282,6 +282,18 @@ def test_cli_publish_warns_and_leaves_out_only_the_unusable_episode(site_show):
     assert sorted(p.name for p in (show.site_dir / "episodes").glob("*.html")) == ["first-post.html", "third-post.html"]
 
 
+def test_an_unreadable_episode_record_is_left_out_and_the_others_published(site_show):
+    show = site_show
+    record = show.rendered_dir / "second-post" / "second-post.episode.json"
+    record.write_text('{"slug": "second-post", "chap', encoding="utf-8")  # cut short, as by a full disk
+    result = CliRunner().invoke(main, ["publish", "--show", str(show.folder)])
+    assert result.exit_code == 0, result.output
+    [left_out] = [line for line in result.stderr.splitlines() if "left out of the site" in line]
+    assert left_out.startswith(f"warning: {record}: not a readable episode record (")
+    assert left_out.endswith("): left out of the site and feed")
+    assert sorted(p.name for p in (show.site_dir / "episodes").glob("*.html")) == ["first-post.html", "third-post.html"]
+
+
 # --- check ------------------------------------------------------------------------------------
 
 
@@ -340,3 +352,73 @@ def test_served_pages_carry_the_content_security_policy(site_show):
             assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
             assert response.headers["content-type"].startswith(kind)
     assert "script-src 'self'" in CONTENT_SECURITY_POLICY and "unsafe-inline" not in CONTENT_SECURITY_POLICY
+
+
+# --- property: whatever a post says, the published site and feed link only to http(s) -----------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SCHEMES = st.sampled_from(["https:", "http:", "javascript:", "JaVaScRiPt:", "java\tscript:", "data:", "vbscript:",
+                           "file:", "mailto:", "ftp:", "//", "/", "", " javascript:"])
+HOSTILE_URLS = st.one_of(st.builds("{}{}".format, SCHEMES, st.sampled_from(
+    ["//example.com/p/x", "alert(document.domain)", "text/html;base64,PHNjcmlwdD4=", "/p/x", "p/x", "not a url",
+     "//evil.test/%0ajavascript:x", "x\"onmouseover=\"alert(1)"])), st.text(max_size=30))
+
+
+def _links(site: Path) -> list[tuple[str, str]]:
+    """Every URL a page or feed of the site points at: (file, url)."""
+    found = []
+    for path in sorted(site.rglob("*.html")):
+        page = lxml.html.fromstring(path.read_bytes())
+        found += [(path.name, url) for url in page.xpath("//@href | //@src")]
+    for path in sorted(site.rglob("feed.xml")):
+        tree = etree.parse(str(path))
+        found += [(path.name, (e.text or "").strip()) for e in tree.iter("link")]
+        found += [(path.name, url) for url in tree.xpath("//@href | //@url")]
+        for encoded in tree.iter("{http://purl.org/rss/1.0/modules/content/}encoded", "description"):
+            if encoded.text and "<" in encoded.text:
+                found += [(path.name, url) for url in lxml.html.fromstring(f"<div>{encoded.text}</div>")
+                          .xpath("//@href | //@src")]
+    return found
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(canonical=HOSTILE_URLS, link=HOSTILE_URLS, image=HOSTILE_URLS)
+def test_any_url_in_a_post_publishes_only_http_links(tmp_path_factory, canonical, link, image):
+    folder = tmp_path_factory.mktemp("property") / "show"
+    show = make_fake_show(folder)
+    post = _post(folder / "posts", "post.md", f"title: A post\ncanonical_url: {json.dumps(canonical)}",
+                 f"A first sentence to read. [A link]({link}) and more words.\n\n![An image]({image})\n\n"
+                 f'<a href="{link}">raw</a> closing words here.\n')
+    runner = CliRunner()
+    for args in (["render", str(post), "--quiet"], ["publish"]):
+        result = runner.invoke(main, [*args, "--show", str(folder)])
+        assert result.exit_code in (0, 2) and isinstance(result.exception, (SystemExit, type(None))), \
+            (args, result.output, result.exception)
+    if not (show.site_dir / "feed.xml").is_file():
+        return
+    assert check_site(show.site_dir) == []
+    for name, url in _links(show.site_dir):
+        if "://" in url or ":" in url.split("/")[0]:  # absolute: http(s) only
+            assert web_url(url, BASE) == url and url.lower().startswith(("https://", "http://")), (name, url)
+        else:  # the site's own files
+            assert not url.startswith("//"), (name, url)
+
+
+def test_control_characters_in_a_post_never_reach_the_feed(tmp_path):
+    """Found by the property above: a C0 control character in a post made publish crash
+    (XML cannot hold it). The reader drops them; a form feed is a line end."""
+    folder = tmp_path / "show"
+    show = make_fake_show(folder)
+    post = _post(folder / "posts", "ctl.md", "title: \"Bell\\a title\\x1f\"",
+                 "A first sentence\x1f to read.\x0cA page break, then \x07more\uffff words.\n")
+    runner = CliRunner()
+    for args in (["render", str(post), "--quiet"], ["publish"]):
+        result = runner.invoke(main, [*args, "--show", str(folder)])
+        assert result.exit_code == 0, (args, result.output)
+    feed = (show.site_dir / "feed.xml").read_text(encoding="utf-8")
+    assert "<title>Bell title</title>" in feed
+    assert not any(c in feed for c in "\x07\x0c\x1f\uffff")
+    assert "A first sentence to read." in feed and "more words." in feed
+    assert check_site(show.site_dir) == []

@@ -165,6 +165,12 @@ def read_ast(path: Path, args: list[str], text: str, first_line: int = 1) -> dic
     return ast
 
 
+# Characters XML 1.0 forbids (C0 controls but tab and line ends; U+FFFE, U+FFFF): no prose has
+# them, and one in a post would make its feed, notes and pages unwritable. A vertical tab or a
+# form feed (a page break) is a line end.
+NOT_TEXT = {**dict.fromkeys([*range(0x01, 0x09), *range(0x0E, 0x20), 0xFFFE, 0xFFFF]), 0x0B: "\n", 0x0C: "\n"}
+
+
 def _read_text(path: Path) -> tuple[str, str]:
     """The file's text and the sha256 of its bytes; every way a file can be unreadable."""
     if not path.exists():
@@ -186,7 +192,7 @@ def _read_text(path: Path) -> tuple[str, str]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
-    return text.replace("\r\n", "\n"), hashlib.sha256(data).hexdigest()
+    return text.replace("\r\n", "\n").translate(NOT_TEXT), hashlib.sha256(data).hexdigest()
 
 
 def split_front_matter(text: str) -> tuple[str | None, str]:

@@ -312,7 +312,8 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
     _check_target(site)
     pub = show.publish
     feed_url = pub.resolved_feed_url
-    episodes = list_episodes(show.rendered_dir) if show.rendered_dir.is_dir() else []
+    unreadable: list[InputError] = []
+    episodes = list_episodes(show.rendered_dir, unreadable) if show.rendered_dir.is_dir() else []
     public = [e for e in episodes if e.audience == PUBLIC]
     private = [e for e in episodes if e.audience != PUBLIC]
     with Catalog(show.catalog_path) as catalog:
@@ -325,7 +326,7 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
             private_guid = catalog.state_once("publish.private_podcast_guid", lambda: podcast_guid(private_url))
     artwork, artwork_name = _artwork(show)
     image_url = site_join(pub.site_url, artwork_name)
-    warnings = placeholder_warnings(show)
+    warnings = placeholder_warnings(show) + [f"{exc.message}: left out of the site and feed" for exc in unreadable]
     planned = _plan_each(show, public, EPISODES, warnings)
     hidden = _plan_each(show, private, f"private/{token}/{EPISODES}", warnings) if token else []
     _unique_guids([*planned, *hidden])
