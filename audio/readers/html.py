@@ -14,6 +14,7 @@ from audio.models import ParsedPost
 from audio.readers.pandoc import meta_text, plain_text, read_ast
 
 HTML_FORMAT = "html"
+
 # Classes of a saved Substack web page (not of a post body).
 PAGE_BODY_CLASSES = ("body", "available-content")
 PAGE_TITLE_CLASS = "post-title"
@@ -99,6 +100,7 @@ def _split_page(ast: dict[str, Any]) -> _Page:
         # header, widgets and comments are chrome by class.
         ast["blocks"] = [b for b in blocks if b is not title]
     return page
+
 
 class HtmlReader:
     """HTML, by suffix or by its ``<!doctype html>`` / ``<html>`` start."""

@@ -101,7 +101,6 @@ def parse_front_matter(path: Path, block: str) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
-
 def to_datetime(path: Path, key: str, value: Any) -> datetime | None:
     """A front-matter date as a timezone-aware datetime (UTC when the post names no zone)."""
     if value in (None, ""):
