@@ -31,6 +31,19 @@ class PostLimits:
 POST = PostLimits()
 
 
+@dataclass(frozen=True)
+class ImportLimits:
+    """What counts as absurd: a post bigger than ``max_file_bytes`` (the limit every
+    command applies to a post), an archive or feed that unpacks to more than
+    ``max_total_bytes`` or holds more than ``max_files`` files, a feed URL not read whole
+    (redirects included) within ``fetch_seconds``."""
+
+    max_file_bytes: int = POST.max_bytes
+    max_total_bytes: int = 512 * 1024 * 1024
+    max_files: int = 50_000
+    fetch_seconds: float = 120.0
+
+
 def check_post_size(path: str | Path, size: int, max_bytes: int | None = None) -> None:
     """Refuse a post file of ``size`` bytes over the limit for one post."""
     limit = POST.max_bytes if max_bytes is None else max_bytes

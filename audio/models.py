@@ -55,6 +55,36 @@ class Post:
 
 
 @dataclass(frozen=True)
+class ParsedPost:
+    """What an input format's reader makes of a post's text: pandoc's AST of the body and
+    the metadata the format itself carries (empty where it has none; the preparer fills
+    in the rest the same way for every format)."""
+
+    ast: dict[str, Any] = field(repr=False)
+    front: dict[str, Any] = field(default_factory=dict)  # front matter: post_id, canonical_url, draft, ...
+    title: str = ""
+    subtitle: str = ""
+    author: str = ""
+    date: datetime | None = None  # timezone-aware
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One post an import source holds, before it is staged: a post file read as it is,
+    or an HTML body with its front matter; or, with ``problem`` set, why an entry of the
+    source cannot be imported (the rest goes on)."""
+
+    origin: str  # where it came from, for messages
+    key: str = ""  # post_id when the source has one
+    slug_hint: str = ""
+    source_path: Path | None = None  # a post file read as it is
+    html: str | None = None  # or an HTML body to convert, with ...
+    front: dict[str, str] = field(default_factory=dict)  # ... its front matter
+    draft: bool = False
+    problem: str = ""
+
+
+@dataclass(frozen=True)
 class Voicing:
     """What the voice that will read a script asks of the preparer."""
 

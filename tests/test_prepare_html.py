@@ -12,7 +12,8 @@ from conftest import CORPUS, SAMPLE_POST, SAMPLE_SHOW, require
 from prepare_helpers import body_text, make_show, prepare_md
 
 from audio.prepare import prepare_post, read_post
-from audio.prepare.reader import pandoc_path, split_front_matter
+from audio.readers.markdown import split_front_matter
+from audio.readers.pandoc import pandoc_path
 from audio.show import load_show
 
 SOURCE = "2025-05-06-whatpeoplegetwrongabouttheleadingchineseopenmodels.md"

@@ -14,8 +14,8 @@ from typing import Any
 import nh3
 
 from audio.prepare import policy
-from audio.prepare.reader import plain_text, run_pandoc
 from audio.prepare.speakable import collect_links
+from audio.readers.pandoc import plain_text, run_pandoc
 from audio.show import ScriptOptions
 
 Node = dict[str, Any]

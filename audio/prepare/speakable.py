@@ -13,7 +13,8 @@ from typing import Any
 
 from audio.models import CAPTION, CUE, FOOTNOTE, HEADING, LIST_ITEM, PARAGRAPH, QUOTE, RULE, Omission
 from audio.prepare import policy
-from audio.prepare.reader import clean_metadata, plain_text
+from audio.prepare.reader import clean_metadata
+from audio.readers.pandoc import plain_text
 from audio.show import ScriptOptions
 
 Node = dict[str, Any]
