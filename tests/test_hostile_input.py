@@ -19,7 +19,8 @@ from audio.cli import main
 from audio.errors import AudioEssayError, InputError
 from audio.importer import import_source
 from audio.limits import PostLimits
-from audio.prepare import prepare_post, read_post, reader
+from audio.prepare import prepare_post, read_post
+from audio.readers import pandoc
 from audio.show import load_show
 
 GOOD = "---\ntitle: {title}\n---\nA short post about {title}. It has two sentences.\n"
@@ -212,7 +213,7 @@ def test_pandoc_runs_within_a_time_budget(tmp_path, show_dir, monkeypatch):
     hung = tmp_path / "pandoc"
     hung.write_text("#!/bin/sh\nexec sleep 60\n", encoding="ascii")
     hung.chmod(0o755)
-    monkeypatch.setattr(reader, "pandoc_path", lambda: str(hung))
+    monkeypatch.setattr(pandoc, "pandoc_path", lambda: str(hung))
     post = _post(tmp_path, "brackets.md", "Intro.\n\n" + "[" * 25 + "text\n")
     code, output, seconds = _run("script", str(post), "--show", str(show_dir))
     assert (code, output) == (2, f"audio-essay: {post}: pandoc could not read it within 1 s (too large or too complex)\n")
