@@ -132,7 +132,7 @@ def _allowed(annotation: Any, metadata: list[Any], examples: list[Any]) -> str:
         kinds = {a for a in get_args(annotation) if a is not type(None)}
         annotation = float if kinds <= {int, float} else next(iter(kinds))
     if origin is tuple:
-        text = f"a list of {_allowed(get_args(annotation)[0], [], [])[2:]}s"
+        text = f"a list of {_allowed(get_args(annotation)[0], [], []).split(' ', 1)[1]}s"
     elif origin is dict or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
         text = "a table"
     else:
