@@ -34,7 +34,7 @@ from scipy.signal import resample_poly, sosfilt
 
 from audio.errors import InputError
 from audio.loudness import integrated, k_weighted, k_weighting, loudness, sample_true_peaks, sub_block_energies
-from audio.models import HEADING, LIST_ITEM, QUOTE, RULE, AudioChunk, Chapter, Script, TimedSentence
+from audio.models import AudioChunk, Chapter, Pauses, Script, TimedSentence
 
 INTRO_CHAPTER = "Introduction"
 TRIM_FLOOR_DB = -40.0  # a frame this far below the sentence's loudest frame is silence
@@ -50,23 +50,6 @@ class Sink(Protocol):
     """Where the programme goes: float32 mono samples at the output rate, in order."""
 
     def write(self, samples: np.ndarray) -> None: ...
-
-
-@dataclass(frozen=True)
-class Pauses:
-    """Seconds of silence after a sentence, a paragraph of each kind, a section."""
-
-    sentence: float = 0.35
-    paragraph: float = 0.8
-    section: float = 1.6
-    quote: float = 0.8
-    list_item: float = 0.55
-    heading: float = 0.8
-
-    def after(self, kind: str) -> float:
-        return {RULE: self.section, QUOTE: self.quote, LIST_ITEM: self.list_item, HEADING: self.heading}.get(
-            kind, self.paragraph
-        )
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import Field
+
+from audio.config import Settings
 
 # Paragraph kinds. Mastering chooses the pause after a paragraph from its kind.
 TITLE = "title"  # the spoken title block (intro)
@@ -52,6 +55,52 @@ class Post:
     source: Path
     source_hash: str  # sha256 of the file's bytes
     ast: dict[str, Any] = field(repr=False)
+
+
+Seconds = Annotated[float, Field(ge=0, le=30)]
+
+
+class Pauses(Settings):
+    """A voice's ``[pauses]``: seconds of silence mastering inserts after a sentence, a
+    paragraph of each kind and a section."""
+
+    sentence: Seconds = 0.35
+    paragraph: Seconds = 0.8
+    section: Seconds = 1.6
+    quote: Seconds = 0.8  # after a paragraph of a block quote
+    list_item: Seconds = 0.5  # after one item of a list
+    heading: Seconds = 0.8  # after a section's heading
+
+    def after(self, kind: str) -> float:
+        """The pause after a paragraph of this kind (a rule is a section's pause)."""
+        return {RULE: self.section, QUOTE: self.quote, LIST_ITEM: self.list_item, HEADING: self.heading}.get(
+            kind, self.paragraph
+        )
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """One voice: which engine reads, with which model and parameters, and its pauses."""
+
+    name: str
+    engine: str
+    model: str = ""  # engine-specific: a path (relative to the profile), "package:<module>", a catalogue name
+    params: dict[str, Any] = field(default_factory=dict)  # engine parameters, checked by the engine
+    pauses: Pauses = field(default_factory=Pauses)
+    lexicon: Path | None = None  # a pronunciation lexicon for this voice
+    language: str = "en-us"
+    description: str = ""
+    source: Path | None = None  # the profile file
+
+    @property
+    def folder(self) -> Path:
+        """The folder the profile's relative paths are resolved against."""
+        return self.source.parent if self.source else Path.cwd()
+
+    def resolve(self, path: str) -> Path:
+        """A path from the profile, made absolute relative to the profile's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.folder / p
 
 
 @dataclass(frozen=True)

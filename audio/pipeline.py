@@ -41,7 +41,6 @@ from audio.master import (
     LoudnessTracker,
     MasterSettings,
     Pause,
-    Pauses,
     SegmentLayout,
     SegmentPlan,
     Speech,
@@ -124,16 +123,6 @@ def voicing_of(engine: Engine, profile) -> Voicing:
     """What this voice asks of the preparer: its lexicon, its engine's sentence limit and
     whether that engine reads phonemes."""
     return Voicing(engine.accepts_phonemes, engine.max_sentence_chars, profile.lexicon)
-
-
-def _pauses(profile_pauses) -> Pauses:
-    return Pauses(
-        sentence=profile_pauses.sentence,
-        paragraph=profile_pauses.paragraph,
-        section=profile_pauses.section,
-        quote=profile_pauses.quote,
-        list_item=profile_pauses.list_item,
-    )
 
 
 def _master_settings(show: Show, input_rate: int) -> MasterSettings:
@@ -408,7 +397,7 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
         identity = engine.identity()
         programme = _Programme(
             script=script,
-            plans=plan_segments(script, settings, _pauses(profile.pauses)),
+            plans=plan_segments(script, settings, profile.pauses),
             speech_keys=[SynthCache.key(identity, s.speech) for s in sentences],
             engine=engine,
             cache=cache,

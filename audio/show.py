@@ -1,18 +1,21 @@
-"""The show: its folder layout and its ``show.toml`` settings, validated field by field.
+"""The show: its folder layout and its ``show.toml`` settings.
 
-Each table of ``show.toml`` is one dataclass below. A field's type annotation is its
-validation: a wrong type, an unknown key or a failed ``check`` names the file, the
-table and the key in one line.
+Each table of ``show.toml`` is one settings record below (``audio.config``): a field's
+type, range and validator are its validation, and a wrong value or an unknown key is one
+line naming the file, the key and what it allows. Files the settings name are checked
+once the folder is known.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Annotated
 
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+
+from audio.config import Settings, one_of, read_toml, validate
 from audio.errors import ConfigError
 
 SHOW_FILE = "show.toml"
@@ -28,8 +31,54 @@ DEFAULT_BOILERPLATE = (
 )
 
 
-@dataclass(frozen=True)
-class ShowInfo:
+def _regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"expected a regular expression ({exc})") from exc
+    return pattern
+
+
+def _http_url(url: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", url):
+        raise ValueError("expected an http(s) URL")
+    return url
+
+
+_LOOPBACK_HTTP = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)")
+_HTTPS = re.compile(r"^https://[^\s/]+[^\s]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _https_url(url: str) -> str:
+    """An https URL, or nothing."""
+    if url and not _HTTPS.match(url):
+        raise ValueError("expected an https URL")
+    return url
+
+
+def _site_url(url: str) -> str:
+    """An https URL, an http one only for a loopback preview."""
+    if not (_HTTPS.match(url) or _LOOPBACK_HTTP.match(url)):
+        raise ValueError("expected an https URL (http only for a 127.0.0.1 preview)")
+    return url
+
+
+def _email(address: str) -> str:
+    if address and not _EMAIL.match(address):
+        raise ValueError("expected an e-mail address")
+    return address
+
+
+def _footer(template: str) -> str:
+    try:
+        template.format(base_url="", site_url="", title="", link="", show_title="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(f"expected a template with the fields {{base_url}} {{site_url}} {{title}} {{link}} {{show_title}} ({exc!r})") from exc
+    return template
+
+
+class ShowInfo(Settings):
     """[show]: who publishes and where the posts live."""
 
     title: str = "My audio essays"
@@ -37,11 +86,10 @@ class ShowInfo:
     description: str = ""
     language: str = "en-us"
     # The newsletter's home: a post's canonical URL is base_url + "/p/<slug>".
-    base_url: str = "https://example.com"
+    base_url: Annotated[str, AfterValidator(_http_url)] = "https://example.com"
 
 
-@dataclass(frozen=True)
-class ScriptOptions:
+class ScriptOptions(Settings):
     """[script]: what the text preparer reads aloud and how."""
 
     read_footnotes: bool = False  # read each section's footnotes at its end
@@ -50,10 +98,11 @@ class ScriptOptions:
     quote_open: str = "Quote."
     quote_close: str = "End quote."
     omission_cues: bool = True  # "The post shows a table here."
-    boilerplate: tuple[str, ...] = DEFAULT_BOILERPLATE  # regexes, case-insensitive, searched per paragraph
+    # regexes, case-insensitive, searched per paragraph (a TOML list: not strict about the tuple)
+    boilerplate: tuple[Annotated[str, AfterValidator(_regex)], ...] = Field(DEFAULT_BOILERPLATE, strict=False)
     notes_boilerplate: bool = False  # keep boilerplate paragraphs in the show notes
     lexicon: str = ""  # path of a pronunciation lexicon TOML, relative to the show folder
-    max_sentence_chars: int = 400
+    max_sentence_chars: int = Field(400, ge=40)
     intro: str = (
         "{title}. {subtitle}. Written by {author}, published {date}. "
         "This is an AI-narrated audio version of the post."
@@ -94,6 +143,7 @@ APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
 }
 
+AppleCategory = one_of(*APPLE_CATEGORIES)
 DEFAULT_SITE_URL = "https://podcast.example.com"
 DEFAULT_EPISODE_FOOTER = (
     "This is a public episode. If you'd like to discuss this with other subscribers or get access "
@@ -101,48 +151,60 @@ DEFAULT_EPISODE_FOOTER = (
 )
 
 
-@dataclass(frozen=True)
-class PublishOptions:
+class PublishOptions(Settings):
     """[publish]: where the podcast site is hosted and what its feed says about the show.
 
     Title, author, description and language come from [show]; ``base_url`` there is the
     newsletter where the posts live, ``site_url`` here is where ``publish``'s site is served.
     """
 
-    site_url: str = DEFAULT_SITE_URL  # https; http only for a loopback preview
-    feed_url: str = ""  # default: site_url + "/feed.xml"
-    new_feed_url: str = ""  # set when the feed moves (itunes:new-feed-url)
+    site_url: Annotated[str, AfterValidator(_site_url)] = DEFAULT_SITE_URL
+    feed_url: Annotated[str, AfterValidator(lambda url: url and _site_url(url))] = ""  # default: site_url + "/feed.xml"
+    new_feed_url: Annotated[str, AfterValidator(_https_url)] = ""  # set when the feed moves (itunes:new-feed-url)
     artwork: str = ""  # square PNG/JPEG, 1400-3000 px, RGB; empty: a generated placeholder
-    category: str = "Technology"  # Apple's list, exact spelling
+    category: AppleCategory = "Technology"  # Apple's list, exact spelling
     subcategory: str = ""
     explicit: bool = False
-    owner_email: str = ""  # podcast:locked owner
+    owner_email: Annotated[str, AfterValidator(_email)] = ""  # podcast:locked owner
     copyright: str = ""
-    funding_url: str = ""
-    funding_label: str = "Support the show"
+    funding_url: Annotated[str, AfterValidator(_https_url)] = ""
+    funding_label: str = Field("Support the show", max_length=128)
     locked: bool = False  # podcast:locked: other hosts may not import the feed
     # Appended to every episode's show notes. Fields: {base_url} {site_url} {title} {link} {show_title}.
-    episode_footer: str = DEFAULT_EPISODE_FOOTER
+    episode_footer: Annotated[str, AfterValidator(_footer)] = DEFAULT_EPISODE_FOOTER
     private_feed: bool = False  # paid posts go to private/<token>/feed.xml
+
+    @field_validator("subcategory")
+    @classmethod
+    def _subcategory(cls, value: str, info: ValidationInfo) -> str:
+        category = info.data.get("category")  # absent when the category itself is wrong
+        subs = APPLE_CATEGORIES.get(category, ())
+        if value and category and value not in subs:
+            raise ValueError(f"expected a subcategory of \"{category}\", one of: {', '.join(subs) or 'none'}")
+        return value
 
     @property
     def resolved_feed_url(self) -> str:
         return self.feed_url or self.site_url.rstrip("/") + "/feed.xml"
 
 
-@dataclass(frozen=True)
-class RenderOptions:
+Bitrate = one_of(*(f"{k}k" for k in (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)))
+SampleRate = one_of(22050, 24000, 32000, 44100, 48000)
+Channels = one_of(1, 2)
+
+
+class RenderOptions(Settings):
     """[render]: the default voice, show audio around the speech, and the MP3's format."""
 
     voice: str = "joe"  # a profile in voices/ (or the show's own voices/ folder)
     intro_audio: str = ""  # music/jingle before the spoken intro, relative to the show folder
     outro_audio: str = ""  # after the spoken outro
     transition_audio: str = ""  # between sections, instead of the section pause
-    bitrate: str = "96k"  # MP3 CBR bitrate
-    channels: int = 1
-    sample_rate: int = 44100
-    target_lufs: float = -16.0  # integrated loudness of the MP3
-    true_peak: float = -1.0  # dBTP ceiling of the MP3
+    bitrate: Bitrate = "96k"  # MP3 CBR bitrate
+    channels: Channels = 1
+    sample_rate: SampleRate = 44100
+    target_lufs: float = Field(-16.0, ge=-30, le=-10)  # integrated loudness of the MP3
+    true_peak: float = Field(-1.0, ge=-6, le=0)  # dBTP ceiling of the MP3
 
     def audio_path(self, folder: Path, role: str) -> Path | None:
         value = getattr(self, f"{role}_audio")
@@ -189,127 +251,31 @@ class Show:
         return self.folder / self.script.lexicon if self.script.lexicon else None
 
 
-# Table name in show.toml -> the Show field holding it. Extend by adding a dataclass
-# field to Show and a row here.
-TABLES = {"show": "show", "script": "script", "publish": "publish", "render": "render"}
+class ShowFile(Settings):
+    """``show.toml``: a table for each of the Show's settings records."""
+
+    show: ShowInfo = ShowInfo()
+    script: ScriptOptions = ScriptOptions()
+    publish: PublishOptions = PublishOptions()
+    render: RenderOptions = RenderOptions()
 
 
-def _check_value(path: Path, where: str, value: Any, expected: Any) -> Any:
-    origin = getattr(expected, "__origin__", None)
-    if expected is bool:
-        ok = isinstance(value, bool)
-        want = "true or false"
-    elif expected is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        want = "an integer"
-    elif expected is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        value = float(value) if ok else value
-        want = "a number"
-    elif expected is str:
-        ok = isinstance(value, str)
-        want = "a string"
-    elif origin is tuple:
-        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-        value = tuple(value) if ok else value
-        want = "a list of strings"
-    else:  # pragma: no cover - a field type this loader does not know is a programming error
-        raise TypeError(f"unsupported setting type {expected!r}")
-    if not ok:
-        raise ConfigError(path, f"{where}: expected {want}, got {value!r}")
-    return value
-
-
-def _load_table(path: Path, name: str, cls: type, raw: Any) -> Any:
-    if not isinstance(raw, dict):
-        raise ConfigError(path, f"[{name}] must be a table")
-    hints = get_type_hints(cls)
-    known = {f.name for f in fields(cls)}
-    for key in raw:
-        if key not in known:
-            raise ConfigError(path, f"[{name}] {key}: unknown setting (known: {', '.join(sorted(known))})")
-    values = {key: _check_value(path, f"[{name}] {key}", raw[key], hints[key]) for key in raw}
-    return cls(**values)
-
-
-def _validate(show: Show) -> None:
+def _check_files(show: Show) -> None:
+    """The files the settings name, relative to the show folder, exist (and the artwork fits)."""
     path = show.config_path
-    for i, pattern in enumerate(show.script.boilerplate):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ConfigError(path, f"[script] boilerplate[{i}]: not a valid regular expression ({exc})") from exc
-    if show.script.max_sentence_chars < 40:
-        raise ConfigError(path, "[script] max_sentence_chars: must be at least 40")
-    if not re.match(r"^https?://[^\s/]+", show.show.base_url):
-        raise ConfigError(path, f"[show] base_url: expected an http(s) URL, got {show.show.base_url!r}")
     if show.lexicon_path and not show.lexicon_path.is_file():
-        raise ConfigError(path, f"[script] lexicon: no such file {show.lexicon_path}")
-    _validate_publish(show)
-    _validate_render(show)
-
-
-def _validate_render(show: Show) -> None:
-    path, render = show.config_path, show.render
+        raise ConfigError(path, f"script.lexicon: no such file {show.lexicon_path}")
     for role in ("intro", "outro", "transition"):
-        audio = render.audio_path(show.folder, role)
+        audio = show.render.audio_path(show.folder, role)
         if audio and not audio.is_file():
-            raise ConfigError(path, f"[render] {role}_audio: no such file {audio}")
-    if not re.fullmatch(r"(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k", render.bitrate):
-        raise ConfigError(path, f"[render] bitrate: expected an MP3 bitrate such as \"96k\", got {render.bitrate!r}")
-    if render.channels not in (1, 2):
-        raise ConfigError(path, f"[render] channels: expected 1 or 2, got {render.channels}")
-    if render.sample_rate not in (22050, 24000, 32000, 44100, 48000):
-        raise ConfigError(path, f"[render] sample_rate: expected one of 22050, 24000, 32000, 44100, 48000, "
-                          f"got {render.sample_rate}")
-    if not -30.0 <= render.target_lufs <= -10.0:
-        raise ConfigError(path, f"[render] target_lufs: expected -30 to -10, got {render.target_lufs}")
-    if not -6.0 <= render.true_peak <= 0.0:
-        raise ConfigError(path, f"[render] true_peak: expected -6 to 0 dBTP, got {render.true_peak}")
-
-
-_LOOPBACK_HTTP = re.compile(r"^http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(/|$)")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-def _check_https(path: Path, where: str, url: str, loopback_ok: bool = False) -> None:
-    if re.match(r"^https://[^\s/]+[^\s]*$", url) or (loopback_ok and _LOOPBACK_HTTP.match(url)):
-        return
-    extra = " (http only for a 127.0.0.1 preview)" if loopback_ok else ""
-    raise ConfigError(path, f"{where}: expected an https URL{extra}, got {url!r}")
-
-
-def _validate_publish(show: Show) -> None:
-    path, pub = show.config_path, show.publish
-    _check_https(path, "[publish] site_url", pub.site_url, loopback_ok=True)
-    if pub.feed_url:
-        _check_https(path, "[publish] feed_url", pub.feed_url, loopback_ok=True)
-    for key in ("new_feed_url", "funding_url"):
-        if getattr(pub, key):
-            _check_https(path, f"[publish] {key}", getattr(pub, key))
-    if pub.category not in APPLE_CATEGORIES:
-        raise ConfigError(path, f"[publish] category: {pub.category!r} is not an Apple Podcasts category "
-                          f"(one of: {', '.join(APPLE_CATEGORIES)})")
-    subs = APPLE_CATEGORIES[pub.category]
-    if pub.subcategory and pub.subcategory not in subs:
-        raise ConfigError(path, f"[publish] subcategory: {pub.subcategory!r} is not a subcategory of "
-                          f"{pub.category!r} (one of: {', '.join(subs) or 'none'})")
-    if pub.owner_email and not _EMAIL.match(pub.owner_email):
-        raise ConfigError(path, f"[publish] owner_email: not an e-mail address: {pub.owner_email!r}")
-    if len(pub.funding_label) > 128:
-        raise ConfigError(path, "[publish] funding_label: at most 128 characters")
-    try:
-        pub.episode_footer.format(base_url="", site_url="", title="", link="", show_title="")
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(path, f"[publish] episode_footer: bad template field ({exc!r}); "
-                          "use {base_url} {site_url} {title} {link} {show_title}") from exc
-    if pub.artwork:
+            raise ConfigError(path, f"render.{role}_audio: no such file {audio}")
+    if show.publish.artwork:
         from audio.publish.artwork import artwork_problems  # Pillow, only when artwork is set
 
-        artwork = show.folder / pub.artwork
+        artwork = show.folder / show.publish.artwork
         problems = artwork_problems(artwork)
         if problems:
-            raise ConfigError(path, f"[publish] artwork: {artwork}: {problems[0]}")
+            raise ConfigError(path, f"publish.artwork: {artwork}: {problems[0]}")
 
 
 def load_show(folder: str | Path) -> Show:
@@ -318,21 +284,9 @@ def load_show(folder: str | Path) -> Show:
     path = folder / SHOW_FILE
     if not folder.is_dir():
         raise ConfigError(folder, "no such show folder")
-    raw: dict[str, Any] = {}
-    if path.exists():
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(path, f"not valid TOML ({exc})") from exc
-    hints = get_type_hints(Show)
-    tables = {}
-    for table, value in raw.items():
-        if table not in TABLES:
-            raise ConfigError(path, f"[{table}]: unknown table (known: {', '.join(sorted(TABLES))})")
-        attr = TABLES[table]
-        tables[attr] = _load_table(path, table, hints[attr], value)
-    show = Show(folder=folder, **tables)
-    _validate(show)
+    settings = validate(ShowFile, read_toml(path) if path.exists() else {}, path)
+    show = Show(folder=folder, **dict(settings))
+    _check_files(show)
     return show
 
 

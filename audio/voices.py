@@ -19,66 +19,38 @@ Example (``voices/joe.toml``)::
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soundfile as sf
+from pydantic import Field
 
+from audio.config import Settings, read_toml, validate
 from audio.engines.registry import check_voice, create_engine
 from audio.errors import ConfigError, OutputError
 from audio.files import atomic_write
-from audio.models import LIST_ITEM, QUOTE
+from audio.models import Pauses, VoiceProfile
 
 if TYPE_CHECKING:
     from audio.show import Show
 
 DEFAULT_VOICE = "joe"
 VOICES_DIR = "voices"  # inside a show folder
-PROFILE_KEYS = ("description", "engine", "model", "language", "lexicon", "params", "pauses")
 
 
-@dataclass(frozen=True)
-class Pauses:
-    """Seconds of silence mastering inserts after a sentence, paragraph or section."""
+class ProfileFile(Settings):
+    """A voice profile file, ``voices/<name>.toml``; read into a ``VoiceProfile``."""
 
-    sentence: float = 0.35
-    paragraph: float = 0.8
-    section: float = 1.6
-    quote: float = 0.8  # after a paragraph of a block quote
-    list_item: float = 0.5  # after one item of a list
-
-    def after_paragraph(self, kind: str) -> float:
-        """The pause after a paragraph of this kind (``audio.models`` kind constants)."""
-        return {QUOTE: self.quote, LIST_ITEM: self.list_item}.get(kind, self.paragraph)
-
-
-@dataclass(frozen=True)
-class VoiceProfile:
-    """One voice: which engine reads, with which model and parameters, and its pauses."""
-
-    name: str
-    engine: str
-    model: str = ""  # engine-specific: a path (relative to the profile), "package:<module>", a catalogue name
-    params: dict[str, Any] = field(default_factory=dict)  # engine parameters (length_scale, noise_scale...)
-    pauses: Pauses = field(default_factory=Pauses)
-    lexicon: Path | None = None  # a pronunciation lexicon for this voice
+    engine: str = Field(min_length=1, examples=["piper"])
+    model: str = ""
     language: str = "en-us"
+    lexicon: str = ""  # relative to the profile file
     description: str = ""
-    source: Path | None = None  # the profile file
-
-    @property
-    def folder(self) -> Path:
-        """The folder the profile's relative paths are resolved against."""
-        return self.source.parent if self.source else Path.cwd()
-
-    def resolve(self, path: str) -> Path:
-        """A path from the profile, made absolute relative to the profile's folder."""
-        p = Path(path).expanduser()
-        return p if p.is_absolute() else self.folder / p
+    params: dict[str, Any] = {}  # checked by the engine against its own parameters
+    pauses: Pauses = Pauses()
 
 
 def builtin_voices_dir() -> Path:
@@ -101,49 +73,21 @@ def _profile_files(show: Show | None) -> dict[str, Path]:
     return found
 
 
-def _number(path: Path, where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 30:
-        raise ConfigError(path, f"{where}: expected a number of seconds between 0 and 30, got {value!r}")
-    return float(value)
-
-
 def read_profile(path: Path) -> VoiceProfile:
     """Parse and validate one profile file."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(path, f"not a valid voice profile ({exc})") from exc
-    for key in raw:
-        if key not in PROFILE_KEYS:
-            raise ConfigError(path, f"{key}: unknown setting (known: {', '.join(PROFILE_KEYS)})")
-    for key in ("engine", "model", "language", "lexicon", "description"):
-        if key in raw and not isinstance(raw[key], str):
-            raise ConfigError(path, f"{key}: expected a string, got {raw[key]!r}")
-    if not raw.get("engine"):
-        raise ConfigError(path, "engine: missing (e.g. engine = \"piper\")")
-    params = raw.get("params", {})
-    if not isinstance(params, dict):
-        raise ConfigError(path, "[params] must be a table")
-    pauses_raw = raw.get("pauses", {})
-    if not isinstance(pauses_raw, dict):
-        raise ConfigError(path, "[pauses] must be a table")
-    known = {f.name for f in fields(Pauses)}
-    for key in pauses_raw:
-        if key not in known:
-            raise ConfigError(path, f"[pauses] {key}: unknown pause (known: {', '.join(sorted(known))})")
-    pauses = Pauses(**{k: _number(path, f"[pauses] {k}", v) for k, v in pauses_raw.items()})
+    settings = validate(ProfileFile, read_toml(path), path)
     profile = VoiceProfile(
         name=path.stem,
-        engine=raw["engine"],
-        model=raw.get("model", ""),
-        params=dict(params),
-        pauses=pauses,
-        language=raw.get("language", "en-us"),
-        description=raw.get("description", ""),
+        engine=settings.engine,
+        model=settings.model,
+        params=dict(settings.params),
+        pauses=settings.pauses,
+        language=settings.language,
+        description=settings.description,
         source=path.resolve(),
     )
-    if raw.get("lexicon"):
-        lexicon = profile.resolve(raw["lexicon"])
+    if settings.lexicon:
+        lexicon = profile.resolve(settings.lexicon)
         if not lexicon.is_file():
             raise ConfigError(path, f"lexicon: no such file {lexicon}")
         profile = replace(profile, lexicon=lexicon)

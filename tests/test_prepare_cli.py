@@ -92,7 +92,7 @@ def test_bad_show_exits_2(runner, tmp_path):
     (tmp_path / "show.toml").write_text("[script]\nread_footnotes = 3\n", encoding="utf-8")
     result = runner.invoke(main, ["script", str(SAMPLE_POST), "--show", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.stderr == (f"audio-essay: {tmp_path / 'show.toml'}: [script] read_footnotes: "
+    assert result.stderr == (f"audio-essay: {tmp_path / 'show.toml'}: script.read_footnotes: "
                              "expected true or false, got 3\n")
 
 

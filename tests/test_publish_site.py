@@ -282,15 +282,16 @@ def test_configured_artwork_is_published_under_a_content_name(tmp_path):
 
 
 @pytest.mark.parametrize("setting, message", [
-    ('site_url = "http://podcast.interconnects.ai"', "[publish] site_url: expected an https URL"),
-    ('funding_url = "ftp://x"', "[publish] funding_url: expected an https URL"),
-    ('category = "Tech"', "[publish] category: 'Tech' is not an Apple Podcasts category"),
-    ('subcategory = "Tech News"', "[publish] subcategory: 'Tech News' is not a subcategory of 'Technology'"),
-    ('owner_email = "nobody"', "[publish] owner_email: not an e-mail address"),
-    ('episode_footer = "visit {nowhere}"', "[publish] episode_footer: bad template field"),
-    ('explicit = "no"', "[publish] explicit: expected true or false"),
-    ('artwork = "missing.png"', "[publish] artwork:"),
-    ('colour = "red"', "[publish] colour: unknown setting"),
+    ('site_url = "http://podcast.interconnects.ai"', "publish.site_url: expected an https URL"),
+    ('funding_url = "ftp://x"', 'publish.funding_url: expected an https URL, got "ftp://x"'),
+    ('category = "Tech"', 'publish.category: expected one of "Arts", "Business", '),
+    ('subcategory = "Tech News"', 'publish.subcategory: expected a subcategory of "Technology", one of: none, '
+                                  'got "Tech News"'),
+    ('owner_email = "nobody"', 'publish.owner_email: expected an e-mail address, got "nobody"'),
+    ('episode_footer = "visit {nowhere}"', "publish.episode_footer: expected a template with the fields {base_url} "),
+    ('explicit = "no"', 'publish.explicit: expected true or false, got "no"'),
+    ('artwork = "missing.png"', "publish.artwork:"),
+    ('colour = "red"', "publish.colour: unknown key (allowed: artwork, category, copyright, "),
 ])
 def test_bad_publish_settings_are_one_clear_error(tmp_path, setting, message):
     folder = tmp_path / "show"

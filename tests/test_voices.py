@@ -50,9 +50,9 @@ def test_show_profile_overrides_builtin_and_adds(tmp_path):
     tones = load_voice("tones", show)
     assert tones.params == {"chars_per_second": 20}
     assert tones.pauses.sentence == 0.2 and tones.pauses.paragraph == 0.8  # unset pauses keep defaults
-    assert tones.pauses.after_paragraph(QUOTE) == 1.2
-    assert tones.pauses.after_paragraph(LIST_ITEM) == 0.5
-    assert tones.pauses.after_paragraph(PARAGRAPH) == 0.8
+    assert tones.pauses.after(QUOTE) == 1.2
+    assert tones.pauses.after(LIST_ITEM) == 0.5
+    assert tones.pauses.after(PARAGRAPH) == 0.8
     names = [p.name for p in list_voices(show)]
     assert names == sorted(names) and names.count("joe") == 1 and "tones" in names
 
@@ -68,14 +68,16 @@ def test_unknown_voice_lists_the_available_ones(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("engine = ", "not a valid voice profile"),
-        ('model = "x"\n', "engine: missing"),
-        ('engine = "fake"\nspeed = 2\n', "speed: unknown setting"),
-        ('engine = "fake"\n[pauses]\nsentense = 0.3\n', "[pauses] sentense: unknown pause"),
-        ('engine = "fake"\n[pauses]\nsentence = -1\n', "between 0 and 30"),
-        ('engine = "fake"\n[pauses]\nsentence = "long"\n', "between 0 and 30"),
+        ("engine = ", "end of file: not valid TOML (invalid value)"),
+        ('model = "x"\n', 'engine: missing (expected a non-empty string such as "piper")'),
+        ('engine = "fake"\nspeed = 2\n',
+         "speed: unknown key (allowed: description, engine, language, lexicon, model, params, pauses)"),
+        ('engine = "fake"\n[pauses]\nsentense = 0.3\n',
+         "pauses.sentense: unknown key (allowed: heading, list_item, paragraph, quote, section, sentence)"),
+        ('engine = "fake"\n[pauses]\nsentence = -1\n', "pauses.sentence: expected a number between 0 and 30, got -1"),
+        ('engine = "fake"\n[pauses]\nsentence = "long"\n', 'pauses.sentence: expected a number between 0 and 30, got "long"'),
         ('engine = "fake"\nlexicon = "missing.toml"\n', "lexicon: no such file"),
-        ('engine = 3\n', "engine: expected a string"),
+        ('engine = 3\n', 'engine: expected a non-empty string such as "piper", got 3'),
     ],
 )
 def test_bad_profiles_are_config_errors_naming_the_file(tmp_path, text, message):
@@ -101,9 +103,10 @@ def test_unknown_engine_and_bad_params(tmp_path):
     }))
     with pytest.raises(ConfigError, match="unknown engine 'martian' \\(installed: coqui, fake, piper"):
         create_engine(load_voice("alien", show))
-    with pytest.raises(ConfigError, match="chars_per_secnd: unknown to the fake engine"):
+    with pytest.raises(ConfigError, match="params.chars_per_secnd: unknown to the fake engine "
+                                          r"\(allowed: chars_per_second, delay_s, level\)$"):
         create_engine(load_voice("typo", show))
-    with pytest.raises(ConfigError, match="length_scale: expected float"):
+    with pytest.raises(ConfigError, match='params.length_scale: expected a number greater than 0, got "slow"$'):
         create_engine(load_voice("wrongtype", show))
 
 

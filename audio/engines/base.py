@@ -12,12 +12,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from audio.errors import ConfigError
+from audio.config import Settings, validate
 from audio.files import sha256_file
 from audio.models import AudioChunk
 
 if TYPE_CHECKING:
-    from audio.voices import VoiceProfile
+    from audio.models import VoiceProfile
 
 ENTRY_POINT_GROUP = "audio_essay.engines"
 
@@ -52,21 +52,13 @@ def file_digest(path: Path) -> str:
     return _DIGESTS[key]
 
 
-def engine_params(profile: VoiceProfile, defaults: dict[str, Any]) -> dict[str, Any]:
-    """The profile's ``[params]`` over the engine's defaults; an unknown key or a value of
-    the wrong type is a ConfigError naming the profile. A default of None stands for
-    "the model's own setting" and accepts a number."""
-    params = dict(defaults)
-    for key, value in profile.params.items():
-        if key not in defaults:
-            raise ConfigError(profile.source, f"[params] {key}: unknown to the {profile.engine} engine (known: {', '.join(defaults)})")
-        default = defaults[key]
-        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if default is None:  # "the model's own setting unless given": a number
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ConfigError(profile.source, f"[params] {key}: expected a number, got {value!r}")
-        elif not isinstance(value, type(default)) or isinstance(value, bool) != isinstance(default, bool):
-            raise ConfigError(profile.source, f"[params] {key}: expected {type(default).__name__}, got {value!r}")
-        params[key] = value
-    return params
+class EngineParams(Settings):
+    """An engine's ``[params]``: each engine declares its own, with types, ranges and defaults."""
+
+
+def engine_params(profile: VoiceProfile, schema: type[EngineParams]) -> dict[str, Any]:
+    """The profile's ``[params]`` over the engine's defaults; an unknown key or a wrong value
+    is a ConfigError naming the profile, the key and what it allows."""
+    params = validate(schema, profile.params, profile.source, at=("params",),
+                      unknown=f"unknown to the {profile.engine} engine")
+    return params.model_dump()

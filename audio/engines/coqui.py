@@ -45,14 +45,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import create_model
 
-from audio.engines.base import engine_params, file_digest
+from audio.engines.base import EngineParams, engine_params, file_digest
 from audio.errors import ConfigError, EngineError
 from audio.files import atomic_write
 from audio.models import AudioChunk
 
 if TYPE_CHECKING:
-    from audio.voices import VoiceProfile
+    from audio.models import VoiceProfile
 
 INSTALL = "pip install 'audio-essay[coqui]' && pip install --no-deps torchaudio==2.11.0 torchcodec==0.17.0"
 REQUIRED_MODULES = ("TTS", "torch", "torchaudio", "torchcodec", "six")
@@ -63,13 +64,15 @@ REFERENCE_SUFFIXES = (".wav", ".flac", ".ogg")
 VITS_PARAMS = {"length_scale": "length_scale", "noise_scale": "inference_noise_scale", "noise_scale_dp": "inference_noise_scale_dp"}
 XTTS_PARAMS = ("temperature", "top_k", "top_p", "repetition_penalty", "length_penalty", "speed")
 XTTS_VOICE_SETTINGS = ("gpt_cond_len", "gpt_cond_chunk_len", "max_ref_len", "sound_norm_refs")
-DEFAULTS: dict[str, Any] = {
-    "speaker": "",  # a speaker of a multi-speaker model
-    "reference": "",  # XTTS: folder of reference clips (default: <profile folder>/<voice name>)
-    "seed": 0,  # added to each sentence's seed: another take of every sentence
-    **{k: None for k in VITS_PARAMS},
-    **{k: None for k in XTTS_PARAMS},
-}
+Params = create_model(
+    "Params",
+    __base__=EngineParams,
+    speaker=(str, ""),  # a speaker of a multi-speaker model
+    reference=(str, ""),  # XTTS: folder of reference clips (default: <profile folder>/<voice name>)
+    seed=(int, 0),  # added to each sentence's seed: another take of every sentence
+    # A number as written (an integer stays one: the identity, hence the cache key, shows it).
+    **{k: (int | float | None, None) for k in (*VITS_PARAMS, *XTTS_PARAMS)},
+)
 _LOADED: dict[tuple[str, str], Any] = {}  # (model, config) -> TTS api object, one per process
 
 
@@ -136,7 +139,7 @@ class CoquiEngine:
     accepts_phonemes = False
 
     def __init__(self, profile: VoiceProfile, threads: int | None = None):
-        self.params = engine_params(profile, DEFAULTS)
+        self.params = engine_params(profile, Params)
         problem = _problem(profile, listing=False)
         if problem:
             raise EngineError(profile.source, problem)
@@ -171,9 +174,9 @@ class CoquiEngine:
         unused = [k for k in profile.params if k in model_specific and k not in usable]
         if unused:
             kind = "XTTS" if self.is_xtts else "this model"
-            raise ConfigError(profile.source, f"[params] {', '.join(unused)}: not used by {kind} (its parameters: {', '.join(usable)})")
+            raise ConfigError(profile.source, f"params.{', params.'.join(unused)}: not used by {kind} (its parameters: {', '.join(usable)})")
         if self.params["speaker"] and not self.tts.is_multi_speaker:
-            raise ConfigError(profile.source, "[params] speaker: the model has a single speaker")
+            raise ConfigError(profile.source, "params.speaker: the model has a single speaker")
 
     @classmethod
     def check(cls, profile: VoiceProfile) -> str | None:

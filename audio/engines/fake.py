@@ -15,17 +15,23 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 
-from audio.engines.base import engine_params
+from audio.engines.base import EngineParams, engine_params
 from audio.models import AudioChunk
 
 if TYPE_CHECKING:
-    from audio.voices import VoiceProfile
+    from audio.models import VoiceProfile
 
 SAMPLE_RATE = 22050
 LEAD_SILENCE_S = 0.12
 TAIL_SILENCE_S = 0.2
-DEFAULTS = {"chars_per_second": 15.0, "level": 0.4, "delay_s": 0.0}
+
+
+class Params(EngineParams):
+    chars_per_second: float = Field(15.0, gt=0)
+    level: float = Field(0.4, ge=0, le=1)  # the peak
+    delay_s: float = Field(0.0, ge=0)
 
 
 class FakeEngine:
@@ -38,7 +44,7 @@ class FakeEngine:
     accepts_phonemes = False
 
     def __init__(self, profile: VoiceProfile | None = None, threads: int | None = None):
-        self.params = engine_params(profile, DEFAULTS) if profile else dict(DEFAULTS)
+        self.params = engine_params(profile, Params) if profile else Params().model_dump()
 
     @classmethod
     def check(cls, profile: VoiceProfile) -> str | None:

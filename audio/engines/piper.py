@@ -24,20 +24,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import Field
 
-from audio.engines.base import engine_params, file_digest
+from audio.engines.base import EngineParams, engine_params, file_digest
 from audio.errors import ConfigError, EngineError
 from audio.models import AudioChunk
 
 if TYPE_CHECKING:
-    from audio.voices import VoiceProfile
+    from audio.models import VoiceProfile
 
-DEFAULTS: dict[str, Any] = {
-    "length_scale": 1.0,  # > 1 speaks slower
-    "noise_scale": 0.667,  # generator noise (expressiveness)
-    "noise_w_scale": 0.8,  # phoneme duration noise
-    "speaker": "",  # multi-speaker voices: a speaker name or number as text; "" = the default
-}
+
+
+class Params(EngineParams):
+    length_scale: float = Field(1.0, gt=0)  # > 1 speaks slower
+    noise_scale: float = Field(0.667, ge=0)  # generator noise (expressiveness)
+    noise_w_scale: float = Field(0.8, ge=0)  # phoneme duration noise
+    speaker: str = ""  # multi-speaker voices: a speaker name or number as text; "" = the default
+
+
 _VOICES: dict[tuple[str, int], Any] = {}  # (model path, threads) -> PiperVoice
 
 
@@ -83,7 +87,7 @@ class PiperEngine:
     accepts_phonemes = True  # [[ phonemes ]] in espeak IPA
 
     def __init__(self, profile: VoiceProfile, threads: int | None = None):
-        self.params = engine_params(profile, DEFAULTS)
+        self.params = engine_params(profile, Params)
         self.model, self.config = model_files(profile)
         problem = self.check(profile)
         if problem:
@@ -109,7 +113,7 @@ class PiperEngine:
             return speakers[speaker]
         if speaker.isdigit() and int(speaker) < self.voice.config.num_speakers:
             return int(speaker)
-        raise ConfigError(profile.source, f"[params] speaker: {speaker!r} is not a speaker of this voice (speakers: {', '.join(speakers) or 'one, the default'})")
+        raise ConfigError(profile.source, f"params.speaker: {speaker!r} is not a speaker of this voice (speakers: {', '.join(speakers) or 'one, the default'})")
 
     @classmethod
     def check(cls, profile: VoiceProfile) -> str | None:

@@ -19,7 +19,7 @@ from audio.engines.base import ENTRY_POINT_GROUP, Engine
 from audio.errors import ConfigError, EngineError
 
 if TYPE_CHECKING:
-    from audio.voices import VoiceProfile
+    from audio.models import VoiceProfile
 
 # The built-ins, also declared as entry points in pyproject.toml; listed here too so a
 # source tree run without installing (PYTHONPATH=.) still finds them.

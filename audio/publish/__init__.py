@@ -88,7 +88,7 @@ def placeholder_warnings(show: Show) -> list[str]:
         warnings.append("[publish] artwork is not set: a generated placeholder image is published")
     elif is_placeholder(show.folder / pub.artwork):
         warnings.append(f"[publish] artwork {pub.artwork} is the generated placeholder image")
-    if info.title == ShowInfo.title:
+    if info.title == ShowInfo().title:
         warnings.append(f"[show] title is the placeholder {info.title!r}")
     for key in ("author", "description"):
         if not getattr(info, key).strip():
