@@ -44,7 +44,7 @@ from audio import limits as post_limits
 from audio.catalog import Catalog, PostRecord
 from audio.errors import AudioEssayError, InputError
 from audio.show import Show
-from audio.urls import checked_url
+from audio.urls import checked_url, slugify
 from audio.work import IMPORT_STAGING, show_locked
 
 POST_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm")
@@ -104,8 +104,7 @@ class _Item:
     draft: bool = False
 
 
-def _slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
+SLUG_FILE_CHARS = 80  # the longest slug the importer names a file by
 
 
 def _sha256(data: bytes) -> str:
@@ -229,7 +228,7 @@ def _substack_items(archive: _Archive, report: ImportReport) -> Iterator[_Item]:
             "email_sent_at": row.get("email_sent_at") or "",
             "podcast_url": row.get("podcast_url") or "",
         }
-        slug = post_id.split(".", 1)[1] if "." in post_id else _slugify(front["title"]) or post_id
+        slug = post_id.split(".", 1)[1] if "." in post_id else slugify(front["title"], SLUG_FILE_CHARS) or post_id
         item = _Item(origin=archive.where(name), key=post_id, slug_hint=slug, front=front, draft=draft)
         if draft:
             yield item  # recorded as skipped; its body is not needed
@@ -282,7 +281,7 @@ def _feed_items(data: bytes, origin: str, report: ImportReport) -> Iterator[_Ite
         parsed = entry.get("published_parsed") or entry.get("updated_parsed")
         date = datetime(*parsed[:6], tzinfo=timezone.utc).isoformat() if parsed else ""
         path_slug = PurePosixPath(link.split("?")[0].rstrip("/")).name if link else ""
-        slug = _slugify(path_slug) or _slugify(entry.get("title", "")) or f"entry-{i}"
+        slug = slugify(path_slug, SLUG_FILE_CHARS) or slugify(entry.get("title", ""), SLUG_FILE_CHARS) or f"entry-{i}"
         front = {"title": entry.get("title", ""), "subtitle": entry.get("subtitle", "") or "", "date": date,
                  "type": "newsletter", "audience": "everyone", "canonical_url": link}
         yield _Item(origin=where, slug_hint=slug, html=body, front=front)
@@ -453,13 +452,13 @@ def _stage(item: _Item, show: Show, staging: Path, limits: ImportLimits,
     script = prepare_post(read_from, show)
     meta = script.meta
     slug = meta.slug or item.slug_hint
-    if not _slugify(slug):
+    if not slugify(slug):
         raise InputError(item.origin, f"no usable slug (got {slug!r})")
     if meta.draft:  # its file stays where it is until it is published
         return _draft_record(item, item.key or meta.post_id or slug, slug, meta.title, meta.audience,
                              _iso(meta.date)), None, None
     if staged is not None:
-        target = show.posts_dir / f"{_slugify(slug)}{staged.suffix}"
+        target = show.posts_dir / f"{slugify(slug, SLUG_FILE_CHARS)}{staged.suffix}"
     final = (target or read_from).resolve()
     record = PostRecord(
         key=item.key or meta.post_id or slug,

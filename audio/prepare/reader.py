@@ -29,7 +29,7 @@ from audio import limits
 from audio.errors import InputError
 from audio.models import Post, PostMeta
 from audio.show import Show
-from audio.urls import checked_url, post_url
+from audio.urls import checked_url, post_url, slugify
 
 # Markdown: our own front-matter split. Bare URLs stay text (normalisation says their
 # domain, or drops a URL standing alone): pandoc's autolink_bare_uris costs a third of
@@ -453,9 +453,7 @@ def _slug_and_id(path: Path, post_id: str) -> tuple[str, str]:
             post_id = path.stem
     head, dot, tail = post_id.partition(".")
     raw = tail if dot and head.isdigit() and tail else (post_id or path.stem)
-    slug = "".join(c if c.isalnum() else "-" for c in raw.lower())
-    slug = "-".join(part for part in slug.split("-") if part)
-    return slug or "post", post_id
+    return slugify(raw) or "post", post_id
 
 
 def _humanise(stem: str) -> str:
