@@ -39,7 +39,7 @@ from audio.show import Show
 from audio.work import show_locked
 
 # Wall seconds per audio second of ONE worker, by engine and threads, until the catalogue
-# has measured the voice (issue 5: Piper joe-medium, 1 thread 0.047, 2 threads 0.029).
+# has measured the voice (measured on Piper joe-medium: 1 thread 0.047, 2 threads 0.029).
 DEFAULT_RTF = {("piper", 1): 0.047, ("piper", 2): 0.029, ("fake", 1): 0.002}
 DEFAULT_SECONDS_PER_WORD = 60 / 160  # a narrator's pace until measured
 
@@ -194,9 +194,7 @@ def _render_one(slug: str, title: str, words: int, source: str) -> tuple[PostRes
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if error is not None:
         return PostResult(slug, title, words, ok=False, error=error, wall_s=wall, worker=os.getpid(), peak_rss_kb=rss), None
-    stats = getattr(episode, "stats", None)
-    sentences = int(getattr(stats, "sentences", 0) or 0)
-    synthesized = int(getattr(stats, "synthesized", getattr(stats, "misses", 0)) or 0)
+    sentences, synthesized = episode.stats.sentences, episode.stats.synthesized
     result = PostResult(slug, title, words, ok=True, duration_s=episode.duration_s, wall_s=wall, sentences=sentences,
                         synthesized=synthesized, bytes=episode.bytes, worker=os.getpid(), peak_rss_kb=rss)
     return result, _render_record(episode, wall, sentences, synthesized)
@@ -420,11 +418,9 @@ def _record(catalog: Catalog, report: BatchReport, post: PostRecord, result: Pos
 
 
 def _publish(show: Show) -> str:
-    """Rebuild the site from the rendered episodes (issue 4's ``publish_site``)."""
-    try:
-        from audio.publish import publish_site
-    except ImportError as exc:
-        return f"site not rebuilt: publish is not available ({exc})"
+    """Rebuild the site from the rendered episodes (``audio.publish.publish_site``)."""
+    from audio.publish import publish_site
+
     try:
         result = publish_site(show)
     except AudioEssayError as exc:

@@ -439,7 +439,7 @@ class Catalog:
         return sum(self.db.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", identity[table].items()).rowcount
                    for table in ("state", "guids", "slugs"))
 
-    # --- posts and renders (issue 5) -------------------------------------------------
+    # --- posts and renders: the back catalogue ----------------------------------------
 
     def posts(self, statuses: Iterable[str] | None = None) -> list[PostRecord]:
         """Posts, newest first (undated last), optionally only those in ``statuses``."""

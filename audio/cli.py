@@ -160,7 +160,7 @@ def serve(show_dir: str | None, site_dir: str | None, host: str, port: int) -> N
     run_server(site, host=host, port=port)
 
 
-# --- back catalogue: import, batch, status (issue 5) -------------------------------------------
+# --- back catalogue: import, batch, status ---------------------------------------------------
 
 
 def _hours(seconds: float) -> str:

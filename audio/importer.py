@@ -31,10 +31,11 @@ from audio.catalog import Catalog, PostRecord
 from audio.errors import AudioEssayError, InputError
 from audio.limits import ImportLimits
 from audio.models import SourceItem
-from audio.readers.base import Source, read_limited, slugify
+from audio.readers.base import Source, read_limited
 from audio.readers.pandoc import check_nesting, run_pandoc
 from audio.readers.registry import source_reader
 from audio.show import Show
+from audio.urls import SLUG_FILE_CHARS, slugify
 from audio.work import IMPORT_STAGING, show_locked
 
 
@@ -110,13 +111,13 @@ def _stage(item: SourceItem, show: Show, staging: Path, limits: ImportLimits,
     script = prepare_post(read_from, show)
     meta = script.meta
     slug = meta.slug or item.slug_hint
-    if not slugify(slug):
+    if not slugify(slug, SLUG_FILE_CHARS):
         raise InputError(item.origin, f"no usable slug (got {slug!r})")
     if meta.draft:  # its file stays where it is until it is published
         return _draft_record(item, item.key or meta.post_id or slug, slug, meta.title, meta.audience,
                              _iso(meta.date)), None, None
     if staged is not None:
-        target = show.posts_dir / f"{slugify(slug)}{staged.suffix}"
+        target = show.posts_dir / f"{slugify(slug, SLUG_FILE_CHARS)}{staged.suffix}"
     final = (target or read_from).resolve()
     record = PostRecord(
         key=item.key or meta.post_id or slug,

@@ -11,8 +11,8 @@ right before it ends, so the MP3 can be encoded while synthesis is still running
 whole-file loudnorm passes.
 
 The programme is planned as segments, runs of paragraphs cut in the silence before a
-paragraph (``plan_segments``), each mastered on its own (``master_segment``), so that
-the renderer can encode each one apart and reuse the unchanged ones when a post is
+paragraph (``audio.segments.plan_segments``), each mastered on its own
+(``master_segment``), so that the renderer can encode each one apart and reuse the unchanged ones when a post is
 edited. The profile's pauses go between sentences, paragraphs and sections; the show's
 intro, outro and transition audio files join with short crossfades. The timeline
 records the real sample position of every sentence and chapter.
@@ -20,7 +20,6 @@ records the real sample position of every sentence and chapter.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import warnings
 from collections.abc import Iterator
@@ -283,77 +282,6 @@ class SegmentLayout:
     target: float  # the loudness its sentences were levelled to
     speech_s: float
     subs: tuple[float, ...]  # K-weighted 100 ms sub-block energies of the segment
-
-
-# Segments: always at a section, else at a paragraph whose text hashes even once the
-# segment holds SEGMENT_MIN_CHARS (about a minute of speech), and by SEGMENT_MAX_CHARS
-# at the latest. Cutting by content, not by position, means an edit moves no later
-# boundary: every segment after the edited one is the same as before and is reused.
-SEGMENT_MIN_CHARS = 1000
-SEGMENT_MAX_CHARS = 4000
-
-
-def _content_cut(text: str) -> bool:
-    return hashlib.sha256(text.encode("utf-8")).digest()[0] % 2 == 0
-
-
-def plan_segments(script: Script, settings: MasterSettings, pauses: Pauses = Pauses()) -> tuple[SegmentPlan, ...]:
-    """Lay out the whole script as steps (pauses, show audio, sentences) cut into segments."""
-    sentences = script.sentences()
-    segments: list[list[Step]] = [[]]
-    pending = 0.0  # the pause owed before the next sound: the longest one asked for
-    chars = 0  # speech characters in the current segment
-    spoken = 0  # sentences laid out so far
-
-    def boundary(section_start: bool, text: str = "") -> None:
-        nonlocal chars
-        if segments[-1] and (
-            section_start or chars >= SEGMENT_MAX_CHARS or (chars >= SEGMENT_MIN_CHARS and _content_cut(text))
-        ):
-            segments.append([])
-            chars = 0
-
-    def show_audio(path: Path | None, before: float, after: float) -> bool:
-        nonlocal pending
-        if path is None:
-            return False
-        if any(segments):
-            segments[-1].append(Pause(max(pending, before)))
-        segments[-1].extend([ShowAudio(path), Pause(after, crossfade=True)])
-        pending = 0.0
-        return True
-
-    def speak(paragraphs, section: int) -> None:
-        nonlocal pending, chars, spoken
-        for paragraph in paragraphs:
-            if paragraph.sentences:
-                boundary(False, paragraph.sentences[0].text)
-            for i in range(len(paragraph.sentences)):
-                if pending and any(segments):
-                    segments[-1].append(Pause(pending))
-                pending = 0.0
-                segments[-1].append(Speech(spoken, section))
-                chars += len(sentences[spoken].speech)
-                spoken += 1
-                if i < len(paragraph.sentences) - 1:
-                    pending = pauses.sentence
-            pending = max(pending, pauses.after(paragraph.kind))
-
-    show_audio(settings.intro_audio, 0.0, pauses.paragraph)
-    speak(script.intro, -1)
-    for index, section in enumerate(script.sections):
-        pending = max(pending, pauses.section)
-        boundary(True)
-        if index > 0:
-            show_audio(settings.transition_audio, pauses.paragraph, pauses.paragraph)
-        speak(section.paragraphs, index)
-    pending = max(pending, pauses.section)
-    if script.outro:
-        boundary(True)
-    speak(script.outro, len(script.sections))
-    if not show_audio(settings.outro_audio, pauses.paragraph, TAIL_S):
-        segments[-1].append(Pause(TAIL_S))
-    return tuple(SegmentPlan(tuple(steps)) for steps in segments if steps)
 
 
 class LoudnessTracker:

@@ -7,8 +7,9 @@ parameter that changes the audio, so a new model or a changed ``length_scale`` n
 serves stale audio, and editing one paragraph of a post re-synthesizes only the
 sentences whose text changed.
 
-A segment's key (made by the pipeline) covers everything its encoding depends on: its
-sentences' keys, its pauses, the loudness it was levelled to and the encoder settings.
+A segment's key and its record (made by ``audio.segments``) cover everything its
+encoding depends on: its sentences' keys, its pauses, the loudness it was levelled to
+and the encoder settings. This module stores them.
 
 Layout under the cache folder (a show uses ``<show>/.cache/synth``)::
 
@@ -64,12 +65,12 @@ class PruneReport:
 
 
 class SynthCache:
-    """Per-sentence audio on disk. Counts ``hits`` and ``misses`` and remembers the keys
-    it served (``used_keys``) so a finished render can record them with ``save_manifest``."""
+    """Per-sentence audio on disk. Counts the sentences synthesized (``misses``) and
+    remembers the keys it served (``used_keys``) so a finished render can record them
+    with ``save_manifest``."""
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
-        self.hits = 0
         self.misses = 0
         self.used_keys: list[str] = []
 
@@ -208,21 +209,15 @@ def prune_show_cache(show: Show, older_than_days: float | None = None, everythin
 def synthesize_cached(
     engine: Engine,
     sentences: Sequence[str],
-    cache: SynthCache | None,
+    cache: SynthCache,
     on_chunk: Callable[[AudioChunk, bool], None] | None = None,
 ) -> Iterator[AudioChunk]:
     """Yield one chunk per sentence (the engine's input text), in order, synthesizing
     only what the cache lacks, all misses in one streaming engine call.
 
-    ``cache`` None synthesizes everything (``--no-cache``). ``on_chunk(chunk, cached)``
-    is called before each chunk is yielded (for progress). Counts land on ``cache``.
+    ``on_chunk(chunk, cached)`` is called before each chunk is yielded (for progress).
+    Misses are counted on ``cache``.
     """
-    if cache is None:
-        for chunk in _checked(engine, sentences):
-            if on_chunk:
-                on_chunk(chunk, False)
-            yield chunk
-        return
     identity = engine.identity()
     keys = [SynthCache.key(identity, s) for s in sentences]
     rate = engine.sample_rate
@@ -237,9 +232,7 @@ def synthesize_cached(
             cached = samples is not None
             if not cached:  # a corrupt entry: synthesize this sentence alone
                 samples = next(_checked(engine, [text])).samples
-        if cached:
-            cache.hits += 1
-        else:
+        if not cached:
             cache.put(key, samples, rate)
             cache.misses += 1
         cache.used_keys.append(key)

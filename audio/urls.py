@@ -92,6 +92,17 @@ def checked_url(value: str, base: str, where: str, field: str, warn: Callable[[s
     return url or ""
 
 
+SLUG_FILE_CHARS = 80  # a slug the importer makes from a title or a path, kept short for file names
+
+
+def slugify(text: str, max_chars: int | None = None) -> str:
+    """``text`` as a slug, the last part of a post's URL: lower case, every run of
+    characters other than letters and digits one hyphen, none at either end; at most
+    ``max_chars`` long when given (for a file name). May be empty."""
+    slug = "".join(c if c.isalnum() else "-" for c in text.lower())
+    return "-".join(part for part in slug.split("-") if part)[:max_chars]
+
+
 def post_url(base_url: str, slug: str) -> str:
     """A post's URL when it names none: ``<base_url>/p/<slug>`` (Substack's scheme)."""
     return f"{base_url.rstrip('/')}/p/{slug}"

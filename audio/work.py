@@ -24,11 +24,13 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from audio.catalog import show_lock
+from audio.episode_store import EPISODE_SUFFIX
 from audio.errors import OutputError
 from audio.files import TMP_SUFFIX
 from audio.show import Show
@@ -131,6 +133,22 @@ class Renders:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
 
+    def work_folder(self, dest: Path, wait: bool = False) -> Path:
+        """Claim ``dest`` and make a new work folder for it in <destination's parent>/.render-tmp:
+        two levels down, so no reader globbing ``rendered/*/*.episode.json`` ever sees a
+        half-made episode."""
+        try:
+            self.claim(dest, wait)
+            work = Path(tempfile.mkdtemp(dir=dest.parent / RENDER_WORK, prefix=f"{dest.name}."))
+            umask = os.umask(0)
+            os.umask(umask)
+            work.chmod(0o777 & ~umask)  # mkdtemp makes it private; the episode folder is not
+            return work
+        except OSError as exc:
+            in_the_way = next((p for p in (dest, *dest.parents) if p.exists() and not p.is_dir()), None)
+            reason = f"{in_the_way} is a file, not a folder" if in_the_way else exc.strerror or str(exc)
+            raise OutputError(dest, f"cannot write the episode here ({reason})") from exc
+
     def release(self) -> None:
         for path, fd in reversed(self._posts):
             path.unlink(missing_ok=True)  # while still held: a waiter then opens the file afresh
@@ -138,6 +156,24 @@ class Renders:
             with suppress(OSError):
                 path.parent.rmdir()  # .render-tmp, when no other render is using it
         self._posts.clear()
+
+
+def move_into_place(work: Path, dest: Path, slug: str) -> None:
+    """Swap a render's finished work folder in for the episode folder ``dest``. A
+    destination holding anything but this episode's files (a user's ``--out`` folder) gets
+    the files one by one instead, the record last, each by an atomic rename."""
+    if dest.exists() and not all(p.name.startswith(f"{slug}.") for p in dest.iterdir()):
+        for path in sorted(work.iterdir(), key=lambda p: p.name.endswith(EPISODE_SUFFIX)):
+            os.replace(path, dest / path.name)
+        work.rmdir()
+        return
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(dir=work.parent, prefix=f"{dest.name}.old-"))
+        os.replace(dest, old / dest.name)
+    os.replace(work, dest)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager

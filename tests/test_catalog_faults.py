@@ -1,4 +1,4 @@
-"""The catalogue is the show's memory (issue 11): a damaged file is refused, never recreated;
+"""The catalogue is the show's memory: a damaged file is refused, never recreated;
 ``catalog rebuild`` keeps every token and GUID; a read-only catalogue or show is refused
 before any synthesis; two posts that want one slug get two; ``status`` sees a deleted MP3."""
 

@@ -18,7 +18,7 @@ def _post(key: str, slug: str, content: str = "h1", **kw) -> PostRecord:
 
 def test_migrations_are_named_recorded_and_upgrade_an_old_catalogue(tmp_path):
     path = tmp_path / "catalog.sqlite"
-    db = sqlite3.connect(path)  # a catalogue from before issue 5: only 0001_state
+    db = sqlite3.connect(path)  # a catalogue from before the back catalogue: only 0001_state
     db.executescript(
         "CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL);"
         "CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);"

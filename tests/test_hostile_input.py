@@ -1,4 +1,4 @@
-"""Hostile posts (issue 11): a YAML alias bomb, an over-size post, deep nesting, too many
+"""Hostile posts: a YAML alias bomb, an over-size post, deep nesting, too many
 sentences. Every command that reads posts (``script``, ``render``, ``import``; ``batch``
 renders through the same preparer) refuses them the same way: one line naming the file,
 exit status 2, quickly; and a folder import imports the good posts beside a bad one."""

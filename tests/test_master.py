@@ -1,10 +1,11 @@
 """Mastering on synthetic chunks: trimming, levelling, the limiter, pauses, show audio, the
-timeline, segments; and segment MP3s, measured and joined, checked by ffmpeg's ebur128."""
+timeline; and segment MP3s, measured and joined, checked by ffmpeg's ebur128."""
 
 from __future__ import annotations
 
 import math
 import subprocess
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,19 +18,17 @@ from audio.errors import OutputError
 from audio.loudness import loudness
 from audio.master import (
     INTRO_CHAPTER,
-    LoudnessTracker,
     MasterSettings,
-    Pause,
     Pauses,
-    Speech,
+    SegmentPlan,
     Timeline,
     level_and_limit,
     master_segment,
-    plan_segments,
     timeline,
     trim_silence,
 )
 from audio.models import LIST_ITEM, PARAGRAPH, QUOTE, RULE, AudioChunk, Paragraph, PostMeta, Script, Section, Sentence
+from audio.segments import Leveller, plan_segments
 from ebur128 import measure, parse_ebur128
 
 RATE = 22050
@@ -48,25 +47,23 @@ class NoSink:
 
 def master(script: Script, chunks, sink, settings: MasterSettings, pauses: Pauses = Pauses()) -> Timeline:
     """The whole script mastered into one sink, segment after segment with no gap between
-    them, levelled the way a render levels its segments (on trial for the first minute)."""
+    them, levelled by the render's ``Leveller`` (on trial for the first minute)."""
     plans = plan_segments(script, settings, pauses)
-    tracker = LoudnessTracker(settings.target_lufs, settings.sample_rate)
+    leveller = Leveller(settings.target_lufs, settings.sample_rate)
     layouts, starts = [], []
     for plan in plans:
         starts.append(sum(layout.samples for layout in layouts) / settings.sample_rate)
-        mine = [next(chunks, None) for _ in plan.sentences]
-        if None in mine:
-            raise RuntimeError("the synthesizer yielded fewer chunks than the script has sentences")
-        target = tracker.target()
-        if not tracker.settled:
-            trial = master_segment(plan, iter(mine), NoSink(), settings, settings.target_lufs)
-            target = tracker.target(trial, trial.subs)
+        mine = [next(chunks) for _ in plan.sentences]
+        target = leveller.target(partial(trial, plan, mine, settings))
         layouts.append(master_segment(plan, iter(mine), sink, settings, target))
-        tracker.add(layouts[-1], layouts[-1].subs)
-    if next(chunks, None) is not None:
-        raise RuntimeError("the synthesizer yielded more chunks than the script has sentences")
+        leveller.add(layouts[-1], layouts[-1].subs)
     total = sum(layout.samples for layout in layouts) / settings.sample_rate
     return timeline(script, plans, layouts, starts, total, settings)
+
+
+def trial(plan: SegmentPlan, chunks: list[AudioChunk], settings: MasterSettings, level: float):
+    layout = master_segment(plan, iter(chunks), NoSink(), settings, level)
+    return layout, layout.subs
 
 
 def speechlike(seconds: float, level: float, seed: int = 0, lead: float = 0.2, tail: float = 0.3) -> np.ndarray:
@@ -173,12 +170,11 @@ def test_timeline_pauses_and_chapters():
         assert np.abs(audio[round(a.end_s * RATE) : round(b.start_s * RATE)]).max() == 0.0
 
 
-def test_chunk_count_must_match_the_script():
-    chunks = chunks_for(SCRIPT)
-    with pytest.raises(RuntimeError, match="fewer chunks"):
-        master(SCRIPT, iter(chunks[:-1]), Collect(), MasterSettings(sample_rate=RATE))
-    with pytest.raises(RuntimeError, match="more chunks"):
-        master(SCRIPT, iter(chunks + chunks[:1]), Collect(), MasterSettings(sample_rate=RATE))
+def test_master_segment_refuses_too_few_chunks():
+    plan = plan_segments(SCRIPT, MasterSettings(sample_rate=RATE))[0]
+    chunks = chunks_for(SCRIPT)[: len(plan.sentences) - 1]
+    with pytest.raises(RuntimeError, match="fewer chunks than the script has sentences"):
+        master_segment(plan, iter(chunks), Collect(), MasterSettings(sample_rate=RATE), -16.0)
 
 
 def test_show_audio_is_joined_with_crossfades(tmp_path: Path):
@@ -214,33 +210,16 @@ def long_script(paragraphs: int, sentences: int, sections: int = 1) -> Script:
     return script_of([], body, [])
 
 
-def test_segments_start_in_a_pause_at_every_section_and_by_content():
-    script = long_script(paragraphs=12, sentences=4, sections=2)
-    plans = plan_segments(script, MasterSettings(sample_rate=RATE))
-    assert len(plans) > 2  # about 300 characters a paragraph: several segments a section
-    assert [i for plan in plans for i in plan.sentences] == list(range(len(script.sentences())))
-    assert all(isinstance(plan.steps[0], Pause) for plan in plans[1:])
-    # The second section starts a segment of its own.
-    assert 1 in {plan.steps[1].section for plan in plans[1:] if isinstance(plan.steps[1], Speech)}
-    # An edit changes its own segment at most: every later segment is planned as before.
-    paragraphs = list(script.sections[0].paragraphs)
-    paragraphs[1] = Paragraph(PARAGRAPH, (Sentence("Changed.", "Changed."), *paragraphs[1].sentences[1:]))
-    edited = script_of([], [Section(None, tuple(paragraphs)), script.sections[1]], [])
-    after = plan_segments(edited, MasterSettings(sample_rate=RATE))
-    tail = [plan.steps for plan in plans[2:]]
-    assert [plan.steps for plan in after[-len(tail):]] == tail
-
-
 def encode_segments(tmp_path: Path, script: Script, settings: EncodeSettings = EncodeSettings()):
     """Master and encode a script's segments the way a render does: layouts, MP3s, measurements."""
     chunks = iter(chunks_for(script))
     master_settings = MasterSettings(sample_rate=RATE)
-    tracker = LoudnessTracker(-16.0, RATE)
+    leveller = Leveller(-16.0, RATE)
     layouts, paths, measured = [], [], []
     for index, plan in enumerate(plan_segments(script, master_settings)):
         encoder = SegmentEncoder(tmp_path / f"part{index}.mp3", RATE, settings)
-        layouts.append(master_segment(plan, chunks, encoder, master_settings, tracker.target()))
-        tracker.add(layouts[-1], layouts[-1].subs)
+        layouts.append(master_segment(plan, chunks, encoder, master_settings, leveller.target()))
+        leveller.add(layouts[-1], layouts[-1].subs)
         encoder.finish()
         paths.append(encoder.path)
         measured.append(measure_mp3(encoder.path, settings.true_peak))

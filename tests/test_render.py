@@ -19,7 +19,9 @@ from audio.cli import main
 from audio.encode import ffmpeg_exe
 from audio.episode_store import load_episode
 from audio.errors import OutputError
+from audio.master import LoudnessTracker
 from audio.pipeline import render_episode
+from audio.segments import SegmentRenderer
 from audio.show import load_show
 from audio.tags import DISCLOSURE, read_tags
 from audio.voices import list_voices
@@ -189,9 +191,9 @@ def test_an_edit_late_in_a_long_post_encodes_one_segment_again(show_dir: Path):
 def test_a_missed_loudness_gets_one_corrective_pass(show_dir: Path, monkeypatch):
     """Levelled 3 LU too quiet, the first pass misses; the second lands on the target."""
     passes = []
-    real_target, real_pass = pipeline.LoudnessTracker.target, pipeline._render_segments
-    monkeypatch.setattr(pipeline.LoudnessTracker, "target", lambda self, *trial: real_target(self, *trial) - 3.0)
-    monkeypatch.setattr(pipeline, "_render_segments", lambda programme, level: passes.append(level) or real_pass(programme, level))
+    real_target, real_pass = LoudnessTracker.target, SegmentRenderer.render_pass
+    monkeypatch.setattr(LoudnessTracker, "target", lambda self, *trial: real_target(self, *trial) - 3.0)
+    monkeypatch.setattr(SegmentRenderer, "render_pass", lambda self, correction: passes.append(correction) or real_pass(self, correction))
     episode = render(show_dir)
     assert len(passes) == 2 and passes[1].target == pytest.approx(3.0, abs=0.5)
     check_episode(episode.folder, "short-test-post", sections=3)

@@ -1,4 +1,4 @@
-"""Issue 11, findings 1, 3 and 12 (text): hostile URLs and invisible characters in metadata.
+"""Hostile URLs and invisible characters in metadata.
 
 Every URL that reaches the feed, the site, the ID3 tags or the show notes is absolute
 http(s): a relative one is resolved against the show's base_url, anything else is

@@ -19,7 +19,7 @@ from audio.models import Post, PostMeta
 from audio.readers.pandoc import plain_text
 from audio.readers.registry import post_reader
 from audio.show import Show
-from audio.urls import checked_url, post_url
+from audio.urls import checked_url, post_url, slugify
 
 # Bidi embeddings, overrides, isolates and marks, and zero-width characters: in a title
 # they reorder or hide what a listener's app shows. Prose keeps them (Persian needs ZWNJ,
@@ -102,9 +102,7 @@ def _slug_and_id(path: Path, post_id: str) -> tuple[str, str]:
             post_id = path.stem
     head, dot, tail = post_id.partition(".")
     raw = tail if dot and head.isdigit() and tail else (post_id or path.stem)
-    slug = "".join(c if c.isalnum() else "-" for c in raw.lower())
-    slug = "-".join(part for part in slug.split("-") if part)
-    return slug or "post", post_id
+    return slugify(raw) or "post", post_id
 
 
 def _humanise(stem: str) -> str:

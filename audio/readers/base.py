@@ -85,10 +85,6 @@ class SourceReader(Protocol):
         ...
 
 
-def slugify(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80]
-
-
 def read_limited(path: Path, limits: ImportLimits) -> bytes:
     post_limits.check_post_size(path, path.stat().st_size, limits.max_file_bytes)
     return path.read_bytes()

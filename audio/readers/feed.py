@@ -20,7 +20,8 @@ from audio import __version__
 from audio.errors import InputError
 from audio.limits import ImportLimits
 from audio.models import SourceItem
-from audio.readers.base import Source, slugify
+from audio.readers.base import Source
+from audio.urls import SLUG_FILE_CHARS, slugify
 from audio.urls import checked_url
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -65,7 +66,7 @@ def _feed_items(data: bytes, origin: str) -> Iterator[SourceItem]:
         parsed = entry.get("published_parsed") or entry.get("updated_parsed")
         date = datetime(*parsed[:6], tzinfo=timezone.utc).isoformat() if parsed else ""
         path_slug = PurePosixPath(link.split("?")[0].rstrip("/")).name if link else ""
-        slug = slugify(path_slug) or slugify(entry.get("title", "")) or f"entry-{i}"
+        slug = slugify(path_slug, SLUG_FILE_CHARS) or slugify(entry.get("title", ""), SLUG_FILE_CHARS) or f"entry-{i}"
         front = {"title": entry.get("title", ""), "subtitle": entry.get("subtitle", "") or "", "date": date,
                  "type": "newsletter", "audience": "everyone", "canonical_url": link}
         yield SourceItem(origin=where, slug_hint=slug, html=body, front=front)

@@ -21,7 +21,8 @@ from pathlib import Path, PurePosixPath
 from audio.errors import AudioEssayError, InputError
 from audio.limits import ImportLimits
 from audio.models import SourceItem
-from audio.readers.base import Source, read_limited, slugify
+from audio.readers.base import Source, read_limited
+from audio.urls import SLUG_FILE_CHARS, slugify
 
 CSV_COLUMNS = ("post_id", "is_published")  # the columns an export must have; the others are optional
 
@@ -126,7 +127,7 @@ def _substack_items(archive: _Archive) -> Iterator[SourceItem]:
             "email_sent_at": row.get("email_sent_at") or "",
             "podcast_url": row.get("podcast_url") or "",
         }
-        slug = post_id.split(".", 1)[1] if "." in post_id else slugify(front["title"]) or post_id
+        slug = post_id.split(".", 1)[1] if "." in post_id else slugify(front["title"], SLUG_FILE_CHARS) or post_id
         item = SourceItem(origin=archive.where(name), key=post_id, slug_hint=slug, front=front, draft=draft)
         if draft:
             yield item  # recorded as skipped; its body is not needed
