@@ -53,7 +53,7 @@ def main() -> None:
 def voices(ctx: click.Context, show_dir: str | None) -> None:
     """List voice profiles and whether each is ready (engine installed, model present)."""
     from audio.show import find_show
-    from audio.voices import voice_report
+    from audio.synth.voices import voice_report
 
     ctx.obj = show_dir
     if ctx.invoked_subcommand is not None:
@@ -78,7 +78,7 @@ def voices_say(group_show: str | None, name: str, text: str, out: str, threads: 
     from pathlib import Path
 
     from audio.show import find_show
-    from audio.voices import say
+    from audio.synth.voices import say
 
     seconds = say(name, text, Path(out), find_show(show_dir or group_show), threads=threads)
     click.echo(f"{out}: {seconds:.1f} s", err=True)
@@ -98,7 +98,7 @@ def cache() -> None:
 def cache_prune(show_dir: str | None, older_than: float | None, everything: bool) -> None:
     """Remove cached sentences that no rendered episode of the show uses."""
     from audio.show import find_show
-    from audio.synth_cache import prune_show_cache
+    from audio.synth.cache import prune_show_cache
 
     report = prune_show_cache(find_show(show_dir), older_than_days=older_than, everything=everything)
     click.echo(f"removed {report.removed} cached sentences ({report.bytes_freed / 1e6:.1f} MB), kept {report.kept}")
@@ -110,7 +110,7 @@ def cache_prune(show_dir: str | None, older_than: float | None, everything: bool
 @reports_errors
 def publish(show_dir: str | None, site_dir: str | None) -> None:
     """Build the podcast feed and show site from the rendered episodes (atomically)."""
-    from audio.publish import publish_site
+    from audio.publish.build import publish_site
     from audio.show import find_show
     from audio.work import show_locked
 
@@ -131,7 +131,7 @@ def publish(show_dir: str | None, site_dir: str | None) -> None:
 @reports_errors
 def check(show_dir: str | None, site_dir: str | None) -> None:
     """Lint the published feed(s): one line per violation, exit status 1 if any."""
-    from audio.publish import check_site
+    from audio.publish.build import check_site
     from audio.show import find_show
 
     site = site_dir if site_dir is not None else find_show(show_dir).site_dir
@@ -183,7 +183,7 @@ def _clock(seconds: float | None) -> str:
 def import_command(source: str, show_dir: str | None, follow_redirects: bool) -> None:
     """Import SOURCE into the show's catalogue: a folder of posts, a Substack export
     (.zip or unpacked folder), or an RSS/Atom feed file or URL. Safe to repeat."""
-    from audio.importer import import_source
+    from audio.back_catalogue.importer import import_source
     from audio.show import find_show
 
     report = import_source(source, find_show(show_dir), follow_redirects=follow_redirects)
@@ -275,7 +275,7 @@ def _plan_table(console, report) -> None:
 @reports_errors
 def batch(show_dir, jobs, since, only, limit, retry_failed, dry_run, voice, no_publish, verbose) -> None:
     """Render every pending or changed post of the catalogue, resumably, on every core."""
-    from audio.batch import run_batch
+    from audio.back_catalogue.batch import run_batch
     from audio.show import find_show
 
     slugs = tuple(s for value in only for s in value.split(",") if s)
@@ -307,7 +307,7 @@ def batch(show_dir, jobs, since, only, limit, retry_failed, dry_run, voice, no_p
 @reports_errors
 def status(show_dir: str | None) -> None:
     """The catalogue at a glance: posts by status, audio hours, failures, next posts due."""
-    from audio.batch import show_status
+    from audio.back_catalogue.batch import show_status
     from audio.show import find_show
 
     state = show_status(find_show(show_dir))
@@ -336,7 +336,7 @@ def catalog() -> None:
 def catalog_rebuild(show_dir: str | None) -> None:
     """Set a damaged catalogue aside and rebuild it from the rendered episodes and the posts,
     keeping every token, GUID and slug."""
-    from audio.rebuild import rebuild_catalog
+    from audio.back_catalogue.rebuild import rebuild_catalog
     from audio.show import find_show
 
     report = rebuild_catalog(find_show(show_dir))
@@ -360,7 +360,7 @@ def catalog_rebuild(show_dir: str | None) -> None:
 @reports_errors
 def script(post: str, show_dir: str | None, fmt: str, lexicon_report: bool) -> None:
     """Print the speakable script of POST (Markdown or Substack HTML)."""
-    from audio.prepare.output import post_output
+    from audio.script_output import post_output
 
     click.echo(post_output(post, show_dir, fmt, lexicon_report), nl=False)
 

@@ -1,6 +1,6 @@
 """The render pipeline, the one module that wires the stages together:
 
-prepare -> synthesize, master and encode by segment (``audio.segments``) -> join -> tag
+prepare -> synthesize, master and encode by segment (``audio.master.segments``) -> join -> tag
 -> transcripts -> episode record.
 
 Everything is written into a temporary folder next to the destination and renamed into
@@ -18,18 +18,18 @@ from pathlib import Path
 
 from audio import __version__
 from audio.catalog import Catalog
-from audio.encode import EncodeSettings, join_mp3
-from audio.engines.base import Engine
+from audio.master.encode import EncodeSettings, join_mp3
+from audio.synth.engines.base import Engine
 from audio.episode_store import EPISODE_SUFFIX, episode_to_json
 from audio.errors import InputError, OutputError
 from audio.files import sha256_file
-from audio.master import MasterSettings, timeline
+from audio.master.mastering import MasterSettings, timeline
 from audio.models import Chapter, Episode, Script, Voicing
-from audio.segments import Progress, SegmentRenderer, plan_segments
+from audio.master.segments import Progress, SegmentRenderer, plan_segments
 from audio.show import Show
-from audio.synth_cache import SynthCache
-from audio.tags import EpisodeTags, write_tags
-from audio.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
+from audio.synth.cache import SynthCache
+from audio.master.tags import EpisodeTags, write_tags
+from audio.master.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
 from audio.urls import post_url
 from audio.work import Renders, move_into_place, rendering
 
@@ -147,9 +147,9 @@ def render_episode(
 def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_dir: str | Path | None, use_cache: bool,
                     progress: Progress | None, threads: int | None, engine: Engine | None, renders: Renders,
                     wait: bool) -> RenderedEpisode:
-    from audio.engines.registry import create_engine
+    from audio.synth.engines.registry import create_engine
     from audio.prepare import prepare_post
-    from audio.voices import load_voice
+    from audio.synth.voices import load_voice
 
     started = time.perf_counter()
     clock = _Clock()

@@ -25,10 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from audio.batch import available_cores, run_batch, show_status
-from audio.importer import import_source
+from audio.back_catalogue.batch import available_cores, run_batch, show_status
+from audio.back_catalogue.importer import import_source
 from audio.show import load_show
-from audio.synth_cache import SynthCache
+from audio.synth.cache import SynthCache
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "interconnects"

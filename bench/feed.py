@@ -18,7 +18,7 @@ from pathlib import Path
 
 from audio.episode_store import episode_to_json
 from audio.models import Chapter, Episode
-from audio.publish import publish_site
+from audio.publish.build import publish_site
 from audio.show import load_show
 
 NOTES = "".join(

@@ -67,10 +67,10 @@ def _edit_one_paragraph(post: Path) -> None:
 
 
 def seed_run(threads: int | None) -> dict:
-    from audio.engines.registry import create_engine
+    from audio.synth.engines.registry import create_engine
     from audio.pipeline import render_episode, voicing_of
     from audio.prepare import prepare_post
-    from audio.voices import load_voice
+    from audio.synth.voices import load_voice
 
     with tempfile.TemporaryDirectory() as tmp:
         show, post = _show_copy(Path(tmp), SEED)

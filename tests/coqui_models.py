@@ -15,8 +15,8 @@ import numpy as np
 import soundfile as sf
 from conftest import require
 
-from audio.engines.coqui import INSTALL, _import_tts, missing_modules
-from audio.voices import VoiceProfile
+from audio.synth.engines.coqui import INSTALL, _import_tts, missing_modules
+from audio.synth.voices import VoiceProfile
 
 FRAMES_PER_TOKEN = 3  # the tiny VITS speaks every character for this many frames
 

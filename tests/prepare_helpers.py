@@ -7,7 +7,7 @@ from pathlib import Path
 
 from audio.models import Script
 from audio.prepare import prepare_post
-from audio.prepare.output import script_text
+from audio.script_output import script_text
 from audio.show import Show, load_show
 
 

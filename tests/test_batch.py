@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audio.batch import run_batch, show_status
+from audio.back_catalogue.batch import run_batch, show_status
 from audio.catalog import Catalog, show_lock
 from audio.cli import main
 from audio.episode_store import list_episodes
-from audio.importer import import_source
+from audio.back_catalogue.importer import import_source
 from audio.show import load_show
 from conftest import require
 
@@ -174,8 +174,8 @@ def test_a_second_batch_on_the_same_show_refuses(tmp_path):
 
 
 def _piper_ready() -> bool:
-    from audio.engines.registry import check_voice
-    from audio.voices import load_voice
+    from audio.synth.engines.registry import check_voice
+    from audio.synth.voices import load_voice
 
     return check_voice(load_voice("joe", None)) is None
 
@@ -195,7 +195,7 @@ def test_three_short_posts_with_the_real_voice(tmp_path):
 
 def _cache_inodes(show) -> dict[str, int]:
     """Cache entry -> inode: an entry written again (re-synthesized) gets a new inode."""
-    from audio.synth_cache import SynthCache
+    from audio.synth.cache import SynthCache
 
     return {p.name: p.stat().st_ino for p in SynthCache.for_show(show).entries()}
 
@@ -231,7 +231,7 @@ def test_kill_minus_nine_then_resume(tmp_path):
         assert report.synthesized == new
     manifests = show.cache_dir / "synth" / "manifests"
     if manifests.is_dir():
-        from audio.synth_cache import SynthCache
+        from audio.synth.cache import SynthCache
 
         used = {k for m in manifests.glob("*.txt") for k in m.read_text().split()}
         segments = {p.stem for p in SynthCache.for_show(show).segment_entries()}

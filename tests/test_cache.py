@@ -8,12 +8,12 @@ import time
 import numpy as np
 import pytest
 
-from audio.engines.fake import FakeEngine
+from audio.synth.engines.fake import FakeEngine
 from audio.errors import EngineError
 from audio.models import AudioChunk
 from audio.show import load_show
-from audio.synth_cache import SynthCache, prune_show_cache, synthesize_cached
-from audio.voices import VoiceProfile
+from audio.synth.cache import SynthCache, prune_show_cache, synthesize_cached
+from audio.synth.voices import VoiceProfile
 
 SENTENCES = ["The first sentence.", "A second, longer sentence with more words.", "The third one."]
 

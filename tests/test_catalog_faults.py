@@ -16,13 +16,13 @@ import pytest
 from click.testing import CliRunner
 from test_batch import make_show
 
-from audio.batch import run_batch, show_status
+from audio.back_catalogue.batch import run_batch, show_status
 from audio.catalog import Catalog, identity_path
 from audio.cli import main
-from audio.engines.fake import FakeEngine
+from audio.synth.engines.fake import FakeEngine
 from audio.episode_store import list_episodes
 from audio.errors import CatalogError
-from audio.importer import import_source
+from audio.back_catalogue.importer import import_source
 from audio.show import load_show
 
 HINT = "left as it is; `audio-essay catalog rebuild` sets it aside and rebuilds it from the rendered episodes"

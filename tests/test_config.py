@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from audio.cli import main
-from audio.engines.registry import available_engines
+from audio.synth.engines.registry import available_engines
 from audio.models import HEADING, LIST_ITEM, PARAGRAPH, QUOTE, RULE, Pauses
 from audio.show import load_show
-from audio.voices import load_voice
+from audio.synth.voices import load_voice
 
 RENDER_KEYS = "bitrate, channels, intro_audio, outro_audio, sample_rate, target_lufs, transition_audio, true_peak, voice"
 
@@ -121,8 +121,8 @@ def test_engine_parameter_of_one_of_a_voices_values(tmp_path):
 
 
 def test_engine_parameters_keep_their_types_and_the_numbers_as_written(tmp_path):
-    from audio.engines.coqui import Params as CoquiParams
-    from audio.engines.fake import FakeEngine
+    from audio.synth.engines.coqui import Params as CoquiParams
+    from audio.synth.engines.fake import FakeEngine
 
     voice_show(tmp_path, 'engine = "fake"\n[params]\nchars_per_second = 20\n')
     engine = FakeEngine(load_voice("mine", load_show(tmp_path)))
@@ -134,9 +134,9 @@ def test_engine_parameters_keep_their_types_and_the_numbers_as_written(tmp_path)
 
 def test_one_pauses_record_from_profile_to_mastering(tmp_path):
     """The voice's [pauses] are what mastering uses: one record, the render's defaults."""
-    import audio.master
+    import audio.master.mastering
 
-    assert audio.master.Pauses is Pauses
+    assert audio.master.mastering.Pauses is Pauses
     default = Pauses()
     assert (default.sentence, default.paragraph, default.section, default.quote, default.list_item, default.heading) == (
         0.35, 0.8, 1.6, 0.8, 0.5, 0.8)

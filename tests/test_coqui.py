@@ -18,11 +18,11 @@ from click.testing import CliRunner
 from coqui_models import FRAMES_PER_TOKEN, coqui_available, reference_clip, tiny_vits, tiny_xtts
 
 from audio.cli import main
-from audio.engines import coqui
-from audio.engines.registry import check_voice, create_engine
+from audio.synth.engines import coqui
+from audio.synth.engines.registry import check_voice, create_engine
 from audio.errors import ConfigError, EngineError
 from audio.show import load_show
-from audio.voices import load_voice
+from audio.synth.voices import load_voice
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -212,9 +212,9 @@ def test_shipped_coqui_profiles_are_documented_examples():
 
 def test_piper_and_the_package_never_import_torch():
     code = (
-        "import sys, audio, audio.cli, audio.voices, audio.synth_cache, audio.engines.coqui;"
-        "from audio.engines.registry import create_engine;"
-        "from audio.voices import load_voice, voice_report;"
+        "import sys, audio, audio.cli, audio.synth.voices, audio.synth.cache, audio.synth.engines.coqui;"
+        "from audio.synth.engines.registry import create_engine;"
+        "from audio.synth.voices import load_voice, voice_report;"
         "voice_report(None);"
         "e = create_engine(load_voice('joe', None), threads=1); list(e.synthesize(['Hi.']));"
         "bad = [m for m in ('torch', 'TTS', 'torchaudio') if m in sys.modules];"

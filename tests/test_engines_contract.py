@@ -16,8 +16,8 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
-from audio.engines.registry import create_engine
-from audio.voices import VoiceProfile, load_voice
+from audio.synth.engines.registry import create_engine
+from audio.synth.voices import VoiceProfile, load_voice
 
 SENTENCES = [
     "Hello there.",

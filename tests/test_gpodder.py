@@ -10,7 +10,7 @@ import subprocess
 from conftest import require
 from publish_support import Server, free_port, make_show
 
-from audio.publish import publish_site
+from audio.publish.build import publish_site
 from audio.publish.serve import make_app
 from audio.show import load_show
 

@@ -17,7 +17,7 @@ from prepare_helpers import make_show
 from audio import limits
 from audio.cli import main
 from audio.errors import AudioEssayError, InputError
-from audio.importer import import_source
+from audio.back_catalogue.importer import import_source
 from audio.limits import PostLimits
 from audio.prepare import prepare_post, read_post
 from audio.readers import pandoc
@@ -133,7 +133,7 @@ def test_over_size_post_is_refused_before_it_is_read(tmp_path, show_dir):
 
 
 def test_import_and_the_reader_share_one_size_limit():
-    from audio.importer import ImportLimits
+    from audio.back_catalogue.importer import ImportLimits
 
     assert ImportLimits().max_file_bytes == limits.POST.max_bytes == 16 * 1024 * 1024
 

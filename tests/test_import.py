@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from audio.catalog import Catalog
 from audio.cli import main
 from audio.errors import InputError
-from audio.importer import ImportLimits, import_source
+from audio.back_catalogue.importer import ImportLimits, import_source
 from audio.show import load_show
 
 

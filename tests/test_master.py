@@ -13,10 +13,10 @@ import pytest
 import soundfile as sf
 from scipy.signal import resample_poly
 
-from audio.encode import EncodeSettings, SegmentEncoder, ffmpeg_exe, join_mp3, loudness_of, measure_mp3, mp3_frames
+from audio.master.encode import EncodeSettings, SegmentEncoder, ffmpeg_exe, join_mp3, loudness_of, measure_mp3, mp3_frames
 from audio.errors import OutputError
-from audio.loudness import loudness
-from audio.master import (
+from audio.master.loudness import loudness
+from audio.master.mastering import (
     INTRO_CHAPTER,
     MasterSettings,
     Pauses,
@@ -28,7 +28,7 @@ from audio.master import (
     trim_silence,
 )
 from audio.models import LIST_ITEM, PARAGRAPH, QUOTE, RULE, AudioChunk, Paragraph, PostMeta, Script, Section, Sentence
-from audio.segments import Leveller, plan_segments
+from audio.master.segments import Leveller, plan_segments
 from ebur128 import measure, parse_ebur128
 
 RATE = 22050

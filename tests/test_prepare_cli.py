@@ -10,7 +10,7 @@ from conftest import SAMPLE_POST, SAMPLE_SHOW
 
 from audio.cli import main
 from audio.prepare import prepare_post
-from audio.prepare.output import SCRIPT_SCHEMA_VERSION, script_text
+from audio.script_output import SCRIPT_SCHEMA_VERSION, script_text
 from audio.show import load_show
 
 

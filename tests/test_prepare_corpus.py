@@ -19,7 +19,7 @@ from conftest import CORPUS, SAMPLE_POST, SAMPLE_SHOW, corpus_posts, require
 from prepare_helpers import corpus_script
 
 from audio.prepare import policy, prepare_post, read_post
-from audio.prepare.output import script_text
+from audio.script_output import script_text
 from audio.show import load_show
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from audio.catalog import Catalog
 from audio.cli import main
-from audio.importer import import_source
+from audio.back_catalogue.importer import import_source
 from audio.show import load_show
 from audio.work import RENDER_WORK, rendering
 from test_batch import SHOW_TOML, write_posts
@@ -89,7 +89,7 @@ def test_killing_the_batch_parent_kills_its_workers(tmp_path):
 
 def test_a_worker_whose_batch_is_already_gone_exits_at_once():
     # the race: the batch died before the worker could ask to die with it
-    code = "import os, time\nfrom audio.batch import _die_with_parent\n_die_with_parent(os.getpid())\ntime.sleep(30)"
+    code = "import os, time\nfrom audio.back_catalogue.batch import _die_with_parent\n_die_with_parent(os.getpid())\ntime.sleep(30)"
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-c", code], timeout=30)
     assert done.returncode == 1 and time.monotonic() - started < 20
@@ -97,7 +97,7 @@ def test_a_worker_whose_batch_is_already_gone_exits_at_once():
 
 def test_without_pdeathsig_a_worker_notices_its_batch_is_gone():
     # elsewhere than on Linux only the watching thread ends an orphaned worker
-    worker = ("import sys, time\nsys.platform = 'darwin'\nfrom audio.batch import _die_with_parent\n"
+    worker = ("import sys, time\nsys.platform = 'darwin'\nfrom audio.back_catalogue.batch import _die_with_parent\n"
               "_die_with_parent(int(sys.argv[1]))\nprint('ready', flush=True)\ntime.sleep(60)")
     batch = ("import os, subprocess, sys\n"
              f"w = subprocess.Popen([sys.executable, '-c', {worker!r}, str(os.getpid())], stdout=subprocess.PIPE, "

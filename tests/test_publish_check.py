@@ -11,7 +11,7 @@ from PIL import Image
 from publish_support import make_show
 
 from audio.cli import main
-from audio.publish import check_site, publish_site
+from audio.publish.build import check_site, publish_site
 from audio.show import load_show
 
 

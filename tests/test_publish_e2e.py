@@ -9,7 +9,7 @@ import podcastparser
 from conftest import SAMPLE_POST
 
 from audio.pipeline import render_episode
-from audio.publish import check_site, publish_site
+from audio.publish.build import check_site, publish_site
 from audio.scaffold import init_show
 from audio.show import load_show
 

@@ -18,7 +18,7 @@ from publish_support import Server, free_port, make_episode, make_show
 
 from audio.catalog import Catalog
 from audio.errors import ConfigError, InputError, OutputError
-from audio.publish import check_site, placeholder_warnings, podcast_guid, publish_site
+from audio.publish.build import check_site, placeholder_warnings, podcast_guid, publish_site
 from audio.publish.artwork import is_placeholder, write_placeholder
 from audio.publish.feed import MAX_DESCRIPTION_BYTES
 from audio.publish.serve import make_app
@@ -220,7 +220,7 @@ def test_publish_is_atomic_when_writing_fails(show, monkeypatch):
     def fail(*args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("audio.publish.episode_page", fail)
+    monkeypatch.setattr("audio.publish.build.episode_page", fail)
     with pytest.raises(OutputError, match="No space left on device"):
         publish_site(show)
     assert _files(show.site_dir) == before

@@ -20,7 +20,7 @@ import pytest
 from prepare_helpers import make_show
 
 from audio.errors import AudioEssayError, ConfigError
-from audio.importer import import_source
+from audio.back_catalogue.importer import import_source
 from audio.limits import ImportLimits
 from audio.models import ParsedPost
 from audio.prepare import read_post

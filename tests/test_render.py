@@ -16,15 +16,15 @@ from PIL import Image
 
 from audio import pipeline
 from audio.cli import main
-from audio.encode import ffmpeg_exe
+from audio.master.encode import ffmpeg_exe
 from audio.episode_store import load_episode
 from audio.errors import OutputError
-from audio.master import LoudnessTracker
+from audio.master.mastering import LoudnessTracker
 from audio.pipeline import render_episode
-from audio.segments import SegmentRenderer
+from audio.master.segments import SegmentRenderer
 from audio.show import load_show
-from audio.tags import DISCLOSURE, read_tags
-from audio.voices import list_voices
+from audio.master.tags import DISCLOSURE, read_tags
+from audio.synth.voices import list_voices
 from conftest import CORPUS, SAMPLE_POST, require
 from ebur128 import measure
 
@@ -249,10 +249,10 @@ def test_cli_unknown_voice(show_dir: Path):
 
 def test_cli_missing_extra(show_dir: Path, monkeypatch):
     (show_dir / "voices" / "clone.toml").write_text('engine = "coqui"\nmodel = "clone-model"\n')
-    monkeypatch.setattr("audio.engines.coqui.missing_modules", lambda: ["TTS"])
+    monkeypatch.setattr("audio.synth.engines.coqui.missing_modules", lambda: ["TTS"])
     result = cli("render", str(show_dir / "posts" / "short.md"), "--voice", "clone", "--show", str(show_dir))
     assert result.exit_code == 2
-    from audio.engines.coqui import INSTALL
+    from audio.synth.engines.coqui import INSTALL
 
     profile = (show_dir / "voices" / "clone.toml").resolve()
     assert re.fullmatch(rf"audio-essay: {re.escape(str(profile))}: [^\n]*\(TTS missing\)[^\n]*: {re.escape(INSTALL)}\n",
@@ -319,10 +319,10 @@ def _sentences(show, post: Path) -> list[str]:
 
 def test_the_voice_shapes_the_script(show_dir: Path):
     """A voice's own lexicon comes before the show's, and its engine's sentence limit holds."""
-    from audio.engines.registry import create_engine
+    from audio.synth.engines.registry import create_engine
     from audio.pipeline import voicing_of
     from audio.prepare import prepare_post
-    from audio.voices import load_voice
+    from audio.synth.voices import load_voice
 
     (show_dir / "voices" / "names.toml").write_text('[[entry]]\nmatch = "Lambert"\nsay = "Lamb Bear"\n')
     (show_dir / "voices" / "tones.toml").write_text('engine = "fake"\nlexicon = "names.toml"\n')

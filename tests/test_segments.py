@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from audio import segments
-from audio.encode import EncodeSettings
-from audio.engines.fake import FakeEngine
-from audio.master import MasterSettings, Pause, SegmentLayout, Speech
+from audio.master import segments
+from audio.master.encode import EncodeSettings
+from audio.synth.engines.fake import FakeEngine
+from audio.master.mastering import MasterSettings, Pause, SegmentLayout, Speech
 from audio.models import PARAGRAPH, Paragraph, Section, Sentence
-from audio.segments import Leveller, SegmentRenderer, plan_segments, segment_key
-from audio.synth_cache import SynthCache
+from audio.master.segments import Leveller, SegmentRenderer, plan_segments, segment_key
+from audio.synth.cache import SynthCache
 from test_master import RATE, long_script, script_of
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from publish_support import Server, make_show
 
-from audio.publish import publish_site
+from audio.publish.build import publish_site
 from audio.publish.serve import ServeLimits, make_app, server_options, usable_range
 from audio.show import load_show
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import require
 from publish_support import Server, make_show
 
-from audio.publish import publish_site
+from audio.publish.build import publish_site
 from audio.publish.serve import make_app
 from audio.show import load_show
 

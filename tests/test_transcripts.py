@@ -6,7 +6,7 @@ import json
 import re
 
 from audio.models import Chapter, TimedSentence
-from audio.transcripts import MAX_CUE_CHARS, cues, ms, to_chapters_json, to_srt, to_transcript_json, to_vtt, wrap
+from audio.master.transcripts import MAX_CUE_CHARS, cues, ms, to_chapters_json, to_srt, to_transcript_json, to_vtt, wrap
 
 LONG = (
     "Scaling laws describe how the loss of a language model falls as compute, data and parameters grow, "

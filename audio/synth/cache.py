@@ -7,7 +7,7 @@ parameter that changes the audio, so a new model or a changed ``length_scale`` n
 serves stale audio, and editing one paragraph of a post re-synthesizes only the
 sentences whose text changed.
 
-A segment's key and its record (made by ``audio.segments``) cover everything its
+A segment's key and its record (made by ``audio.master.segments``) cover everything its
 encoding depends on: its sentences' keys, its pauses, the loudness it was levelled to
 and the encoder settings. This module stores them.
 
@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
-from audio.engines.base import Engine
+from audio.synth.engines.base import Engine
 from audio.errors import EngineError, OutputError
 from audio.files import atomic_write
 from audio.models import AudioChunk

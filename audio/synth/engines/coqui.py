@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import create_model
 
-from audio.engines.base import EngineParams, engine_params, file_digest
+from audio.synth.engines.base import EngineParams, engine_params, file_digest
 from audio.errors import ConfigError, EngineError
 from audio.files import atomic_write
 from audio.models import AudioChunk

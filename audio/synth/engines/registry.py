@@ -15,7 +15,7 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
-from audio.engines.base import ENTRY_POINT_GROUP, Engine
+from audio.synth.engines.base import ENTRY_POINT_GROUP, Engine
 from audio.errors import ConfigError, EngineError
 
 if TYPE_CHECKING:
@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 # The built-ins, also declared as entry points in pyproject.toml; listed here too so a
 # source tree run without installing (PYTHONPATH=.) still finds them.
 BUILTIN = {
-    "piper": "audio.engines.piper:PiperEngine",
-    "coqui": "audio.engines.coqui:CoquiEngine",
-    "fake": "audio.engines.fake:FakeEngine",
+    "piper": "audio.synth.engines.piper:PiperEngine",
+    "coqui": "audio.synth.engines.coqui:CoquiEngine",
+    "fake": "audio.synth.engines.fake:FakeEngine",
 }
 
 

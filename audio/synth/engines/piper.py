@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from audio.engines.base import EngineParams, engine_params, file_digest
+from audio.synth.engines.base import EngineParams, engine_params, file_digest
 from audio.errors import ConfigError, EngineError
 from audio.models import AudioChunk
 

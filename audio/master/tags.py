@@ -17,7 +17,7 @@ from mutagen.mp3 import MP3, HeaderNotFoundError
 
 from audio.errors import InputError, OutputError
 from audio.models import Chapter
-from audio.transcripts import ms
+from audio.master.transcripts import ms
 
 DISCLOSURE = "AI-narrated audio version of the post, read by a synthetic voice."
 COVER_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}

@@ -168,9 +168,9 @@ def _init_worker(show_folder: str, voice: str | None, threads: int, parent: int)
     """Load the show and the engine once per worker process."""
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    from audio.engines.registry import create_engine
+    from audio.synth.engines.registry import create_engine
     from audio.show import load_show
-    from audio.voices import load_voice
+    from audio.synth.voices import load_voice
 
     show = load_show(show_folder)
     profile = load_voice(voice, show)
@@ -278,7 +278,7 @@ def _select(catalog: Catalog, since: date | str | None, only: Iterable[str], lim
 def _voice_figures(show: Show, catalog: Catalog, voice: str, threads: int) -> tuple[str, float, float]:
     """(voice name, one worker's real-time factor, audio seconds per word): measured by
     earlier batches of this voice where possible, else the defaults above."""
-    from audio.voices import load_voice
+    from audio.synth.voices import load_voice
 
     profile = load_voice(voice, show)
     measured = catalog.measured_rtf(profile.name)
@@ -419,7 +419,7 @@ def _record(catalog: Catalog, report: BatchReport, post: PostRecord, result: Pos
 
 def _publish(show: Show) -> str:
     """Rebuild the site from the rendered episodes (``audio.publish.publish_site``)."""
-    from audio.publish import publish_site
+    from audio.publish.build import publish_site
 
     try:
         result = publish_site(show)

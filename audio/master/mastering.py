@@ -11,7 +11,7 @@ right before it ends, so the MP3 can be encoded while synthesis is still running
 whole-file loudnorm passes.
 
 The programme is planned as segments, runs of paragraphs cut in the silence before a
-paragraph (``audio.segments.plan_segments``), each mastered on its own
+paragraph (``audio.master.segments.plan_segments``), each mastered on its own
 (``master_segment``), so that the renderer can encode each one apart and reuse the unchanged ones when a post is
 edited. The profile's pauses go between sentences, paragraphs and sections; the show's
 intro, outro and transition audio files join with short crossfades. The timeline
@@ -32,7 +32,7 @@ from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly, sosfilt
 
 from audio.errors import InputError
-from audio.loudness import integrated, k_weighted, k_weighting, loudness, sample_true_peaks, sub_block_energies
+from audio.master.loudness import integrated, k_weighted, k_weighting, loudness, sample_true_peaks, sub_block_energies
 from audio.models import AudioChunk, Chapter, Pauses, Script, TimedSentence
 
 INTRO_CHAPTER = "Introduction"

@@ -31,9 +31,9 @@ from functools import partial
 from pathlib import Path
 
 from audio import __version__
-from audio.encode import EncodeSettings, Loudness, Mp3Measurement, SegmentEncoder, loudness_of, measure_mp3
-from audio.engines.base import Engine, file_digest
-from audio.master import (
+from audio.master.encode import EncodeSettings, Loudness, Mp3Measurement, SegmentEncoder, loudness_of, measure_mp3
+from audio.synth.engines.base import Engine, file_digest
+from audio.master.mastering import (
     TAIL_S,
     LoudnessTracker,
     MasterSettings,
@@ -47,7 +47,7 @@ from audio.master import (
     master_segment,
 )
 from audio.models import AudioChunk, Paragraph, Script
-from audio.synth_cache import SynthCache, synthesize_cached
+from audio.synth.cache import SynthCache, synthesize_cached
 
 SEGMENT_FORMAT = 1  # bump when mastering or encoding changes what a segment key stands for
 LOUDNESS_TOLERANCE_LU = 0.5  # a measured miss beyond this gets a corrective pass

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from audio.engines.base import EngineParams, engine_params
+from audio.synth.engines.base import EngineParams, engine_params
 from audio.models import AudioChunk
 
 if TYPE_CHECKING:

@@ -1,0 +1,385 @@
+"""Publish rendered episodes: a podcast feed, a static show site, a lint and a server.
+
+``publish_site`` builds the whole site in a temporary folder beside the target and
+swaps it in only when complete, so the previous site stays whole (and servable) until
+then. Everything it writes depends only on the episodes and the settings: a rebuild
+with nothing changed is byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nh3
+
+from audio.catalog import Catalog
+from audio.episode_store import list_episodes
+from audio.errors import AudioEssayError, ConfigError, InputError, OutputError
+from audio.models import Episode
+from audio.publish.artwork import is_placeholder, placeholder_png
+from audio.publish.feed import (
+    MAX_DESCRIPTION_BYTES,
+    FeedChannel,
+    FeedItem,
+    build_feed,
+    item_description,
+    truncate_bytes,
+)
+from audio.publish.site import ASSETS, PageEpisode, asset, episode_page, index_page
+from audio.urls import WEB_SCHEMES, ascii_url, checked_url, post_url, site_join, web_url
+from audio.show import Show, ShowInfo
+from audio.work import site_work_prefix
+
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+FEED_FILE = "feed.xml"
+EPISODES = "episodes"
+PUBLIC = "everyone"
+FILE_ROLES = ("audio", "vtt", "srt", "transcript", "chapters")
+NOTES_TAGS = {"p", "a", "ol", "ul", "li", "br", "em", "strong", "b", "i", "blockquote", "h2", "h3", "h4", "code",
+              "pre", "sup", "sub", "hr"}
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
+
+
+@dataclass
+class PublishReport:
+    site_dir: Path
+    feed_url: str
+    episodes: int  # in the public feed
+    private_episodes: int = 0  # audience other than everyone
+    private_feed_url: str = ""  # "" when the show has no private feed
+    warnings: list[str] = field(default_factory=list)
+
+
+def podcast_guid(feed_url: str) -> str:
+    """Podcasting 2.0 ``podcast:guid``: UUIDv5 of the feed URL without scheme and trailing slashes."""
+    bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", feed_url).rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
+
+
+def _is_example(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return bool(re.search(r"(^|\.)example\.(com|org|net)$", host))
+
+
+def placeholder_warnings(show: Show) -> list[str]:
+    """Every setting of ``show`` that still holds a placeholder a listener would see."""
+    warnings = []
+    info, pub = show.show, show.publish
+    if _is_example(info.base_url):
+        warnings.append(f"[show] base_url is the placeholder {info.base_url}: set your newsletter's URL")
+    if _is_example(pub.site_url):
+        warnings.append(f"[publish] site_url is the placeholder {pub.site_url}: set where the site is hosted")
+    if pub.feed_url and _is_example(pub.feed_url):
+        warnings.append(f"[publish] feed_url is the placeholder {pub.feed_url}")
+    if not pub.artwork:
+        warnings.append("[publish] artwork is not set: a generated placeholder image is published")
+    elif is_placeholder(show.folder / pub.artwork):
+        warnings.append(f"[publish] artwork {pub.artwork} is the generated placeholder image")
+    if info.title == ShowInfo().title:
+        warnings.append(f"[show] title is the placeholder {info.title!r}")
+    for key in ("author", "description"):
+        if not getattr(info, key).strip():
+            warnings.append(f"[show] {key} is empty")
+    return warnings
+
+
+def _artwork(show: Show) -> tuple[bytes, str]:
+    """The artwork's bytes and its site file name (named by content: a new image, a new name)."""
+    if show.publish.artwork:
+        path = show.folder / show.publish.artwork
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(show.config_path, f"[publish] artwork: cannot read {path} ({exc.strerror})") from exc
+        suffix = ".jpg" if path.suffix.lower() in (".jpg", ".jpeg") else ".png"
+    else:
+        data, suffix = placeholder_png(show.show.title), ".png"
+    return data, f"artwork-{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
+
+
+def _footer(show: Show, episode: Episode, post_url: str) -> str:
+    return show.publish.episode_footer.format(
+        base_url=show.show.base_url.rstrip("/"), site_url=show.publish.site_url.rstrip("/"),
+        title=episode.title, link=post_url, show_title=show.show.title,
+    )
+
+
+def _clean_notes(notes_html: str, post_url: str) -> str:
+    """Show notes safe for feeds and pages: text, structure and http(s) links only. Images
+    go (the post's image files are not published), relative links point into the post,
+    a link to anything else keeps its text."""
+    if not notes_html:
+        return ""
+
+    def link(tag: str, attribute: str, value: str) -> str | None:
+        url = web_url(value, post_url) if attribute == "href" else value
+        return url and ascii_url(url)
+
+    return nh3.clean(
+        notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"}, attributes={"a": {"href"}},
+        attribute_filter=link, url_schemes=set(WEB_SCHEMES), url_relative="pass_through",
+    ).strip()
+
+
+def _footer_html(text: str) -> str:
+    """The footer as a paragraph, its URLs made links."""
+    parts = _URL.split(text)
+    out = [
+        f'<a href="{html.escape(p)}">{html.escape(p)}</a>' if i % 2 else html.escape(p)
+        for i, p in enumerate(parts)
+    ]
+    return f"<p>{''.join(out)}</p>"
+
+
+def _episode_date(episode: Episode, audio: Path) -> datetime:
+    date = episode.date or datetime.fromtimestamp(audio.stat().st_mtime, timezone.utc)
+    return date if date.tzinfo else date.replace(tzinfo=timezone.utc)
+
+
+def _transcript_segments(path: Path | None) -> tuple[tuple[float, str], ...]:
+    if path is None:
+        return ()
+    try:
+        segments = json.loads(path.read_text(encoding="utf-8"))["segments"]
+        return tuple((float(s["startTime"]), str(s["body"])) for s in segments)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(path, f"not a readable JSON transcript ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class _Planned:
+    """An episode placed in the site: where its files go and how the feed and page show it."""
+
+    episode: Episode
+    folder: str  # site-relative folder of its files and page (shared by all episodes)
+    sources: dict[str, Path]  # role -> rendered file
+    item: FeedItem
+    page: PageEpisode | None
+
+
+def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Planned:
+    if not _SLUG.match(episode.slug):
+        raise InputError(episode.folder, f"episode slug {episode.slug!r} is not safe as a file name")
+    base = episode.folder or show.rendered_dir / episode.slug
+    sources = {}
+    for role in FILE_ROLES:
+        name = episode.files.get(role)
+        if name:
+            if Path(name).name != name or not (base / name).is_file():
+                raise InputError(base / str(name), f"the episode's {role} file is missing")
+            sources[role] = base / name
+    if "audio" not in sources:
+        raise InputError(base, f"episode {episode.slug} has no audio file")
+    root = show.publish.site_url
+    urls = {role: site_join(root, f"{folder}/{path.name}") for role, path in sources.items()}
+    base_url = show.show.base_url
+    post = checked_url(episode.canonical_url, base_url, f"episode {episode.slug}", "canonical_url", warnings.append)
+    link = ascii_url(post or post_url(base_url, episode.slug))
+    footer = _footer(show, episode, link)
+    notes = _clean_notes(episode.notes_html, link)
+    content = f"{notes}\n{_footer_html(footer)}".strip()
+    date = _episode_date(episode, sources["audio"])
+    audio_bytes = sources["audio"].stat().st_size
+    item = FeedItem(
+        title=episode.title, guid=episode.guid, link=link, date=date, duration_s=int(round(episode.duration_s)),
+        author=episode.author or show.show.author, audio_url=urls["audio"], audio_bytes=audio_bytes,
+        description=item_description(notes, footer), content_html=content,
+        transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
+        chapters_url=urls.get("chapters", ""), language=show.show.language, explicit=show.publish.explicit,
+        page_url=site_join(root, f"{folder}/{episode.slug}.html"),
+    )
+    page = PageEpisode(
+        title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=link,
+        notes_html=content, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
+        chapters=episode.chapters, transcript=_transcript_segments(sources.get("transcript")),
+        href=f"{folder}/{episode.slug}.html",
+    )
+    return _Planned(episode, folder, sources, item, page)
+
+
+def _plan_each(show: Show, episodes: list[Episode], folder: str, warnings: list[str]) -> list[_Planned]:
+    """Every usable episode placed; one that is not is left out, the reason in ``warnings``."""
+    planned = []
+    for episode in episodes:
+        try:
+            planned.append(_plan(show, episode, folder, warnings))
+        except AudioEssayError as exc:
+            warnings.append(f"episode {episode.slug} left out of the site and feed: {exc.message}")
+    return planned
+
+
+def _unique_guids(planned: list[_Planned]) -> None:
+    """Refuse a feed whose items lack GUIDs or share one (apps would drop or merge them)."""
+    seen: dict[str, str] = {}
+    for p in planned:
+        record = p.episode.folder or Path(p.episode.slug)
+        if not p.episode.guid.strip():
+            raise InputError(record, f"episode {p.episode.slug} has no guid")
+        if p.episode.guid in seen:
+            raise InputError(record, f"episode {p.episode.slug} has the same guid as {seen[p.episode.guid]} "
+                             f"({p.episode.guid})")
+        seen[p.episode.guid] = p.episode.slug
+
+
+def _channel(show: Show, feed_url: str, guid: str, image_url: str, items: list[FeedItem], block: bool) -> FeedChannel:
+    info, pub = show.show, show.publish
+    return FeedChannel(
+        title=info.title, link=ascii_url(pub.site_url.rstrip("/") + "/"),
+        description=truncate_bytes(info.description or info.title, MAX_DESCRIPTION_BYTES),
+        language=info.language, self_url=ascii_url(feed_url), image_url=image_url, category=pub.category,
+        subcategory=pub.subcategory, explicit=pub.explicit, author=info.author or info.title,
+        copyright=pub.copyright, podcast_guid=guid, locked=pub.locked, owner_email=pub.owner_email,
+        funding_url=ascii_url(pub.funding_url) if pub.funding_url else "", funding_label=pub.funding_label,
+        new_feed_url=ascii_url(pub.new_feed_url) if pub.new_feed_url else "", block=block,
+        last_build=max((i.date for i in items), default=None),
+    )
+
+
+class _Build:
+    """The new site being assembled in ``root``, reusing the previous site's unchanged files.
+
+    A file identical to the one already published is hard-linked from the previous site,
+    so it keeps its modification time and ETag: podcast apps polling an unchanged feed get
+    304 Not Modified, and a rebuild writes little.
+    """
+
+    def __init__(self, root: Path, previous: Path):
+        self.root = root
+        self.previous = previous if previous.is_dir() else None
+
+    def write(self, relative: str, data: bytes | str) -> None:
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        target = self.root / relative
+        if self.previous is not None:
+            old = self.previous / relative
+            try:
+                if old.stat().st_size == len(data) and old.read_bytes() == data:
+                    os.link(old, target)
+                    return
+            except OSError:
+                pass  # not there, or not linkable: write it
+        target.write_bytes(data)
+
+    def place(self, source: Path, relative: str) -> None:
+        """A rendered file: a hard link when possible (renders replace files, never rewrite
+        them), else a copy that keeps the modification time."""
+        try:
+            os.link(source, self.root / relative)
+        except OSError:
+            shutil.copy2(source, self.root / relative)
+
+
+def _swap_in(build: Path, site: Path) -> None:
+    """Replace ``site`` with the finished ``build``; on failure the old site is put back."""
+    old = None
+    if site.exists():
+        old = Path(tempfile.mkdtemp(dir=site.parent, prefix=site_work_prefix(site, "old")))
+        os.rename(site, old / site.name)
+    try:
+        os.rename(build, site)
+    except OSError:
+        if old is not None:
+            os.rename(old / site.name, site)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _check_target(site: Path) -> None:
+    if site.exists() and not site.is_dir():
+        raise OutputError(site, "the site path exists and is not a folder")
+    if site.is_dir() and any(site.iterdir()) and not (site / FEED_FILE).exists():
+        raise OutputError(site, "folder is not empty and holds no feed.xml: refusing to replace it with the site")
+
+
+def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishReport:
+    """Build feed.xml, the private feed if enabled, the pages, audio, transcripts, chapters and
+    artwork from the rendered episodes, and swap the finished site in atomically."""
+    site = Path(site_dir) if site_dir is not None else show.site_dir
+    _check_target(site)
+    pub = show.publish
+    feed_url = pub.resolved_feed_url
+    unreadable: list[InputError] = []
+    episodes = list_episodes(show.rendered_dir, unreadable) if show.rendered_dir.is_dir() else []
+    public = [e for e in episodes if e.audience == PUBLIC]
+    private = [e for e in episodes if e.audience != PUBLIC]
+    with Catalog(show.catalog_path) as catalog:
+        guid = catalog.state_once("publish.podcast_guid", lambda: podcast_guid(feed_url))
+        token = catalog.state_once("publish.private_token", lambda: secrets.token_urlsafe(24)) \
+            if pub.private_feed else ""
+        private_guid = ""
+        if token:
+            private_url = site_join(pub.site_url, f"private/{token}/{FEED_FILE}")
+            private_guid = catalog.state_once("publish.private_podcast_guid", lambda: podcast_guid(private_url))
+    artwork, artwork_name = _artwork(show)
+    image_url = site_join(pub.site_url, artwork_name)
+    warnings = placeholder_warnings(show) + [f"{exc.message}: left out of the site and feed" for exc in unreadable]
+    planned = _plan_each(show, public, EPISODES, warnings)
+    hidden = _plan_each(show, private, f"private/{token}/{EPISODES}", warnings) if token else []
+    _unique_guids([*planned, *hidden])
+
+    report = PublishReport(site, ascii_url(feed_url), len(planned), len(private), warnings=warnings)
+    if private and not token:
+        report.warnings.append(f"{len(private)} episode(s) for paid subscribers left out: "
+                               "set [publish] private_feed = true to publish them in a private feed")
+    try:
+        site.parent.mkdir(parents=True, exist_ok=True)
+        build = Path(tempfile.mkdtemp(dir=site.parent, prefix=site_work_prefix(site, "build")))
+    except OSError as exc:
+        raise OutputError(site, f"cannot create the site ({exc})") from exc
+    try:
+        out = _Build(build, site)
+        out.write(artwork_name, artwork)
+        for name in ASSETS:
+            out.write(name, asset(name))
+        for folder in {p.folder for p in [*planned, *hidden]}:
+            (build / folder).mkdir(parents=True)
+        for p in [*planned, *hidden]:
+            for source in p.sources.values():
+                out.place(source, f"{p.folder}/{source.name}")
+        for p in planned:
+            out.write(p.page.href, episode_page(show.show.title, show.show.language, artwork_name, p.page))
+        items = [p.item for p in planned]
+        out.write(FEED_FILE, build_feed(_channel(show, feed_url, guid, image_url, items, block=False), items))
+        out.write("index.html", index_page(
+            show.show.title, show.show.description, show.show.author or show.show.title, show.show.language,
+            artwork_name, report.feed_url, [p.page for p in planned],
+        ))
+        if token:
+            every = sorted([*planned, *hidden], key=lambda p: (p.item.date, p.episode.slug), reverse=True)
+            every_items = [p.item for p in every]
+            channel = _channel(show, private_url, private_guid, image_url, every_items, block=True)
+            (build / "private" / token).mkdir(parents=True, exist_ok=True)
+            out.write(f"private/{token}/{FEED_FILE}", build_feed(channel, every_items))
+            report.private_feed_url = private_url
+        _swap_in(build, site)
+    except OSError as exc:
+        shutil.rmtree(build, ignore_errors=True)
+        raise OutputError(site, f"cannot write the site ({exc})") from exc
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return report
+
+
+def check_site(site_dir: str | Path) -> list[str]:
+    """Lint a built site; one line per violation (empty: it passes)."""
+    from audio.publish.check import check_site as _check
+
+    return _check(Path(site_dir))
+
+
+__all__ = ["PublishReport", "check_site", "podcast_guid", "placeholder_warnings", "publish_site"]
