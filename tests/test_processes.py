@@ -97,7 +97,7 @@ def test_a_worker_whose_batch_is_already_gone_exits_at_once():
 
 def test_without_pdeathsig_a_worker_notices_its_batch_is_gone():
     # elsewhere than on Linux only the watching thread ends an orphaned worker
-    worker = ("import sys, time\nsys.platform = 'darwin'\nfrom audio.back_catalogue.batch import _die_with_parent\n"
+    worker = ("import sys, time\nfrom audio.back_catalogue.batch import _die_with_parent\nsys.platform = 'darwin'\n"
               "_die_with_parent(int(sys.argv[1]))\nprint('ready', flush=True)\ntime.sleep(60)")
     batch = ("import os, subprocess, sys\n"
              f"w = subprocess.Popen([sys.executable, '-c', {worker!r}, str(os.getpid())], stdout=subprocess.PIPE, "
