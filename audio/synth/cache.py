@@ -32,11 +32,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
-from audio.synth.engines.base import Engine
+from audio.synth.engines.base import Engine, parallelism
 from audio.errors import EngineError, OutputError
 from audio.files import atomic_write
 from audio.models import AudioChunk
@@ -213,7 +216,9 @@ def synthesize_cached(
     on_chunk: Callable[[AudioChunk, bool], None] | None = None,
 ) -> Iterator[AudioChunk]:
     """Yield one chunk per sentence (the engine's input text), in order, synthesizing
-    only what the cache lacks, all misses in one streaming engine call.
+    only what the cache lacks, all misses in one streaming engine call (or, for an engine
+    that takes several at once, ``parallelism(engine)`` sentences at a time: the chunks,
+    the cache entries and their order are the same either way).
 
     ``on_chunk(chunk, cached)`` is called before each chunk is yielded (for progress).
     Misses are counted on ``cache``.
@@ -242,9 +247,31 @@ def synthesize_cached(
         yield chunk
 
 
+def _concurrently(engine: Engine, sentences: Sequence[str], workers: int) -> Iterator[AudioChunk]:
+    """The engine's chunks for ``sentences`` in order, ``workers`` sentences synthesized at
+    once by as many threads (the engine's model releases the GIL), a few sentences ahead of
+    the consumer at most."""
+    def one(text: str) -> list[AudioChunk]:
+        return list(itertools.islice(engine.synthesize([text]), 1))
+
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synthesize")
+    texts = iter(sentences)
+    ahead: deque[Future[list[AudioChunk]]] = deque(pool.submit(one, t) for t in itertools.islice(texts, 2 * workers))
+    try:
+        while ahead:
+            chunks = ahead.popleft().result()
+            if not chunks:
+                return  # the engine had nothing for this sentence: ``_checked`` says which
+            ahead.extend(pool.submit(one, t) for t in itertools.islice(texts, 1))
+            yield chunks[0]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _checked(engine: Engine, sentences: Sequence[str]) -> Iterator[AudioChunk]:
     """The engine's chunks for ``sentences``, checked: one per sentence, non-empty mono at its declared rate."""
-    chunks = iter(engine.synthesize(sentences))
+    workers = min(parallelism(engine), len(sentences))
+    chunks = _concurrently(engine, sentences, workers) if workers > 1 else iter(engine.synthesize(sentences))
     for text in sentences:
         chunk = next(chunks, None)
         if chunk is None:
