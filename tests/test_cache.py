@@ -14,7 +14,7 @@ from audio.synth.engines.fake import FakeEngine
 from audio.errors import EngineError
 from audio.models import AudioChunk
 from audio.show import load_show
-from audio.synth.cache import SynthCache, prune_show_cache, synthesize_cached
+from audio.synth.cache import Lookahead, SynthCache, prune_show_cache, synthesize_cached
 from audio.synth.voices import VoiceProfile
 
 SENTENCES = ["The first sentence.", "A second, longer sentence with more words.", "The third one."]
@@ -136,6 +136,19 @@ def test_parallel_synthesis_stores_the_same_keys_in_the_same_order(tmp_path):
     assert [c.text for c in chunks[3]] == sentences
     for a, b in zip(chunks[1], chunks[3]):
         assert np.array_equal(a.samples, b.samples)
+
+
+def test_lookahead_serves_what_is_asked_whatever_was_foreseen(tmp_path):
+    """Sentences foreseen, skipped (stored meanwhile) or not foreseen at all: each request
+    gets its own sentence's audio, in the order asked."""
+    engine = ThreadedEngine(2)
+    foreseen = [f"Foreseen sentence {i}." for i in range(6)]
+    asked = [foreseen[0], foreseen[3], "Not foreseen at all.", foreseen[4]]
+    with Lookahead(engine, foreseen) as ahead:
+        chunks = list(ahead.synthesize(asked))
+    assert [c.text for c in chunks] == asked
+    for chunk in chunks:
+        assert np.array_equal(chunk.samples, engine._burst(chunk.text))
 
 
 def test_one_thread_synthesizes_in_one_stream(tmp_path):

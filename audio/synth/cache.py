@@ -214,6 +214,7 @@ def synthesize_cached(
     sentences: Sequence[str],
     cache: SynthCache,
     on_chunk: Callable[[AudioChunk, bool], None] | None = None,
+    ahead: Lookahead | None = None,
 ) -> Iterator[AudioChunk]:
     """Yield one chunk per sentence (the engine's input text), in order, synthesizing
     only what the cache lacks, all misses in one streaming engine call (or, for an engine
@@ -221,13 +222,14 @@ def synthesize_cached(
     the cache entries and their order are the same either way).
 
     ``on_chunk(chunk, cached)`` is called before each chunk is yielded (for progress).
+    ``ahead``: where the misses are being synthesized already (a render's ``Lookahead``).
     Misses are counted on ``cache``.
     """
     identity = engine.identity()
     keys = [SynthCache.key(identity, s) for s in sentences]
     rate = engine.sample_rate
     misses = {k: s for k, s in zip(keys, sentences) if not cache.path(k).is_file()}
-    fresh = _checked(engine, list(misses.values()))
+    fresh = _checked(engine, list(misses.values()), ahead)
     for key, text in zip(keys, sentences):
         if key in misses:
             del misses[key]  # a repeat of this sentence later is a hit on what is stored now
@@ -247,31 +249,62 @@ def synthesize_cached(
         yield chunk
 
 
-def _concurrently(engine: Engine, sentences: Sequence[str], workers: int) -> Iterator[AudioChunk]:
-    """The engine's chunks for ``sentences`` in order, ``workers`` sentences synthesized at
-    once by as many threads (the engine's model releases the GIL), a few sentences ahead of
-    the consumer at most."""
-    def one(text: str) -> list[AudioChunk]:
-        return list(itertools.islice(engine.synthesize([text]), 1))
+class Lookahead:
+    """Sentences known to be coming, synthesized ahead of the render that will ask for
+    them: ``parallelism(engine)`` at once, each in a thread of its own (the engine's model
+    releases the GIL), at most ``depth`` ahead. ``synthesize`` serves them in the order
+    asked; a sentence that was not foreseen (or no longer needed: another render stored
+    it meanwhile) is synthesized there and then, so what is served never depends on it."""
 
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synthesize")
-    texts = iter(sentences)
-    ahead: deque[Future[list[AudioChunk]]] = deque(pool.submit(one, t) for t in itertools.islice(texts, 2 * workers))
-    try:
-        while ahead:
-            chunks = ahead.popleft().result()
+    def __init__(self, engine: Engine, sentences: Iterable[str], depth: int | None = None):
+        self.engine = engine
+        workers = parallelism(engine)
+        self.depth = depth or 2 * workers
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synthesize")
+        self.coming = iter(sentences)
+        self.ahead: deque[tuple[str, Future[list[AudioChunk]]]] = deque()
+        self._fill()
+
+    def __enter__(self) -> Lookahead:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _one(self, text: str) -> list[AudioChunk]:
+        return list(itertools.islice(self.engine.synthesize([text]), 1))
+
+    def _fill(self) -> None:
+        for text in itertools.islice(self.coming, self.depth - len(self.ahead)):
+            self.ahead.append((text, self.pool.submit(self._one, text)))
+
+    def synthesize(self, sentences: Iterable[str]) -> Iterator[AudioChunk]:
+        """One chunk per sentence, in order; stops early where the engine had nothing for
+        a sentence (``_checked`` says which)."""
+        for text in sentences:
+            if any(t == text for t, _ in self.ahead):
+                while (ready := self.ahead.popleft())[0] != text:
+                    ready[1].cancel()
+                chunks = ready[1].result()
+            else:
+                chunks = self.pool.submit(self._one, text).result()
+            self._fill()
             if not chunks:
-                return  # the engine had nothing for this sentence: ``_checked`` says which
-            ahead.extend(pool.submit(one, t) for t in itertools.islice(texts, 1))
+                return
             yield chunks[0]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _checked(engine: Engine, sentences: Sequence[str]) -> Iterator[AudioChunk]:
-    """The engine's chunks for ``sentences``, checked: one per sentence, non-empty mono at its declared rate."""
-    workers = min(parallelism(engine), len(sentences))
-    chunks = _concurrently(engine, sentences, workers) if workers > 1 else iter(engine.synthesize(sentences))
+def _checked(engine: Engine, sentences: Sequence[str], ahead: Lookahead | None = None) -> Iterator[AudioChunk]:
+    """The engine's chunks for ``sentences`` (through ``ahead`` when given, else several at
+    once if the engine takes them), checked: one per sentence, non-empty mono at its declared rate."""
+    if ahead is None and parallelism(engine) > 1 and len(sentences) > 1:
+        with Lookahead(engine, sentences) as ahead:
+            yield from _checked(engine, sentences, ahead)
+        return
+    chunks = iter(engine.synthesize(sentences)) if ahead is None else ahead.synthesize(sentences)
     for text in sentences:
         chunk = next(chunks, None)
         if chunk is None:
