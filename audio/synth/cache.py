@@ -259,7 +259,7 @@ class Lookahead:
     def __init__(self, engine: Engine, sentences: Iterable[str], depth: int | None = None):
         self.engine = engine
         workers = parallelism(engine)
-        self.depth = depth or 2 * workers
+        self.depth = depth or 4 * workers
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synthesize")
         self.coming = iter(sentences)
         self.ahead: deque[tuple[str, Future[list[AudioChunk]]]] = deque()
