@@ -71,12 +71,17 @@ def _edit_one_paragraph(post: Path) -> None:
 
 def _raw_piper(engine, threads: int | None):
     """Raw Piper, the yardstick: the same voice and parameters in one onnxruntime session
-    on ``threads`` intra-op threads (default every core), one sentence at a time."""
-    from audio.synth.engines import piper
+    with default options on ``threads`` intra-op threads (default every core), one
+    sentence at a time."""
+    import onnxruntime
+    from piper.voice import PiperVoice
 
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads or os.cpu_count() or 1
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(engine.model), sess_options=options, providers=["CPUExecutionProvider"])
     raw = copy.copy(engine)
-    raw.voice = piper._load(engine.model, engine.config, threads or os.cpu_count() or 1)
-    raw.parallel = 1
+    raw.voice, raw.parallel = PiperVoice(session=session, config=engine.voice.config), 1
     return raw
 
 
@@ -94,12 +99,13 @@ def seed_run(threads: int | None) -> dict:
         load_s = time.perf_counter() - t
         speech = [s.speech for s in prepare_post(post, show, voicing_of(engine, profile)).sentences()]
         raw = _raw_piper(engine, threads)
-        for warm_up in (engine, raw):  # espeak data, onnxruntime arenas
-            list(warm_up.synthesize(speech[:2]))
+        list(engine.synthesize(speech[:2]))  # warm-up: espeak data, onnxruntime arenas
+        list(raw.synthesize(speech[:2]))
 
         t, c = time.perf_counter(), _cpu_s()
         raw_audio = sum(len(c.samples) for c in raw.synthesize(speech)) / engine.sample_rate
         raw_s, raw_cpu = time.perf_counter() - t, _cpu_s() - c
+        del raw  # its session and memory
 
         c = _cpu_s()
         cold = render_episode(post, show, engine=engine).stats
