@@ -252,14 +252,16 @@ def synthesize_cached(
 class Lookahead:
     """Sentences known to be coming, synthesized ahead of the render that will ask for
     them: ``parallelism(engine)`` at once, each in a thread of its own (the engine's model
-    releases the GIL), at most ``depth`` ahead. ``synthesize`` serves them in the order
+    releases the GIL), at most ``DEPTH`` a thread ahead. ``synthesize`` serves them in the order
     asked; a sentence that was not foreseen (or no longer needed: another render stored
     it meanwhile) is synthesized there and then, so what is served never depends on it."""
 
-    def __init__(self, engine: Engine, sentences: Iterable[str], depth: int | None = None):
+    DEPTH = 4  # sentences ahead per thread: enough to go on while a segment is levelled on trial
+
+    def __init__(self, engine: Engine, sentences: Iterable[str]):
         self.engine = engine
         workers = parallelism(engine)
-        self.depth = depth or 4 * workers
+        self.depth = self.DEPTH * workers
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synthesize")
         self.coming = iter(sentences)
         self.ahead: deque[tuple[str, Future[list[AudioChunk]]]] = deque()
