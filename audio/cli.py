@@ -383,7 +383,7 @@ def init(folder: str) -> None:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Episode folder (default: <show>/rendered/<slug>).")
 @click.option("--quiet", is_flag=True, help="No progress display and no summary.")
 @click.option("--no-cache", is_flag=True, help="Synthesize every sentence, ignoring the synthesis cache.")
-@click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
+@click.option("--threads", type=click.IntRange(min=1), help="Sentences synthesized at once (default: all cores).")
 @reports_errors
 def render(post: str, show_dir: str | None, voice: str | None, out_dir: str | None, quiet: bool, no_cache: bool,
            threads: int | None) -> None:

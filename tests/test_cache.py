@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 
 import numpy as np
 import pytest
 
+from audio.synth.engines.base import parallelism
 from audio.synth.engines.fake import FakeEngine
 from audio.errors import EngineError
 from audio.models import AudioChunk
 from audio.show import load_show
-from audio.synth.cache import SynthCache, prune_show_cache, synthesize_cached
+from audio.synth.cache import Lookahead, SynthCache, prune_show_cache, synthesize_cached
 from audio.synth.voices import VoiceProfile
 
 SENTENCES = ["The first sentence.", "A second, longer sentence with more words.", "The third one."]
@@ -106,6 +108,71 @@ def test_corrupt_entry_is_resynthesized(tmp_path, damage):
     assert engine.calls[-1] == [SENTENCES[1]]
     assert np.allclose(chunks[1].samples, first[1].samples, atol=1e-5)
     assert cache.get(cache.used_keys[1], engine.sample_rate) is not None  # repaired on disk
+
+
+class ThreadedEngine(FakeEngine):
+    """The fake engine taking ``threads`` sentences at once, recording the threads it ran on."""
+
+    def __init__(self, threads: int):
+        super().__init__(VoiceProfile(name="t", engine="fake", params={"delay_s": 0.01}), threads=threads)
+        self.threads: set[str] = set()
+
+    def synthesize(self, sentences):
+        for chunk in super().synthesize(sentences):
+            self.threads.add(threading.current_thread().name)
+            yield chunk
+
+
+def test_parallel_synthesis_stores_the_same_keys_in_the_same_order(tmp_path):
+    sentences = [f"Sentence number {i} of the test, {'with more words ' * (i % 4)}here." for i in range(12)]
+    sentences.insert(5, sentences[2])  # a repeat is a hit on what was just stored
+    caches, chunks, engines = {}, {}, {}
+    for threads in (1, 3):
+        engines[threads] = ThreadedEngine(threads)
+        caches[threads], chunks[threads] = render(engines[threads], sentences, tmp_path / str(threads))
+    assert len(engines[1].threads) == 1 and len(engines[3].threads) > 1  # it did run concurrently
+    assert caches[3].used_keys == caches[1].used_keys and caches[3].misses == caches[1].misses == 12
+    assert [p.name for p in caches[3].entries()] == [p.name for p in caches[1].entries()]
+    assert [c.text for c in chunks[3]] == sentences
+    for a, b in zip(chunks[1], chunks[3]):
+        assert np.array_equal(a.samples, b.samples)
+
+
+def test_lookahead_serves_what_is_asked_whatever_was_foreseen(tmp_path):
+    """Sentences foreseen, skipped (stored meanwhile) or not foreseen at all: each request
+    gets its own sentence's audio, in the order asked."""
+    engine = ThreadedEngine(2)
+    foreseen = [f"Foreseen sentence {i}." for i in range(6)]
+    asked = [foreseen[0], foreseen[3], "Not foreseen at all.", foreseen[4]]
+    with Lookahead(engine, foreseen) as ahead:
+        chunks = list(ahead.synthesize(asked))
+    assert [c.text for c in chunks] == asked
+    for chunk in chunks:
+        assert np.array_equal(chunk.samples, engine._burst(chunk.text))
+
+
+def test_one_thread_synthesizes_in_one_stream(tmp_path):
+    """A batch worker's engine (threads=1) gets every miss in one call, on the caller's thread."""
+    engine = CountingEngine()
+    assert parallelism(engine) == 1
+    render(engine, SENTENCES, tmp_path)
+    assert engine.calls == [SENTENCES]
+
+
+def test_a_failure_in_parallel_synthesis_is_raised_in_order(tmp_path):
+    class Failing(ThreadedEngine):
+        def synthesize(self, sentences):
+            sentences = list(sentences)
+            if sentences == [SENTENCES[1]]:
+                raise EngineError(None, "the engine broke")
+            yield from super().synthesize(sentences)
+
+    cache = SynthCache(tmp_path)
+    served = []
+    with pytest.raises(EngineError, match="the engine broke"):
+        for chunk in synthesize_cached(Failing(3), SENTENCES, cache):
+            served.append(chunk.text)
+    assert served == SENTENCES[:1] and cache.misses == 1
 
 
 def test_on_chunk_reports_hits(tmp_path):

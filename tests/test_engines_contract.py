@@ -16,6 +16,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 
+from audio.synth.engines.base import parallelism
 from audio.synth.engines.registry import create_engine
 from audio.synth.voices import VoiceProfile, load_voice
 
@@ -131,6 +132,11 @@ def test_deterministic(engine, chunks):
     again = list(engine.synthesize(SENTENCES))
     for a, b in zip(chunks, again):
         assert np.array_equal(a.samples, b.samples)
+
+
+def test_one_thread_means_one_sentence_at_a_time(engine):
+    """A batch worker's engine (threads=1) is never called from several threads at once."""
+    assert parallelism(engine) == 1
 
 
 def test_identity_is_stable_and_names_the_parameters(engine, case):

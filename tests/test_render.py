@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import json
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -186,6 +187,29 @@ def test_an_edit_late_in_a_long_post_encodes_one_segment_again(show_dir: Path):
     # Only the edited paragraph's segment is mastered and encoded again.
     assert second.stats.segments_reused == second.stats.segments - 1
     check_episode(second.folder, second.slug, sections=1)
+
+
+def test_parallel_synthesis_gives_the_same_episode_byte_for_byte(show_dir: Path):
+    """Several sentences synthesized at once (``threads``) or one at a time: the same MP3,
+    transcripts and chapters, and the same cache entries and manifest, whatever the parallelism."""
+    show = load_show(show_dir)
+    post = show_dir / "posts" / "short.md"
+    cache = show_dir / ".cache"
+    folders, stored = {}, {}
+    for threads in (1, 4):
+        shutil.rmtree(cache, ignore_errors=True)
+        folders[threads] = show_dir / f"out-{threads}"
+        episode = render_episode(post, show, voice="tones", out_dir=folders[threads], threads=threads)
+        assert episode.stats.cache_misses == episode.stats.sentences
+        stored[threads] = ((cache / "synth" / "manifests" / "short-test-post.txt").read_text(),
+                           sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*") if p.is_file()))
+    assert stored[4] == stored[1]
+    sequential, parallel = ({p.name: p.read_bytes() for p in folders[n].iterdir()} for n in (1, 4))
+    assert sequential.keys() == parallel.keys() and "short-test-post.mp3" in sequential
+    for name, data in sequential.items():
+        if not name.endswith(".episode.json"):
+            assert parallel[name] == data, name
+    assert json.loads(parallel["short-test-post.episode.json"])["sha256"] == json.loads(sequential["short-test-post.episode.json"])["sha256"]
 
 
 def test_a_missed_loudness_gets_one_corrective_pass(show_dir: Path, monkeypatch):

@@ -25,6 +25,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from functools import partial
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from audio import __version__
 from audio.master.encode import EncodeSettings, Loudness, Mp3Measurement, SegmentEncoder, loudness_of, measure_mp3
-from audio.synth.engines.base import Engine, file_digest
+from audio.synth.engines.base import Engine, file_digest, parallelism
 from audio.master.mastering import (
     TAIL_S,
     LoudnessTracker,
@@ -47,7 +48,7 @@ from audio.master.mastering import (
     master_segment,
 )
 from audio.models import AudioChunk, Paragraph, Script
-from audio.synth.cache import SynthCache, synthesize_cached
+from audio.synth.cache import Lookahead, SynthCache, synthesize_cached
 
 SEGMENT_FORMAT = 1  # bump when mastering or encoding changes what a segment key stands for
 LOUDNESS_TOLERANCE_LU = 0.5  # a measured miss beyond this gets a corrective pass
@@ -257,6 +258,7 @@ class SegmentRenderer:
         self.speech_keys = [SynthCache.key(identity, s.speech) for s in self.sentences]
         self.reused = 0  # segments of the last pass found in the cache
         self._done = 0  # sentences of this pass done
+        self._ahead: Lookahead | None = None  # this pass's sentences synthesized ahead
 
     def render(self) -> tuple[list[Part], Loudness]:
         """Every segment, and the joined programme's loudness. A programme that misses the
@@ -281,7 +283,7 @@ class SegmentRenderer:
         parts: list[Future[Part]] = []
         keys: list[str] = []
         self.reused = self._done = 0
-        with ThreadPoolExecutor(max_workers=1) as finisher:
+        with self._lookahead() as self._ahead, ThreadPoolExecutor(max_workers=1) as finisher:
             for index, plan in enumerate(self.plans):
                 chunks = None
                 if any(not self.cache.path(self.speech_keys[i]).is_file() for i in plan.sentences):
@@ -306,6 +308,13 @@ class SegmentRenderer:
                 parts.append(finisher.submit(self._make, plan, chunks, settings, target, key, str(index)))
             return [self._wait(part) for part in parts]
 
+    def _lookahead(self) -> Lookahead | nullcontext[None]:
+        """For an engine that takes several sentences at once: every sentence the cache
+        lacks, synthesized ahead in the order the segments will ask for them, so that
+        synthesis goes on across segment boundaries and while a segment is levelled on trial."""
+        missing = {key: s.speech for key, s in zip(self.speech_keys, self.sentences) if not self.cache.path(key).is_file()}
+        return Lookahead(self.engine, list(missing.values())) if parallelism(self.engine) > 1 and missing else nullcontext()
+
     def _sentence_done(self, *_) -> None:
         self._done += 1
         if self.progress:
@@ -313,7 +322,7 @@ class SegmentRenderer:
 
     def _synthesize(self, plan: SegmentPlan) -> list[AudioChunk]:
         texts = [self.sentences[i].speech for i in plan.sentences]
-        chunks = synthesize_cached(self.engine, texts, self.cache, self._sentence_done)
+        chunks = synthesize_cached(self.engine, texts, self.cache, self._sentence_done, self._ahead)
         return list(_timed("synthesize", self.spend, chunks))
 
     def _wait(self, part: Future[Part]) -> Part:

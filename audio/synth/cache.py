@@ -32,11 +32,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,7 +47,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
-from audio.synth.engines.base import Engine
+from audio.synth.engines.base import Engine, parallelism
 from audio.errors import EngineError, OutputError
 from audio.files import atomic_write
 from audio.models import AudioChunk
@@ -211,18 +214,22 @@ def synthesize_cached(
     sentences: Sequence[str],
     cache: SynthCache,
     on_chunk: Callable[[AudioChunk, bool], None] | None = None,
+    ahead: Lookahead | None = None,
 ) -> Iterator[AudioChunk]:
     """Yield one chunk per sentence (the engine's input text), in order, synthesizing
-    only what the cache lacks, all misses in one streaming engine call.
+    only what the cache lacks, all misses in one streaming engine call (or, for an engine
+    that takes several at once, ``parallelism(engine)`` sentences at a time: the chunks,
+    the cache entries and their order are the same either way).
 
     ``on_chunk(chunk, cached)`` is called before each chunk is yielded (for progress).
+    ``ahead``: where the misses are being synthesized already (a render's ``Lookahead``).
     Misses are counted on ``cache``.
     """
     identity = engine.identity()
     keys = [SynthCache.key(identity, s) for s in sentences]
     rate = engine.sample_rate
     misses = {k: s for k, s in zip(keys, sentences) if not cache.path(k).is_file()}
-    fresh = _checked(engine, list(misses.values()))
+    fresh = _checked(engine, list(misses.values()), ahead)
     for key, text in zip(keys, sentences):
         if key in misses:
             del misses[key]  # a repeat of this sentence later is a hit on what is stored now
@@ -242,9 +249,64 @@ def synthesize_cached(
         yield chunk
 
 
-def _checked(engine: Engine, sentences: Sequence[str]) -> Iterator[AudioChunk]:
-    """The engine's chunks for ``sentences``, checked: one per sentence, non-empty mono at its declared rate."""
-    chunks = iter(engine.synthesize(sentences))
+class Lookahead:
+    """Sentences known to be coming, synthesized ahead of the render that will ask for
+    them: ``parallelism(engine)`` at once, each in a thread of its own (the engine's model
+    releases the GIL), at most ``DEPTH`` a thread ahead. ``synthesize`` serves them in the order
+    asked; a sentence that was not foreseen (or no longer needed: another render stored
+    it meanwhile) is synthesized there and then, so what is served never depends on it."""
+
+    DEPTH = 4  # sentences ahead per thread: enough to go on while a segment is levelled on trial
+
+    def __init__(self, engine: Engine, sentences: Iterable[str]):
+        self.engine = engine
+        workers = parallelism(engine)
+        self.depth = self.DEPTH * workers
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="synthesize")
+        self.coming = iter(sentences)
+        self.ahead: deque[tuple[str, Future[list[AudioChunk]]]] = deque()
+        self._fill()
+
+    def __enter__(self) -> Lookahead:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _one(self, text: str) -> list[AudioChunk]:
+        return list(itertools.islice(self.engine.synthesize([text]), 1))
+
+    def _fill(self) -> None:
+        for text in itertools.islice(self.coming, self.depth - len(self.ahead)):
+            self.ahead.append((text, self.pool.submit(self._one, text)))
+
+    def synthesize(self, sentences: Iterable[str]) -> Iterator[AudioChunk]:
+        """One chunk per sentence, in order; stops early where the engine had nothing for
+        a sentence (``_checked`` says which)."""
+        for text in sentences:
+            if any(t == text for t, _ in self.ahead):
+                while (ready := self.ahead.popleft())[0] != text:
+                    ready[1].cancel()
+                chunks = ready[1].result()
+            else:
+                chunks = self.pool.submit(self._one, text).result()
+            self._fill()
+            if not chunks:
+                return
+            yield chunks[0]
+
+
+def _checked(engine: Engine, sentences: Sequence[str], ahead: Lookahead | None = None) -> Iterator[AudioChunk]:
+    """The engine's chunks for ``sentences`` (through ``ahead`` when given, else several at
+    once if the engine takes them), checked: one per sentence, non-empty mono at its declared rate."""
+    if ahead is None and parallelism(engine) > 1 and len(sentences) > 1:
+        with Lookahead(engine, sentences) as ahead:
+            yield from _checked(engine, sentences, ahead)
+        return
+    chunks = iter(engine.synthesize(sentences)) if ahead is None else ahead.synthesize(sentences)
     for text in sentences:
         chunk = next(chunks, None)
         if chunk is None:

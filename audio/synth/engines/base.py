@@ -4,6 +4,10 @@ An engine turns sentences into per-sentence float32 audio. Built-in engines and
 third-party ones are found the same way: through the ``audio_essay.engines`` entry
 point group, each entry naming a factory ``(profile: VoiceProfile, threads=None) -> Engine``
 (see ``registry``).
+
+An engine may also declare ``parallel``, how many threads may call its ``synthesize`` at
+once (see ``parallelism``); the render then synthesizes that many sentences concurrently
+and still takes them in order, so the output does not depend on it.
 """
 
 from __future__ import annotations
@@ -38,6 +42,14 @@ class Engine(Protocol):
     def synthesize(self, sentences: Iterable[str]) -> Iterator[AudioChunk]:
         """Yield one chunk per sentence, in order, as each is ready."""
         ...
+
+
+def parallelism(engine: Engine) -> int:
+    """How many ``synthesize`` calls an engine takes at once from different threads: its
+    optional ``parallel`` attribute (an engine whose model releases the GIL, e.g. Piper with
+    one single-thread onnxruntime session per sentence in flight, sets it from ``threads``);
+    1, one sentence at a time, for an engine that does not declare it."""
+    return max(1, int(getattr(engine, "parallel", 1)))
 
 
 _DIGESTS: dict[tuple[str, int, int], str] = {}

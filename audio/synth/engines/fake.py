@@ -36,7 +36,8 @@ class Params(EngineParams):
 
 class FakeEngine:
     """Tone bursts: ``chars_per_second`` sets the speaking rate, ``level`` the peak;
-    ``delay_s`` is wall time spent per sentence, for tests of slow or killed renders."""
+    ``delay_s`` is wall time spent per sentence, for tests of slow or killed renders.
+    ``threads`` > 1 lets a render synthesize that many sentences at once (default: one)."""
 
     name = "fake"
     sample_rate = SAMPLE_RATE
@@ -45,6 +46,7 @@ class FakeEngine:
 
     def __init__(self, profile: VoiceProfile | None = None, threads: int | None = None):
         self.params = engine_params(profile, Params) if profile else Params().model_dump()
+        self.parallel = threads or 1
 
     @classmethod
     def check(cls, profile: VoiceProfile) -> str | None:
