@@ -389,7 +389,14 @@ def render(post: str, show_dir: str | None, voice: str | None, out_dir: str | No
            threads: int | None) -> None:
     """Render POST into a finished episode: MP3 with chapters, transcripts, record."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from audio.pipeline import render_episode
     from audio.show import find_show

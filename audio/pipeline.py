@@ -18,18 +18,18 @@ from pathlib import Path
 
 from audio import __version__
 from audio.catalog import Catalog
-from audio.master.encode import EncodeSettings, join_mp3
-from audio.synth.engines.base import Engine
 from audio.episode_store import EPISODE_SUFFIX, episode_to_json
 from audio.errors import InputError, OutputError
 from audio.files import sha256_file
+from audio.master.encode import EncodeSettings, join_mp3
 from audio.master.mastering import MasterSettings, timeline
-from audio.models import Chapter, Episode, Script, Voicing
 from audio.master.segments import Progress, SegmentRenderer, plan_segments
-from audio.show import Show
-from audio.synth.cache import SynthCache
 from audio.master.tags import EpisodeTags, write_tags
 from audio.master.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
+from audio.models import Chapter, Episode, Script, Voicing
+from audio.show import Show
+from audio.synth.cache import SynthCache
+from audio.synth.engines.base import Engine
 from audio.urls import post_url
 from audio.work import Renders, move_into_place, rendering
 
@@ -147,8 +147,8 @@ def render_episode(
 def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_dir: str | Path | None, use_cache: bool,
                     progress: Progress | None, threads: int | None, engine: Engine | None, renders: Renders,
                     wait: bool) -> RenderedEpisode:
-    from audio.synth.engines.registry import create_engine
     from audio.prepare import prepare_post
+    from audio.synth.engines.registry import create_engine
     from audio.synth.voices import load_voice
 
     started = time.perf_counter()

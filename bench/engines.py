@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from audio.synth.engines import piper  # noqa: E402
-from audio.synth.engines.registry import create_engine  # noqa: E402
 from audio.prepare import prepare_post  # noqa: E402
 from audio.show import load_show  # noqa: E402
+from audio.synth.engines import piper  # noqa: E402
+from audio.synth.engines.registry import create_engine  # noqa: E402
 from audio.synth.voices import VoiceProfile, load_voice  # noqa: E402
 
 SAMPLE_POST = REPO / "episodes" / "posts" / "brakes-on-an-intelligence-explosion.md"

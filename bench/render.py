@@ -86,9 +86,9 @@ def _raw_piper(engine, threads: int | None):
 
 
 def seed_run(threads: int | None) -> dict:
-    from audio.synth.engines.registry import create_engine
     from audio.pipeline import render_episode, voicing_of
     from audio.prepare import prepare_post
+    from audio.synth.engines.registry import create_engine
     from audio.synth.voices import load_voice
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -24,7 +24,6 @@ from pathlib import Path
 import httpx
 
 
-
 def make_site(root: Path, mp3: Path | None) -> Path:
     site = root / "site"
     (site / "episodes").mkdir(parents=True)

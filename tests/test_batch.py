@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import require
 
 from audio.back_catalogue.batch import run_batch, show_status
+from audio.back_catalogue.importer import import_source
 from audio.catalog import Catalog, show_lock
 from audio.cli import main
 from audio.episode_store import list_episodes
-from audio.back_catalogue.importer import import_source
 from audio.show import load_show
-from conftest import require
 
 # A fake voice that speaks ten times faster than a person: every stage runs (preparer,
 # cache, mastering, MP3, transcripts, publish) on a fraction of the audio.

@@ -9,12 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from audio.synth.engines.base import parallelism
-from audio.synth.engines.fake import FakeEngine
 from audio.errors import EngineError
 from audio.models import AudioChunk
 from audio.show import load_show
 from audio.synth.cache import Lookahead, SynthCache, prune_show_cache, synthesize_cached
+from audio.synth.engines.base import parallelism
+from audio.synth.engines.fake import FakeEngine
 from audio.synth.voices import VoiceProfile
 
 SENTENCES = ["The first sentence.", "A second, longer sentence with more words.", "The third one."]

@@ -17,13 +17,13 @@ from click.testing import CliRunner
 from test_batch import make_show
 
 from audio.back_catalogue.batch import run_batch, show_status
+from audio.back_catalogue.importer import import_source
 from audio.catalog import Catalog, identity_path
 from audio.cli import main
-from audio.synth.engines.fake import FakeEngine
 from audio.episode_store import list_episodes
 from audio.errors import CatalogError
-from audio.back_catalogue.importer import import_source
 from audio.show import load_show
+from audio.synth.engines.fake import FakeEngine
 
 HINT = "left as it is; `audio-essay catalog rebuild` sets it aside and rebuilds it from the rendered episodes"
 PRIVATE = '[publish]\nsite_url = "https://podcast.test"\nprivate_feed = true\n'

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from audio.cli import main
-from audio.synth.engines.registry import available_engines
 from audio.models import HEADING, LIST_ITEM, PARAGRAPH, QUOTE, RULE, Pauses
 from audio.show import load_show
+from audio.synth.engines.registry import available_engines
 from audio.synth.voices import load_voice
 
 RENDER_KEYS = "bitrate, channels, intro_audio, outro_audio, sample_rate, target_lufs, transition_audio, true_peak, voice"

@@ -18,10 +18,10 @@ from click.testing import CliRunner
 from coqui_models import FRAMES_PER_TOKEN, coqui_available, reference_clip, tiny_vits, tiny_xtts
 
 from audio.cli import main
-from audio.synth.engines import coqui
-from audio.synth.engines.registry import check_voice, create_engine
 from audio.errors import ConfigError, EngineError
 from audio.show import load_show
+from audio.synth.engines import coqui
+from audio.synth.engines.registry import check_voice, create_engine
 from audio.synth.voices import load_voice
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from prepare_helpers import make_show
 
 from audio import limits
+from audio.back_catalogue.importer import import_source
 from audio.cli import main
 from audio.errors import AudioEssayError, InputError
-from audio.back_catalogue.importer import import_source
 from audio.limits import PostLimits
 from audio.prepare import prepare_post, read_post
 from audio.readers import pandoc

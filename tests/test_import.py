@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from audio.back_catalogue.importer import ImportLimits, import_source
 from audio.catalog import Catalog
 from audio.cli import main
 from audio.errors import InputError
-from audio.back_catalogue.importer import ImportLimits, import_source
 from audio.show import load_show
 
 

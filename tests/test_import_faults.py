@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from audio.back_catalogue.importer import ImportLimits, import_source
 from audio.catalog import Catalog, show_lock
 from audio.cli import main
 from audio.errors import InputError
-from audio.back_catalogue.importer import ImportLimits, import_source
 from audio.show import load_show
 
 BODY = "<p>{title} is a short post. It has two sentences.</p>"

@@ -11,10 +11,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from ebur128 import measure, parse_ebur128
 from scipy.signal import resample_poly
 
-from audio.master.encode import EncodeSettings, SegmentEncoder, ffmpeg_exe, join_mp3, loudness_of, measure_mp3, mp3_frames
 from audio.errors import OutputError
+from audio.master.encode import (
+    EncodeSettings,
+    SegmentEncoder,
+    ffmpeg_exe,
+    join_mp3,
+    loudness_of,
+    measure_mp3,
+    mp3_frames,
+)
 from audio.master.loudness import loudness
 from audio.master.mastering import (
     INTRO_CHAPTER,
@@ -27,9 +36,8 @@ from audio.master.mastering import (
     timeline,
     trim_silence,
 )
-from audio.models import LIST_ITEM, PARAGRAPH, QUOTE, RULE, AudioChunk, Paragraph, PostMeta, Script, Section, Sentence
 from audio.master.segments import Leveller, plan_segments
-from ebur128 import measure, parse_ebur128
+from audio.models import LIST_ITEM, PARAGRAPH, QUOTE, RULE, AudioChunk, Paragraph, PostMeta, Script, Section, Sentence
 
 RATE = 22050
 

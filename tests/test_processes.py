@@ -12,13 +12,13 @@ from pathlib import Path
 
 import psutil
 from click.testing import CliRunner
+from test_batch import SHOW_TOML, write_posts
 
+from audio.back_catalogue.importer import import_source
 from audio.catalog import Catalog
 from audio.cli import main
-from audio.back_catalogue.importer import import_source
 from audio.show import load_show
 from audio.work import RENDER_WORK, rendering
-from test_batch import SHOW_TOML, write_posts
 
 # The fake voice, a quarter of a second per sentence: slow enough to be caught mid-render;
 # "quick" sounds the same (the same cache entries) without the wait.

@@ -18,8 +18,8 @@ from publish_support import Server, free_port, make_episode, make_show
 
 from audio.catalog import Catalog
 from audio.errors import ConfigError, InputError, OutputError
-from audio.publish.build import check_site, placeholder_warnings, podcast_guid, publish_site
 from audio.publish.artwork import is_placeholder, write_placeholder
+from audio.publish.build import check_site, placeholder_warnings, podcast_guid, publish_site
 from audio.publish.feed import MAX_DESCRIPTION_BYTES
 from audio.publish.serve import make_app
 from audio.show import load_show

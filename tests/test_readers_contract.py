@@ -19,8 +19,8 @@ from typing import Any, Callable
 import pytest
 from prepare_helpers import make_show
 
-from audio.errors import AudioEssayError, ConfigError
 from audio.back_catalogue.importer import import_source
+from audio.errors import AudioEssayError, ConfigError
 from audio.limits import ImportLimits
 from audio.models import ParsedPost
 from audio.prepare import read_post

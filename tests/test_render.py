@@ -13,21 +13,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CORPUS, SAMPLE_POST, require
+from ebur128 import measure
 from PIL import Image
 
 from audio import pipeline
 from audio.cli import main
-from audio.master.encode import ffmpeg_exe
 from audio.episode_store import load_episode
 from audio.errors import OutputError
+from audio.master.encode import ffmpeg_exe
 from audio.master.mastering import LoudnessTracker
-from audio.pipeline import render_episode
 from audio.master.segments import SegmentRenderer
-from audio.show import load_show
 from audio.master.tags import DISCLOSURE, read_tags
+from audio.pipeline import render_episode
+from audio.show import load_show
 from audio.synth.voices import list_voices
-from conftest import CORPUS, SAMPLE_POST, require
-from ebur128 import measure
 
 SHORT_POST = """---
 title: "Short test post"
@@ -343,9 +343,9 @@ def _sentences(show, post: Path) -> list[str]:
 
 def test_the_voice_shapes_the_script(show_dir: Path):
     """A voice's own lexicon comes before the show's, and its engine's sentence limit holds."""
-    from audio.synth.engines.registry import create_engine
     from audio.pipeline import voicing_of
     from audio.prepare import prepare_post
+    from audio.synth.engines.registry import create_engine
     from audio.synth.voices import load_voice
 
     (show_dir / "voices" / "names.toml").write_text('[[entry]]\nmatch = "Lambert"\nsay = "Lamb Bear"\n')

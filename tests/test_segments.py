@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_master import RATE, long_script, script_of
 
 from audio.master import segments
 from audio.master.encode import EncodeSettings
-from audio.synth.engines.fake import FakeEngine
 from audio.master.mastering import MasterSettings, Pause, SegmentLayout, Speech
-from audio.models import PARAGRAPH, Paragraph, Section, Sentence
 from audio.master.segments import Leveller, SegmentRenderer, plan_segments, segment_key
+from audio.models import PARAGRAPH, Paragraph, Section, Sentence
 from audio.synth.cache import SynthCache
-from test_master import RATE, long_script, script_of
+from audio.synth.engines.fake import FakeEngine
 
 
 def test_segments_start_in_a_pause_at_every_section_and_by_content():

@@ -3,10 +3,11 @@ both gave before it: the corpus posts keep their Substack slugs."""
 
 from __future__ import annotations
 
+from conftest import CORPUS, SAMPLE_SHOW, require
+
 from audio.prepare.reader import read_post
 from audio.show import load_show
 from audio.urls import slugify
-from conftest import CORPUS, SAMPLE_SHOW, require
 
 
 def test_slugify():

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from audio.master.encode import EncodeSettings, SegmentEncoder
 from audio.errors import InputError
-from audio.models import Chapter
+from audio.master.encode import EncodeSettings, SegmentEncoder
 from audio.master.tags import DISCLOSURE, EpisodeTags, read_tags, write_tags
 from audio.master.transcripts import to_chapters_json
+from audio.models import Chapter
 
 CHAPTERS = (Chapter(0.0, "Introduction"), Chapter(2.3456, "The first part"), Chapter(5.0004, "Ça va: the end"))
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from audio.models import Chapter, TimedSentence
 from audio.master.transcripts import MAX_CUE_CHARS, cues, ms, to_chapters_json, to_srt, to_transcript_json, to_vtt, wrap
+from audio.models import Chapter, TimedSentence
 
 LONG = (
     "Scaling laws describe how the loss of a language model falls as compute, data and parameters grow, "

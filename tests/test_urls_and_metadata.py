@@ -20,16 +20,16 @@ from click.testing import CliRunner
 from lxml import etree
 from publish_support import Server, make_show
 
+from audio.back_catalogue.importer import import_source
 from audio.catalog import Catalog
 from audio.cli import main
 from audio.episode_store import episode_to_json, load_episode
-from audio.back_catalogue.importer import import_source
+from audio.master.tags import read_tags
 from audio.prepare import read_post
 from audio.publish.build import check_site, publish_site
 from audio.publish.serve import make_app
 from audio.publish.site import ASSETS, CONTENT_SECURITY_POLICY, asset
 from audio.show import load_show
-from audio.master.tags import read_tags
 from audio.urls import web_url
 
 BASE = "https://essays.test"

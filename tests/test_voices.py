@@ -9,10 +9,10 @@ import soundfile as sf
 from click.testing import CliRunner
 
 from audio.cli import main
-from audio.synth.engines.registry import available_engines, create_engine
 from audio.errors import ConfigError, EngineError
 from audio.models import LIST_ITEM, PARAGRAPH, QUOTE
 from audio.show import load_show
+from audio.synth.engines.registry import available_engines, create_engine
 from audio.synth.voices import builtin_voices_dir, list_voices, load_voice, voice_report
 
 REPO = Path(__file__).resolve().parents[1]

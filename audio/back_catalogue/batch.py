@@ -168,8 +168,8 @@ def _init_worker(show_folder: str, voice: str | None, threads: int, parent: int)
     """Load the show and the engine once per worker process."""
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    from audio.synth.engines.registry import create_engine
     from audio.show import load_show
+    from audio.synth.engines.registry import create_engine
     from audio.synth.voices import load_voice
 
     show = load_show(show_folder)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audio.back_catalogue.batch import reconcile
+from audio.back_catalogue.importer import ImportReport, import_source
 from audio.catalog import Catalog, identity_path, read_identity, set_aside
 from audio.episode_store import list_episodes
-from audio.back_catalogue.importer import ImportReport, import_source
 from audio.show import Show
 from audio.work import show_locked
 

@@ -28,7 +28,14 @@ import soundfile as sf
 from scipy.signal import sosfilt
 
 from audio.errors import OutputError
-from audio.master.loudness import SUB_BLOCK_S, TRUE_PEAK_CONTEXT, integrated, k_weighting, sample_true_peaks, sub_block_energies
+from audio.master.loudness import (
+    SUB_BLOCK_S,
+    TRUE_PEAK_CONTEXT,
+    integrated,
+    k_weighting,
+    sample_true_peaks,
+    sub_block_energies,
+)
 
 LAME_QUALITY = 7  # libmp3lame -q: 7 is LAME's "fast, ok quality"; ample for speech at 96 kbps
 QUEUE_CHUNKS = 64  # pieces of PCM (a sentence or a pause each) waiting for the encoder

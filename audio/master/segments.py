@@ -25,15 +25,14 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import nullcontext
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from functools import partial
 from pathlib import Path
 
 from audio import __version__
 from audio.master.encode import EncodeSettings, Loudness, Mp3Measurement, SegmentEncoder, loudness_of, measure_mp3
-from audio.synth.engines.base import Engine, file_digest, parallelism
 from audio.master.mastering import (
     TAIL_S,
     LoudnessTracker,
@@ -49,6 +48,7 @@ from audio.master.mastering import (
 )
 from audio.models import AudioChunk, Paragraph, Script
 from audio.synth.cache import Lookahead, SynthCache, synthesize_cached
+from audio.synth.engines.base import Engine, file_digest, parallelism
 
 SEGMENT_FORMAT = 1  # bump when mastering or encoding changes what a segment key stands for
 LOUDNESS_TOLERANCE_LU = 0.5  # a measured miss beyond this gets a corrective pass

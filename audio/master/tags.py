@@ -16,8 +16,8 @@ from mutagen.id3 import APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TPE
 from mutagen.mp3 import MP3, HeaderNotFoundError
 
 from audio.errors import InputError, OutputError
-from audio.models import Chapter
 from audio.master.transcripts import ms
+from audio.models import Chapter
 
 DISCLOSURE = "AI-narrated audio version of the post, read by a synthetic voice."
 COVER_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}

@@ -38,8 +38,8 @@ from audio.publish.feed import (
     truncate_bytes,
 )
 from audio.publish.site import ASSETS, PageEpisode, asset, episode_page, index_page
-from audio.urls import WEB_SCHEMES, ascii_url, checked_url, post_url, site_join, web_url
 from audio.show import Show, ShowInfo
+from audio.urls import WEB_SCHEMES, ascii_url, checked_url, post_url, site_join, web_url
 from audio.work import site_work_prefix
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")

@@ -23,8 +23,8 @@ from mutagen.mp3 import MP3
 
 from audio.publish.artwork import artwork_problems
 from audio.publish.feed import CHAPTERS_TYPE, ITUNES_NS, MAX_DESCRIPTION_BYTES, PODCAST_NS
-from audio.urls import url_problem, web_url
 from audio.show import APPLE_CATEGORIES
+from audio.urls import url_problem, web_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "atom": ATOM_NS}

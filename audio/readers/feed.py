@@ -21,8 +21,7 @@ from audio.errors import InputError
 from audio.limits import ImportLimits
 from audio.models import SourceItem
 from audio.readers.base import Source
-from audio.urls import SLUG_FILE_CHARS, slugify
-from audio.urls import checked_url
+from audio.urls import SLUG_FILE_CHARS, checked_url, slugify
 
 REDIRECTS = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 5

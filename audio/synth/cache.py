@@ -47,10 +47,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import soundfile as sf
 
-from audio.synth.engines.base import Engine, parallelism
 from audio.errors import EngineError, OutputError
 from audio.files import atomic_write
 from audio.models import AudioChunk
+from audio.synth.engines.base import Engine, parallelism
 
 if TYPE_CHECKING:
     from audio.show import Show

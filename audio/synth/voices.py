@@ -29,10 +29,10 @@ import soundfile as sf
 from pydantic import Field
 
 from audio.config import Settings, read_toml, validate
-from audio.synth.engines.registry import check_voice, create_engine
 from audio.errors import ConfigError, OutputError
 from audio.files import atomic_write
 from audio.models import Pauses, VoiceProfile
+from audio.synth.engines.registry import check_voice, create_engine
 
 if TYPE_CHECKING:
     from audio.show import Show

@@ -47,10 +47,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import create_model
 
-from audio.synth.engines.base import EngineParams, engine_params, file_digest
 from audio.errors import ConfigError, EngineError
 from audio.files import atomic_write
 from audio.models import AudioChunk
+from audio.synth.engines.base import EngineParams, engine_params, file_digest
 
 if TYPE_CHECKING:
     from audio.models import VoiceProfile

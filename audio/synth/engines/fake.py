@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from audio.synth.engines.base import EngineParams, engine_params
 from audio.models import AudioChunk
+from audio.synth.engines.base import EngineParams, engine_params
 
 if TYPE_CHECKING:
     from audio.models import VoiceProfile

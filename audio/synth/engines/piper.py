@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field
 
-from audio.synth.engines.base import EngineParams, engine_params, file_digest
 from audio.errors import ConfigError, EngineError
 from audio.models import AudioChunk
+from audio.synth.engines.base import EngineParams, engine_params, file_digest
 
 if TYPE_CHECKING:
     from audio.models import VoiceProfile

@@ -15,8 +15,8 @@ from importlib import import_module
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
-from audio.synth.engines.base import ENTRY_POINT_GROUP, Engine
 from audio.errors import ConfigError, EngineError
+from audio.synth.engines.base import ENTRY_POINT_GROUP, Engine
 
 if TYPE_CHECKING:
     from audio.models import VoiceProfile
