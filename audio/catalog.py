@@ -12,7 +12,6 @@ whenever one is minted: a damaged catalogue is refused (never silently recreated
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import json
 import os
@@ -91,7 +90,6 @@ POST_STATUSES = ("pending", "changed", "rendered", "failed", "skipped")
 DUE_STATUSES = ("pending", "changed")
 
 
-LOCK_FILE = ".audio-essay.lock"
 IDENTITY_SUFFIX = ".identity.json"
 SQLITE_HEADER = b"SQLite format 3\x00"
 REBUILD_HINT = "left as it is; `audio-essay catalog rebuild` sets it aside and rebuilds it from the rendered episodes"
@@ -129,33 +127,6 @@ def set_aside(path: Path) -> Path | None:
     except OSError as exc:
         raise CatalogError(path, f"cannot set the catalogue aside ({exc.strerror})") from exc
     return aside
-
-
-@contextmanager
-def show_lock(folder: str | Path):
-    """Hold the show's exclusive lock (``batch``, ``import``, ``publish``, ``catalog rebuild``) or refuse at once.
-
-    ``fcntl.flock`` on ``<show>/.audio-essay.lock``: the kernel releases it when the
-    holder exits, however it dies, so a ``kill -9`` never leaves the show locked."""
-    path = Path(folder) / LOCK_FILE
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise CatalogError(path, f"cannot create the lock file ({exc.strerror})") from exc
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            raise CatalogError(
-                path, f"another batch, import, publish or catalog rebuild is running on this show (pid {holder}); "
-                "wait for it to finish"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        yield path
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
 
 
 def _now() -> str:

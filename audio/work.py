@@ -5,7 +5,7 @@ into place. The folders are named here, once, and their owners are known by the 
 
 - ``import`` stages posts in ``<show>/.import-XXXX``, ``publish`` builds the site in
   ``.<site>.build-XXXX`` (and moves the old one to ``.<site>.old-XXXX``). Both hold the
-  show lock (``catalog.show_lock``, also held by ``batch``), so whoever holds it knows
+  show lock (``show_lock``, also held by ``batch``), so whoever holds it knows
   that no such folder belongs to a live process.
 - Renders work in ``<episode folder's parent>/.render-tmp/<slug>.XXXX`` and write the
   synthesis cache. Every render (``render`` and each post of a ``batch``) holds a SHARED
@@ -29,14 +29,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from audio.catalog import show_lock
 from audio.episode_store import EPISODE_SUFFIX
-from audio.errors import OutputError
+from audio.errors import CatalogError, OutputError
 from audio.files import TMP_SUFFIX
 from audio.show import Show
 
 RENDER_WORK = ".render-tmp"  # renders: <destination's parent>/.render-tmp/<slug>.XXXX
 IMPORT_STAGING = ".import-"  # import: <show>/.import-XXXX
+SHOW_LOCK = ".audio-essay.lock"  # held by batch, import, publish and catalog rebuild
 RENDERS_LOCK = ".audio-essay.renders.lock"  # shared by every running render
 POST_LOCK_SUFFIX = ".lock"  # .render-tmp/<slug>.lock: one render of a post at a time
 
@@ -80,11 +80,50 @@ def remove_stale_work(show: Show, show_locked: bool = False) -> list[Path]:
 
 
 @contextmanager
+def show_lock(folder: str | Path) -> Iterator[Path]:
+    """Hold the show's exclusive lock (``batch``, ``import``, ``publish``, ``catalog rebuild``) or refuse at once.
+
+    ``fcntl.flock`` on ``<show>/.audio-essay.lock``: the kernel releases it when the
+    holder exits, however it dies, so a ``kill -9`` never leaves the show locked."""
+    path = Path(folder) / SHOW_LOCK
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise CatalogError(path, f"cannot create the lock file ({exc.strerror})") from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CatalogError(
+                path, f"another batch, import, publish or catalog rebuild is running on this show (pid {_holder(path)}); "
+                "wait for it to finish"
+            ) from None
+        _stamp(fd)
+        yield path
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
 def show_locked(show: Show) -> Iterator[Path]:
     """Hold the show lock (``batch``, ``import``, ``publish``), leftovers of killed runs removed."""
     with show_lock(show.folder) as path:
         remove_stale_work(show, show_locked=True)
         yield path
+
+
+def _stamp(fd: int) -> None:
+    """Write our pid into a lock file we hold, for whoever is refused to read."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+
+
+def _holder(path: Path) -> str:
+    """The pid a lock's holder wrote into it (``unknown`` when there is none to read)."""
+    try:
+        return path.read_text(encoding="ascii", errors="replace").strip() or "unknown"
+    except OSError:  # released meanwhile
+        return "unknown"
 
 
 def _acquire(path: Path, operation: int) -> int:
@@ -123,15 +162,10 @@ class Renders:
         try:
             fd = _acquire(path, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
-            try:
-                holder = path.read_text(encoding="ascii", errors="replace").strip() or "unknown"
-            except OSError:  # released meanwhile
-                holder = "unknown"
-            raise OutputError(dest, f"this post is being rendered by another process (pid {holder}); "
+            raise OutputError(dest, f"this post is being rendered by another process (pid {_holder(path)}); "
                                     "wait for it to finish") from None
         self._posts.append((path, fd))
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        _stamp(fd)
 
     def work_folder(self, dest: Path, wait: bool = False) -> Path:
         """Claim ``dest`` and make a new work folder for it in <destination's parent>/.render-tmp:

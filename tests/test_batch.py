@@ -18,10 +18,11 @@ from conftest import require
 
 from audio.back_catalogue.batch import run_batch, show_status
 from audio.back_catalogue.importer import import_source
-from audio.catalog import Catalog, show_lock
+from audio.catalog import Catalog
 from audio.cli import main
 from audio.episode_store import list_episodes
 from audio.show import load_show
+from audio.work import show_lock
 
 # A fake voice that speaks ten times faster than a person: every stage runs (preparer,
 # cache, mastering, MP3, transcripts, publish) on a fraction of the audio.

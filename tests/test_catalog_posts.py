@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from audio.catalog import Catalog, PostRecord, RenderRecord, show_lock
+from audio.catalog import Catalog, PostRecord, RenderRecord
 from audio.errors import CatalogError
+from audio.work import show_lock
 
 
 def _post(key: str, slug: str, content: str = "h1", **kw) -> PostRecord:
@@ -100,7 +101,7 @@ def test_show_lock_refuses_a_second_holder_and_dies_with_its_process(tmp_path):
                 pass
         assert "another batch, import, publish or catalog rebuild is running on this show" in exc.value.reason
     # a holder killed with SIGKILL releases the lock
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from audio.catalog import show_lock\n"
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from audio.work import show_lock\n"
                                f"with show_lock({str(tmp_path)!r}):\n print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, text=True)
     try:

@@ -19,10 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from audio.back_catalogue.importer import ImportLimits, import_source
-from audio.catalog import Catalog, show_lock
+from audio.catalog import Catalog
 from audio.cli import main
 from audio.errors import InputError
 from audio.show import load_show
+from audio.work import show_lock
 
 BODY = "<p>{title} is a short post. It has two sentences.</p>"
 
