@@ -151,6 +151,15 @@ DEFAULT_EPISODE_FOOTER = (
 )
 
 
+class ListenOn(Settings):
+    """[publish.listen_on]: the show's pages in podcast directories, shown as "Listen on"
+    links on the site (an empty one is not shown; the RSS feed always is)."""
+
+    apple: Annotated[str, AfterValidator(_https_url)] = ""  # the show's Apple Podcasts page
+    spotify: Annotated[str, AfterValidator(_https_url)] = ""  # the show's Spotify page
+    pocket_casts: Annotated[str, AfterValidator(_https_url)] = ""  # the show's Pocket Casts page
+
+
 class PublishOptions(Settings):
     """[publish]: where the podcast site is hosted and what its feed says about the show.
 
@@ -173,6 +182,7 @@ class PublishOptions(Settings):
     # Appended to every episode's show notes. Fields: {base_url} {site_url} {title} {link} {show_title}.
     episode_footer: Annotated[str, AfterValidator(_footer)] = DEFAULT_EPISODE_FOOTER
     private_feed: bool = False  # paid posts go to private/<token>/feed.xml
+    listen_on: ListenOn = ListenOn()  # "Listen on" links on the site: [publish.listen_on]
 
     @field_validator("subcategory")
     @classmethod

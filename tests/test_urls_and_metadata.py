@@ -327,7 +327,7 @@ def test_no_inline_script_or_style_in_any_page(site_show):
     publish_site(site_show)
     site = site_show.site_dir
     pages = sorted(site.rglob("*.html"))
-    assert len(pages) == 4
+    assert len(pages) == 7  # the index, and a page and an embeddable player per episode
     for path in pages:
         page = lxml.html.fromstring(path.read_bytes())
         scripts = page.xpath("//script")

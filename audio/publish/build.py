@@ -35,9 +35,20 @@ from audio.publish.feed import (
     FeedItem,
     build_feed,
     item_description,
+    notes_text,
     truncate_bytes,
 )
-from audio.publish.site import ASSETS, PageEpisode, asset, episode_page, index_page
+from audio.publish.site import (
+    ASSETS,
+    EMBED_DIR,
+    PageEpisode,
+    ShowPage,
+    asset,
+    embed_page,
+    episode_page,
+    index_page,
+    listen_on_links,
+)
 from audio.show import Show, ShowInfo
 from audio.urls import WEB_SCHEMES, ascii_url, checked_url, post_url, site_join, web_url
 from audio.work import site_work_prefix
@@ -46,6 +57,7 @@ PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 FEED_FILE = "feed.xml"
 EPISODES = "episodes"
 PUBLIC = "everyone"
+SUMMARY_BYTES = 300  # an episode's line in link previews (og:description)
 FILE_ROLES = ("audio", "vtt", "srt", "transcript", "chapters")
 NOTES_TAGS = {"p", "a", "ol", "ul", "li", "br", "em", "strong", "b", "i", "blockquote", "h2", "h3", "h4", "code",
               "pre", "sup", "sub", "hr"}
@@ -205,7 +217,8 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
         title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=link,
         notes_html=content, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
         chapters=episode.chapters, transcript=_transcript_segments(sources.get("transcript")),
-        href=f"{folder}/{episode.slug}.html",
+        href=f"{folder}/{episode.slug}.html", embed=f"{EMBED_DIR}/{episode.slug}.html",
+        summary=truncate_bytes(" ".join((episode.subtitle or notes_text(notes)).split()), SUMMARY_BYTES),
     )
     return _Planned(episode, folder, sources, item, page)
 
@@ -350,14 +363,17 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
         for p in [*planned, *hidden]:
             for source in p.sources.values():
                 out.place(source, f"{p.folder}/{source.name}")
+        pages = ShowPage(
+            show.show.title, show.show.description, show.show.author or show.show.title, show.show.language,
+            artwork_name, pub.site_url, report.feed_url, listen_on_links(pub.listen_on, report.feed_url),
+        )
+        (build / EMBED_DIR).mkdir()
         for p in planned:
-            out.write(p.page.href, episode_page(show.show.title, show.show.language, artwork_name, p.page))
+            out.write(p.page.href, episode_page(pages, p.page))
+            out.write(p.page.embed, embed_page(pages, p.page))
         items = [p.item for p in planned]
         out.write(FEED_FILE, build_feed(_channel(show, feed_url, guid, image_url, items, block=False), items))
-        out.write("index.html", index_page(
-            show.show.title, show.show.description, show.show.author or show.show.title, show.show.language,
-            artwork_name, report.feed_url, [p.page for p in planned],
-        ))
+        out.write("index.html", index_page(pages, [p.page for p in planned]))
         if token:
             every = sorted([*planned, *hidden], key=lambda p: (p.item.date, p.episode.slug), reverse=True)
             every_items = [p.item for p in every]

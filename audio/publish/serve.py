@@ -27,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from audio.errors import ConfigError
-from audio.publish.site import CONTENT_SECURITY_POLICY
+from audio.publish.site import content_security_policy
 
 # Suffix -> content type; longest suffix first so ".chapters.json" beats ".json".
 CONTENT_TYPES = (
@@ -69,7 +69,8 @@ class SiteFiles(StaticFiles):
             response.headers["access-control-expose-headers"] = "Content-Length, Content-Range, ETag"
         response.headers.setdefault("cache-control", "public, max-age=300")
         response.headers["x-content-type-options"] = "nosniff"
-        response.headers["content-security-policy"] = CONTENT_SECURITY_POLICY
+        response.headers["content-security-policy"] = content_security_policy(
+            os.path.relpath(name, os.path.realpath(self.directory)).replace(os.sep, "/"))
         return response
 
 
