@@ -42,13 +42,18 @@ def _stamp(seconds: float, sep: str) -> str:
 
 def make_episode(rendered: Path, slug: str, title: str, date: str, *, guid: str | None = None,
                  audience: str = "everyone", seconds: float = 4.0, frequency: int = 440,
-                 notes_html: str | None = None, author: str = "Nathan Lambert") -> Episode:
-    """Write a complete rendered episode folder under ``rendered`` and return its record."""
+                 notes_html: str | None = None, author: str = "Nathan Lambert",
+                 texts: tuple[str, ...] = ()) -> Episode:
+    """Write a complete rendered episode folder under ``rendered`` and return its record.
+    Its transcript is ``texts`` spread evenly over the audio, else two sentences."""
     folder = rendered / slug
     folder.mkdir(parents=True, exist_ok=True)
     audio = sine_mp3(seconds, frequency)
     (folder / f"{slug}.mp3").write_bytes(audio)
     sentences = [(0.0, seconds / 2, f"The first half of {title}."), (seconds / 2, seconds - 0.1, "And the rest.")]
+    if texts:
+        step = seconds / len(texts)
+        sentences = [(i * step, (i + 1) * step - 0.05, text) for i, text in enumerate(texts)]
     vtt = "WEBVTT\n\n" + "".join(
         f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{text}\n\n" for a, b, text in sentences)
     srt = "".join(

@@ -56,9 +56,11 @@ $body
 
 INDEX_BODY = Template("""<header>
 <img class="artwork" src="$artwork" alt="$show_title artwork" width="160" height="160">
+<div>
 <h1>$show_title</h1>
 <p>$description</p>
 <p class="meta">By $author</p>
+</div>
 </header>
 <main>
 <h2>Subscribe</h2>
@@ -74,9 +76,11 @@ INDEX_ITEM = Template("""<li><a href="$href">$title</a> <span class="meta">$date
 
 EPISODE_BODY = Template("""<header>
 <img class="artwork" src="$artwork" alt="$show_title artwork" width="160" height="160">
+<div>
 <p class="show"><a href="../index.html">$show_title</a></p>
 <h1>$title</h1>
 <p class="meta">$date · $duration · <a href="$post_url">Read the post</a></p>
+</div>
 </header>
 <div class="player-bar">
 <audio id="player" controls preload="metadata" src="$audio">
