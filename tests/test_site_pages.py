@@ -3,10 +3,12 @@ links, the embeddable player and the policy each page is served with."""
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import lxml.html
 import pytest
-from publish_support import Server, make_show
+from publish_support import Server, make_episode, make_show
 
 from audio.errors import ConfigError
 from audio.publish.build import check_site, publish_site
@@ -148,3 +150,20 @@ def test_only_the_embeddable_players_may_be_framed_by_other_sites(site):
     assert "frame-ancestors *" in EMBED_CONTENT_SECURITY_POLICY and "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
     assert EMBED_CONTENT_SECURITY_POLICY.replace("frame-ancestors *", "frame-ancestors 'none'") == \
         CONTENT_SECURITY_POLICY
+
+
+def test_an_episode_without_a_subtitle_is_previewed_by_its_notes_else_the_show(tmp_path):
+    folder = make_show(tmp_path / "show")
+    for slug, notes in (("first-post", "<p>What the <em>notes</em> say first.</p><p>And then more.</p>"),
+                        ("third-post", "")):
+        make_episode(folder / "rendered", slug, slug, "2025-05-01T09:00:00+00:00", notes_html=notes)
+        record = folder / "rendered" / slug / f"{slug}.episode.json"
+        data = json.loads(record.read_text(encoding="utf-8"))
+        record.write_text(json.dumps({**data, "subtitle": ""}), encoding="utf-8")
+    show = load_show(folder)
+    publish_site(show)
+    first = _meta(_page(show.site_dir / "episodes" / "first-post.html"))
+    assert first["og:description"] == first["twitter:description"] == first["description"] == \
+        "What the notes say first. And then more."
+    third = _meta(_page(show.site_dir / "episodes" / "third-post.html"))
+    assert third["og:description"] == "Audio essays about AI."

@@ -239,12 +239,13 @@ def _episode_head(show: ShowPage, ep: PageEpisode) -> str:
     player = [("twitter:card", "player"), ("twitter:player", site_join(show.site_url, ep.embed)),
               ("twitter:player:width", str(EMBED_WIDTH)), ("twitter:player:height", str(EMBED_HEIGHT)),
               ("twitter:player:stream", audio_url), ("twitter:player:stream:content_type", _audio_type(ep.audio))]
+    summary = ep.summary or show.description
     return f'<link rel="canonical" href="{html.escape(page_url)}">\n' + _meta([
-        ("description", ep.summary), ("og:type", "article"), ("og:site_name", show.title), ("og:title", ep.title),
-        ("og:description", ep.summary), ("og:url", page_url), ("og:audio", audio_url),
+        ("description", summary), ("og:type", "article"), ("og:site_name", show.title), ("og:title", ep.title),
+        ("og:description", summary), ("og:url", page_url), ("og:audio", audio_url),
         ("og:audio:type", _audio_type(ep.audio)), ("article:published_time", ep.date.isoformat()),
         *(player if ep.embed else [("twitter:card", "summary")]), ("twitter:title", ep.title),
-        ("twitter:description", ep.summary), *_image_tags(show),
+        ("twitter:description", summary), *_image_tags(show),
     ])
 
 
