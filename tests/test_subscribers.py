@@ -172,6 +172,35 @@ def test_each_subscriber_gets_a_private_feed_and_a_revoked_one_is_gone_at_the_ne
     assert check_site(site) == []
 
 
+def test_with_every_subscriber_revoked_the_paid_episodes_are_left_out_with_the_reason(show):
+    _add(show, "Ada")
+    cli("subscribers", "revoke", "1", "--show", str(show.folder))
+    report = publish_site(show)
+    assert report.private_feeds == 0 and not (show.site_dir / "private").exists()
+    assert "1 episode(s) for paid subscribers left out: every subscriber is revoked: add one with `audio-essay " \
+           "subscribers add`" in report.warnings
+
+
+def test_add_warns_when_the_private_feed_is_off(tmp_path):
+    show = load_show(make_show(tmp_path / "show"))
+    result = cli("subscribers", "add", "Ada", "--show", str(show.folder))
+    assert result.exit_code == 0 and result.stdout.startswith("subscriber 1 (Ada): https://audio.interconnects.ai/")
+    assert result.stderr == ("warning: [publish] private_feed is false: set it to true and publish to make this URL "
+                             "work\n")
+
+
+def test_cli_serve_with_the_show_asks_its_catalogue(show, monkeypatch):
+    import audio.publish.serve
+
+    calls = []
+    monkeypatch.setattr(audio.publish.serve, "run_server", lambda site, **options: calls.append((site, options)))
+    publish_site(show)
+    assert cli("serve", "--show", str(show.folder), "--port", "8123").exit_code == 0
+    assert cli("serve", "--site", str(show.site_dir)).exit_code == 0
+    assert [(Path(site), options["catalog_path"]) for site, options in calls] == [
+        (show.site_dir, show.catalog_path), (show.site_dir, None)]
+
+
 def test_a_custom_suffix_titles_the_private_feed(tmp_path):
     show = load_show(make_show(tmp_path / "show", extra='private_feed = true\nprivate_title_suffix = " — members"'))
     report = publish_site(show)

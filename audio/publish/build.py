@@ -375,8 +375,9 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
 
     report = PublishReport(site, ascii_url(feed_url), len(planned), len(private), warnings=warnings)
     if private and not feeds:
-        report.warnings.append(f"{len(private)} episode(s) for paid subscribers left out: "
-                               "set [publish] private_feed = true to publish them in a private feed")
+        fix = ("every subscriber is revoked: add one with `audio-essay subscribers add`" if pub.private_feed else
+               "set [publish] private_feed = true to publish them in a private feed")
+        report.warnings.append(f"{len(private)} episode(s) for paid subscribers left out: {fix}")
     try:
         site.parent.mkdir(parents=True, exist_ok=True)
         build = Path(tempfile.mkdtemp(dir=site.parent, prefix=site_work_prefix(site, "build")))

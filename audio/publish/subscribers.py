@@ -160,8 +160,11 @@ class PrivateFeeds:
     shared_token: str  # the shared subscriber's, when active ("" otherwise)
 
 
-def private_feeds(catalog: Catalog) -> PrivateFeeds:
+def private_feeds(catalog: Catalog) -> PrivateFeeds | None:
+    """The private feeds to publish; None when every subscriber is revoked."""
     catalog.open_private_feed()
     active = [s for s in catalog.subscribers() if s.active]
+    if not active:
+        return None
     shared = next((s.token for s in active if s.token == catalog.state(SHARED_TOKEN_KEY)), "")
     return PrivateFeeds(tuple(s.token for s in active), catalog.private_files_key(), shared)
