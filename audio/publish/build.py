@@ -299,7 +299,8 @@ def _write_private_feeds(show: Show, out: _Build, feeds: PrivateFeeds, items: li
         out.write(f"private/{token}/{FEED_FILE}", feed.replace(marker.encode(), token.encode()))
     report.private_feeds = len(feeds.tokens)
     if feeds.shared_token:
-        report.private_feed_url = ascii_url(site_join(show.publish.site_url, f"private/{feeds.shared_token}/{FEED_FILE}"))
+        shared = site_join(show.publish.site_url, f"private/{feeds.shared_token}/{FEED_FILE}")
+        report.private_feed_url = ascii_url(shared)
 
 
 def _make_readable(root: Path) -> None:
