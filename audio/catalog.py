@@ -4,8 +4,8 @@ Schema changes are named migrations, applied in order and recorded in the
 ``migrations`` table, so an old catalogue is upgraded in place. WAL mode lets a
 reader (``status``, ``publish``) look while a batch writes.
 
-The show's identities (the private-feed token, the channel GUID, every post's GUID and
-slug) are also kept in ``<catalogue>.identity.json`` beside it, rewritten atomically
+The show's identities (the subscribers' private-feed tokens, the channel GUID, every post's
+GUID and slug) are also kept in ``<catalogue>.identity.json`` beside it, rewritten atomically
 whenever one is minted: a damaged catalogue is refused (never silently recreated), and
 ``catalog rebuild`` makes a new one that keeps them all.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import secrets
 import sqlite3
 import tempfile
 import uuid
@@ -27,6 +28,18 @@ from typing import Any
 
 from audio.errors import CatalogError
 from audio.files import atomic_write
+
+# The single private-feed token of earlier releases becomes the subscriber "shared" (same
+# token, same URL). Part of migration 0004 and of every restore from the identity file.
+SHARED_LABEL = "shared"
+SHARED_TOKEN_KEY = "publish.private_token"
+ADOPT_SHARED_TOKEN = (
+    "INSERT OR IGNORE INTO subscribers (token, label, created_at) SELECT value, 'shared', "
+    f"strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM state WHERE key = '{SHARED_TOKEN_KEY}'"
+)
+# The folder of the paid episodes' files, private/<key>/: a secret of its own, so no
+# subscriber's revocation moves them (a show that had the shared token keeps its folder).
+FILES_KEY = "publish.private_files_key"
 
 # (name, SQL). Never edit or reorder a migration that has shipped: add a new one.
 MIGRATIONS: list[tuple[str, str]] = [
@@ -82,6 +95,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE slugs (post_key TEXT PRIMARY KEY, slug TEXT NOT NULL UNIQUE);
         """,
     ),
+    (
+        "0004_subscribers",
+        f"""
+        CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            label TEXT NOT NULL,
+            email_hash TEXT UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        {ADOPT_SHARED_TOKEN};
+        """,
+    ),
 ]
 
 # A post's life: imported as pending; re-imported with other content -> changed;
@@ -100,15 +127,39 @@ def identity_path(catalog_path: Path) -> Path:
     return catalog_path.with_name(catalog_path.name + IDENTITY_SUFFIX)
 
 
-def read_identity(path: Path) -> dict[str, dict[str, str]]:
-    """The identities kept in ``path`` (none when there is no such file)."""
+def read_identity(path: Path) -> dict[str, dict[str, Any]]:
+    """The identities kept in ``path`` (none when there is no such file): ``state``, ``guids``
+    and ``slugs`` map names to strings, ``subscribers`` maps tokens to their records."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {part: {str(k): str(v) for k, v in data.get(part, {}).items()} for part in ("state", "guids", "slugs")}
+        identity: dict[str, dict[str, Any]] = {
+            part: {str(k): str(v) for k, v in data.get(part, {}).items()} for part in ("state", "guids", "slugs")}
+        identity["subscribers"] = {str(token): {key: record.get(key) for key in SUBSCRIBER_FIELDS}
+                                   for token, record in data.get("subscribers", {}).items()}
+        return identity
     except FileNotFoundError:
-        return {"state": {}, "guids": {}, "slugs": {}}
+        return {"state": {}, "guids": {}, "slugs": {}, "subscribers": {}}
     except (OSError, ValueError, AttributeError) as exc:
         raise CatalogError(path, f"not a readable identity file ({exc})") from exc
+
+
+def revoked_token(catalog_path: Path, token: str) -> bool:
+    """Whether ``token`` belongs to a revoked subscriber, read straight from the catalogue
+    (read-only, no migration: for a server asking on every private request). A catalogue
+    from before subscribers has none revoked."""
+    try:
+        db = sqlite3.connect(Path(catalog_path).resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+        try:
+            row = db.execute("SELECT revoked_at FROM subscribers WHERE token = ?", (token,)).fetchone()
+        finally:
+            db.close()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return False
+        raise CatalogError(catalog_path, f"cannot read the subscribers ({exc})") from exc
+    except sqlite3.DatabaseError as exc:
+        raise CatalogError(catalog_path, f"cannot read the subscribers ({exc})") from exc
+    return row is not None and row[0] is not None
 
 
 def set_aside(path: Path) -> Path | None:
@@ -155,6 +206,26 @@ class PostRecord:
     @property
     def title(self) -> str:
         return self.meta.get("title") or self.slug
+
+
+SUBSCRIBER_FIELDS = ("id", "label", "email_hash", "created_at", "revoked_at")
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One private-feed subscriber: a label and a token, never an email address (only
+    ``email_hash``, a keyed hash, when one was given)."""
+
+    id: int
+    label: str
+    token: str
+    created_at: str
+    email_hash: str | None = None
+    revoked_at: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
 
 
 @dataclass(frozen=True)
@@ -381,12 +452,13 @@ class Catalog:
                 self._save_identity()
         return slug
 
-    def identity(self) -> dict[str, dict[str, str]]:
-        """The tokens and state kept for ever, every post's GUID and slug."""
+    def identity(self) -> dict[str, dict[str, Any]]:
+        """The tokens and state kept for ever, every post's GUID and slug, every subscriber."""
         return {
             "state": dict(self.db.execute("SELECT key, value FROM state ORDER BY key").fetchall()),
             "guids": dict(self.db.execute("SELECT post_key, guid FROM guids ORDER BY post_key").fetchall()),
             "slugs": dict(self.db.execute("SELECT post_key, slug FROM slugs ORDER BY post_key").fetchall()),
+            "subscribers": {s.token: {key: getattr(s, key) for key in SUBSCRIBER_FIELDS} for s in self.subscribers()},
         }
 
     def _save_identity(self) -> None:
@@ -399,16 +471,74 @@ class Catalog:
         except OSError as exc:
             raise CatalogError(self.identity_path, f"cannot write the identity file ({exc.strerror or exc})") from exc
 
-    def restore_identity(self, identity: dict[str, dict[str, str]]) -> None:
+    def restore_identity(self, identity: dict[str, dict[str, Any]]) -> None:
         """Add identities (as ``read_identity`` returns them) the catalogue lacks; those it
         holds stay as they are."""
         with self.transaction():
             if self._insert_identity(identity):
                 self._save_identity()
 
-    def _insert_identity(self, identity: dict[str, dict[str, str]]) -> int:
-        return sum(self.db.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", identity[table].items()).rowcount
-                   for table in ("state", "guids", "slugs"))
+    def _insert_identity(self, identity: dict[str, dict[str, Any]]) -> int:
+        added = sum(self.db.executemany(f"INSERT OR IGNORE INTO {table} VALUES (?, ?)", identity[table].items()).rowcount
+                    for table in ("state", "guids", "slugs"))
+        subscribers = [(s["id"], token, s["label"], s["email_hash"], s["created_at"], s["revoked_at"])
+                       for token, s in identity.get("subscribers", {}).items()]
+        added += self.db.executemany("INSERT OR IGNORE INTO subscribers (id, token, label, email_hash, created_at,"
+                                     " revoked_at) VALUES (?, ?, ?, ?, ?, ?)", subscribers).rowcount
+        return added + self.db.execute(ADOPT_SHARED_TOKEN).rowcount
+
+    # --- private-feed subscribers -----------------------------------------------------
+
+    def subscribers(self) -> list[Subscriber]:
+        """Every subscriber, revoked ones included, in the order they were added."""
+        rows = self.db.execute("SELECT id, label, token, created_at, email_hash, revoked_at FROM subscribers"
+                               " ORDER BY id")
+        return [Subscriber(*row) for row in rows]
+
+    def add_subscribers(self, entries: Iterable[tuple[str, str | None]]) -> list[Subscriber]:
+        """A subscriber with a new random token for each (label, email hash), in ONE
+        transaction; an email hash already known (revoked or not) is left out."""
+        now = _now()
+        added = []
+        with self.transaction() as db:
+            for label, email_hash in entries:
+                cursor = db.execute("INSERT OR IGNORE INTO subscribers (token, label, email_hash, created_at)"
+                                    " VALUES (?, ?, ?, ?)", (secrets.token_urlsafe(24), label, email_hash, now))
+                if cursor.rowcount:
+                    added.append(cursor.lastrowid)
+            if added:
+                self._save_identity()
+        return [s for s in self.subscribers() if s.id in set(added)]
+
+    def revoke_subscriber(self, key: str) -> Subscriber:
+        """Revoke the subscriber whose id, token or email hash is ``key`` (a second revoke
+        changes nothing). If its token named the paid files' folder, the folder gets a new key."""
+        with self.transaction() as db:
+            row = db.execute("SELECT id FROM subscribers WHERE id = ? OR token = ? OR email_hash = ?",
+                             (int(key) if key.isdigit() else None, key, key)).fetchone()
+            if row is None:
+                raise CatalogError(self.path, f"no subscriber {key!r} (`audio-essay subscribers list` shows them)")
+            db.execute("UPDATE subscribers SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (_now(), row[0]))
+            db.execute("UPDATE state SET value = ? WHERE key = ? AND value = (SELECT token FROM subscribers WHERE"
+                       " id = ?)", (secrets.token_urlsafe(24), FILES_KEY, row[0]))
+            self._save_identity()
+        return next(s for s in self.subscribers() if s.id == row[0])
+
+    def open_private_feed(self) -> None:
+        """A private feed with no subscriber yet starts with one, "shared", whose token is the
+        show's single private token (as in earlier releases)."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM subscribers").fetchone() is None:
+                db.execute("INSERT OR IGNORE INTO state VALUES (?, ?)", (SHARED_TOKEN_KEY, secrets.token_urlsafe(24)))
+                db.execute(ADOPT_SHARED_TOKEN)
+                self._save_identity()
+
+    def private_files_key(self) -> str:
+        """The key of the paid episodes' folder: the active shared token for a show that has
+        one (its files keep their URLs), else a random one, kept for ever."""
+        shared = self.db.execute("SELECT token FROM subscribers WHERE label = ? AND revoked_at IS NULL AND token ="
+                                 " (SELECT value FROM state WHERE key = ?)", (SHARED_LABEL, SHARED_TOKEN_KEY)).fetchone()
+        return self.state_once(FILES_KEY, lambda: shared[0] if shared else secrets.token_urlsafe(24))
 
     # --- posts and renders: the back catalogue ----------------------------------------
 

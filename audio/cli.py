@@ -123,6 +123,9 @@ def publish(show_dir: str | None, site_dir: str | None) -> None:
     if report.private_feed_url:
         click.echo(f"private feed ({report.private_episodes} paid episodes; share only with subscribers): "
                    f"{report.private_feed_url}")
+    if report.private_feeds:
+        click.echo(f"private feeds: {report.private_feeds} subscribers ({report.private_episodes} paid episodes); "
+                   "`audio-essay subscribers list` shows their URLs")
 
 
 @main.command()
@@ -151,13 +154,95 @@ def check(show_dir: str | None, site_dir: str | None) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @reports_errors
 def serve(show_dir: str | None, site_dir: str | None, host: str, port: int) -> None:
-    """Serve the site with HEAD, byte ranges, ETags and podcast content types."""
+    """Serve the site with HEAD, byte ranges, ETags and podcast content types (with the show,
+    a revoked subscriber's feed answers 410 at once)."""
     from audio.publish.serve import run_server
     from audio.show import find_show
 
-    site = site_dir if site_dir is not None else find_show(show_dir).site_dir
+    show = find_show(show_dir) if show_dir is not None or site_dir is None else None
+    site = site_dir if site_dir is not None else show.site_dir
     click.echo(f"serving {site} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    run_server(site, host=host, port=port)
+    run_server(site, host=host, port=port, catalog_path=show.catalog_path if show else None)
+
+
+# --- private-feed subscribers ----------------------------------------------------------------
+
+
+@main.group()
+def subscribers() -> None:
+    """Private feeds: one secret feed URL per paying subscriber ([publish] private_feed = true)."""
+
+
+def _subscriber_line(show, subscriber) -> str:
+    from audio.publish.subscribers import feed_url
+
+    state = f"revoked {subscriber.revoked_at[:10]}" if subscriber.revoked_at else "active"
+    return f"{subscriber.id:>5}  {subscriber.label}  ({state}, added {subscriber.created_at[:10]})  " \
+           f"{feed_url(show, subscriber.token)}"
+
+
+@subscribers.command("add")
+@click.argument("name_or_email")
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@reports_errors
+def subscribers_add(name_or_email: str, show_dir: str | None) -> None:
+    """Add a subscriber and print their private feed URL (an email is kept only masked and hashed)."""
+    from audio.publish.subscribers import add_subscriber, feed_url
+    from audio.show import find_show
+
+    show = find_show(show_dir)
+    subscriber = add_subscriber(show, name_or_email)
+    click.echo(f"subscriber {subscriber.id} ({subscriber.label}): {feed_url(show, subscriber.token)}")
+    if not show.publish.private_feed:
+        click.echo("warning: [publish] private_feed is false: set it to true and publish to make this URL work",
+                   err=True)
+
+
+@subscribers.command("list")
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@reports_errors
+def subscribers_list(show_dir: str | None) -> None:
+    """Every subscriber: id, label, state, date added and private feed URL."""
+    from audio.publish.subscribers import list_subscribers
+    from audio.show import find_show
+
+    show = find_show(show_dir)
+    everyone = list_subscribers(show)
+    for subscriber in everyone:
+        click.echo(_subscriber_line(show, subscriber))
+    active = sum(1 for s in everyone if s.active)
+    click.echo(f"{active} active, {len(everyone) - active} revoked", err=True)
+
+
+@subscribers.command("revoke")
+@click.argument("subscriber")
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@reports_errors
+def subscribers_revoke(subscriber: str, show_dir: str | None) -> None:
+    """Revoke SUBSCRIBER (its id, token or email): 410 Gone at once under `serve`, and its
+    feed left out of the site at the next publish."""
+    from audio.publish.subscribers import revoke_subscriber
+    from audio.show import find_show
+
+    show = find_show(show_dir)
+    click.echo(_subscriber_line(show, revoke_subscriber(show, subscriber)))
+    click.echo("publish again to remove its feed from the site (`serve` refuses it already)", err=True)
+
+
+@subscribers.command("import")
+@click.argument("csv_file", metavar="CSV", type=click.Path(dir_okay=False))
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@reports_errors
+def subscribers_import(csv_file: str, show_dir: str | None) -> None:
+    """Add the paying subscribers of a newsletter platform's subscriber export (a CSV with an
+    email column: Substack, Ghost, Buttondown...). Safe to repeat."""
+    from audio.publish.subscribers import import_subscribers
+    from audio.show import find_show
+
+    report = import_subscribers(find_show(show_dir), csv_file)
+    click.echo(f"{report.path}: {len(report.added)} added, {report.skipped} skipped ({report.not_paying} not "
+               f"paying, {report.known} already known, {report.repeated} repeated, {report.no_email} without an "
+               f"email); `audio-essay subscribers list` shows their URLs")
 
 
 # --- back catalogue: import, batch, status ---------------------------------------------------

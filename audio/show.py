@@ -181,7 +181,8 @@ class PublishOptions(Settings):
     locked: bool = False  # podcast:locked: other hosts may not import the feed
     # Appended to every episode's show notes. Fields: {base_url} {site_url} {title} {link} {show_title}.
     episode_footer: Annotated[str, AfterValidator(_footer)] = DEFAULT_EPISODE_FOOTER
-    private_feed: bool = False  # paid posts go to private/<token>/feed.xml
+    private_feed: bool = False  # paid posts go to a private feed per subscriber: private/<token>/feed.xml
+    private_title_suffix: str = " (paid subscribers)"  # added to the show's title in the private feeds
     listen_on: ListenOn = ListenOn()  # "Listen on" links on the site: [publish.listen_on]
 
     @field_validator("subcategory")

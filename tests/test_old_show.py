@@ -52,7 +52,10 @@ def test_a_show_made_by_the_last_release_still_works(old_show):
     with sqlite3.connect(show / "catalog.sqlite") as db:  # migrated in place, nothing lost
         migrations = [name for (name,) in db.execute("SELECT name FROM migrations ORDER BY name")]
         assert db.execute("SELECT count(*) FROM posts WHERE status = 'rendered'").fetchone() == (2,)
-    assert migrations[-1].startswith("0003")
+        # The single private token of that release is now the subscriber "shared": same URL.
+        assert db.execute("SELECT label, token, revoked_at FROM subscribers").fetchall() == [
+            ("shared", private.name, None)]
+    assert migrations[-1] == "0004_subscribers"
     identity = json.loads((show / "catalog.sqlite.identity.json").read_text())
     assert private.name in json.dumps(identity["state"])
     assert sorted(identity["guids"].values()) == sorted(r["guid"] for r in records.values())

@@ -28,14 +28,19 @@ def served(tmp_path_factory):
         yield site, server, client
 
 
-def _raw(server, path: str) -> int:
-    """Send a request line exactly as written (httpx would normalise the path); the status."""
+def _raw_response(server, path: str) -> bytes:
+    """Send a request line exactly as written, with no other header than Host (httpx would
+    normalise the path and add Accept-Encoding); the whole response."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
         s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
         data = b""
         while chunk := s.recv(65536):
             data += chunk
-    return int(data.split(b" ", 2)[1])
+    return data
+
+
+def _raw(server, path: str) -> int:
+    return int(_raw_response(server, path).split(b" ", 2)[1])
 
 
 def test_get_and_head(served):
@@ -170,3 +175,96 @@ def test_cli_serve_runs_a_server_on_loopback(served):
         process.terminate()
         output = process.communicate(timeout=10)[0]
     assert f"serving {site} at http://127.0.0.1:{port}/" in output
+
+
+# --- RFC 9110 details: preconditions, 304 headers, gzip, preflight --------------------------------
+
+FEED = "/feed.xml"
+
+
+def test_a_failed_if_match_or_if_unmodified_since_gives_412(served):
+    _, _, client = served
+    etag = client.get(FEED, headers={"Accept-Encoding": "identity"}).headers["etag"]
+    failed = client.get(FEED, headers={"If-Match": '"not-this-one"'})
+    assert failed.status_code == 412 and failed.content == b""
+    assert client.get(MP3, headers={"If-Match": '"old"', "Range": "bytes=0-9"}).status_code == 412
+    assert client.get(FEED, headers={"If-Match": f'"x", {etag}', "Accept-Encoding": "identity"}).status_code == 200
+    assert client.get(FEED, headers={"If-Match": "*"}).status_code == 200
+    assert client.get(FEED, headers={"If-Match": f"W/{etag}"}).status_code == 412  # If-Match compares strongly
+    old = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert client.get(FEED, headers={"If-Unmodified-Since": old}).status_code == 412
+    assert client.get(FEED, headers={"If-Unmodified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}).status_code == 200
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_a_304_carries_etag_cache_control_last_modified_and_vary(served, encoding):
+    _, _, client = served
+    first = client.get(FEED, headers={"Accept-Encoding": encoding})
+    for condition in ({"If-None-Match": first.headers["etag"]}, {"If-Modified-Since": first.headers["last-modified"]}):
+        again = client.get(FEED, headers={"Accept-Encoding": encoding, **condition})
+        assert again.status_code == 304 and again.content == b""
+        for name in ("etag", "cache-control", "last-modified", "vary", "access-control-allow-origin"):
+            assert again.headers[name] == first.headers[name], name
+    mp3 = client.get(MP3)
+    again = client.get(MP3, headers={"If-None-Match": mp3.headers["etag"]})
+    assert again.status_code == 304
+    assert {n: again.headers[n] for n in ("etag", "cache-control", "last-modified")} == \
+        {n: mp3.headers[n] for n in ("etag", "cache-control", "last-modified")}
+
+
+def _raw_get(client, path: str, **headers) -> tuple[httpx.Response, bytes]:
+    with client.stream("GET", path, headers=headers) as response:
+        return response, b"".join(response.iter_raw())
+
+
+@pytest.mark.parametrize("path", [FEED, "/index.html", "/episodes/second-post.html",
+                                  "/episodes/second-post.transcript.json", "/episodes/second-post.vtt"])
+def test_text_is_gzipped_for_clients_that_accept_it(served, path):
+    import gzip
+
+    site, _, client = served
+    data = (site / path.lstrip("/")).read_bytes()
+    zipped, raw = _raw_get(client, path, **{"Accept-Encoding": "br;q=1.0, gzip;q=0.8"})
+    assert zipped.headers["content-encoding"] == "gzip" and gzip.decompress(raw) == data
+    assert int(zipped.headers["content-length"]) == len(raw) < len(data)
+    assert zipped.headers["vary"] == "Accept-Encoding" and "accept-ranges" not in zipped.headers
+    plain, raw = _raw_get(client, path, **{"Accept-Encoding": "gzip;q=0, identity"})
+    assert "content-encoding" not in plain.headers and raw == data
+    assert plain.headers["vary"] == "Accept-Encoding"
+    assert zipped.headers["etag"] != plain.headers["etag"]  # another representation, another tag
+    assert b"content-encoding" not in _raw_response(served[1], path).split(b"\r\n\r\n")[0].lower()  # identity
+    head = client.head(path, headers={"Accept-Encoding": "gzip"})
+    assert head.headers["content-encoding"] == "gzip" and head.headers["content-length"] == zipped.headers[
+        "content-length"] and head.content == b""
+    ranged, raw = _raw_get(client, path, **{"Accept-Encoding": "gzip", "Range": "bytes=0-9"})
+    assert ranged.status_code == 206 and raw == data[:10] and "content-encoding" not in ranged.headers
+
+
+def test_the_audio_is_never_gzipped(served):
+    site, _, client = served
+    response, raw = _raw_get(client, MP3, **{"Accept-Encoding": "gzip, deflate, *"})
+    assert "content-encoding" not in response.headers and "vary" not in response.headers
+    assert raw == (site / MP3.lstrip("/")).read_bytes()
+
+
+def test_options_preflight_gives_204_with_allow_and_cors(served):
+    _, _, client = served
+    preflight = client.options(FEED, headers={"Origin": "https://player.example", "Access-Control-Request-Method": "GET",
+                                              "Access-Control-Request-Headers": "range"})
+    assert preflight.status_code == 204 and preflight.content == b""
+    assert preflight.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS"
+    assert "Range" in preflight.headers["access-control-allow-headers"].split(", ")
+    assert int(preflight.headers["access-control-max-age"]) > 0
+    page = client.options("/index.html")
+    assert page.status_code == 204 and page.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert "access-control-allow-origin" not in page.headers
+    refused = client.delete(FEED)
+    assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_an_unknown_range_unit_on_the_feed_gets_the_whole_feed(served):
+    site, _, client = served
+    response = client.get(FEED, headers={"Range": "items=0-1", "Accept-Encoding": "identity"})
+    assert response.status_code == 200 and response.content == (site / "feed.xml").read_bytes()

@@ -15,9 +15,10 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import tempfile
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -49,6 +50,7 @@ from audio.publish.site import (
     index_page,
     listen_on_links,
 )
+from audio.publish.subscribers import PrivateFeeds, private_feeds
 from audio.show import Show, ShowInfo
 from audio.urls import WEB_SCHEMES, ascii_url, checked_url, post_url, site_join, web_url
 from audio.work import site_work_prefix
@@ -71,7 +73,8 @@ class PublishReport:
     feed_url: str
     episodes: int  # in the public feed
     private_episodes: int = 0  # audience other than everyone
-    private_feed_url: str = ""  # "" when the show has no private feed
+    private_feed_url: str = ""  # the shared subscriber's feed ("" when there is none)
+    private_feeds: int = 0  # one per active subscriber
     warnings: list[str] = field(default_factory=list)
 
 
@@ -295,6 +298,48 @@ class _Build:
             shutil.copy2(source, self.root / relative)
 
 
+def _write_private_feeds(show: Show, out: _Build, feeds: PrivateFeeds, items: list[FeedItem], guid: str,
+                         image_url: str, report: PublishReport) -> None:
+    """One feed per active subscriber, private/<token>/feed.xml: the public episodes and the
+    paid ones, under the show's title and ``private_title_suffix``. The feeds differ only in
+    their token, so one is built and the token put in (a thousand subscribers cost one build)."""
+    marker = secrets.token_hex(16)
+    channel = _channel(show, site_join(show.publish.site_url, f"private/{marker}/{FEED_FILE}"), guid, image_url,
+                       items, block=True)
+    feed = build_feed(replace(channel, title=show.show.title + show.publish.private_title_suffix), items)
+    for token in feeds.tokens:
+        (out.root / "private" / token).mkdir(parents=True, exist_ok=True)
+        out.write(f"private/{token}/{FEED_FILE}", feed.replace(marker.encode(), token.encode()))
+    report.private_feeds = len(feeds.tokens)
+    if feeds.shared_token:
+        shared = site_join(show.publish.site_url, f"private/{feeds.shared_token}/{FEED_FILE}")
+        report.private_feed_url = ascii_url(shared)
+
+
+def _make_readable(root: Path) -> None:
+    """Folders 0755 and files 0644, whatever the umask (and mkdtemp's 0700): a web server
+    running as another user, or an rsync deploy, can read the whole site. ``private/`` is
+    0711: the server reaches private/<token>/ but no one else can list the tokens (a server
+    with directory listing on answers 403 there). A rendered file hard-linked into the site
+    shares its inode, so it becomes 0644 in rendered/ too; one this user cannot chmod (not
+    its owner) is replaced in the site by a copy."""
+    for folder, _, files in os.walk(root):
+        os.chmod(folder, 0o755)
+        for name in files:
+            path = os.path.join(folder, name)
+            if stat.S_IMODE(os.stat(path).st_mode) == 0o644:
+                continue
+            try:
+                os.chmod(path, 0o644)
+            except PermissionError:
+                copy = f"{path}.copy"
+                shutil.copy2(path, copy)
+                os.chmod(copy, 0o644)
+                os.replace(copy, path)
+    if (root / "private").is_dir():
+        (root / "private").chmod(0o711)
+
+
 def _swap_in(build: Path, site: Path) -> None:
     """Replace ``site`` with the finished ``build``; on failure the old site is put back."""
     old = None
@@ -331,23 +376,22 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
     private = [e for e in episodes if e.audience != PUBLIC]
     with Catalog(show.catalog_path) as catalog:
         guid = catalog.state_once("publish.podcast_guid", lambda: podcast_guid(feed_url))
-        token = catalog.state_once("publish.private_token", lambda: secrets.token_urlsafe(24)) \
-            if pub.private_feed else ""
-        private_guid = ""
-        if token:
-            private_url = site_join(pub.site_url, f"private/{token}/{FEED_FILE}")
-            private_guid = catalog.state_once("publish.private_podcast_guid", lambda: podcast_guid(private_url))
+        feeds = private_feeds(catalog) if pub.private_feed else None
+        if feeds:
+            files_url = site_join(pub.site_url, f"private/{feeds.files_key}/{FEED_FILE}")
+            private_guid = catalog.state_once("publish.private_podcast_guid", lambda: podcast_guid(files_url))
     artwork, artwork_name = _artwork(show)
     image_url = site_join(pub.site_url, artwork_name)
     warnings = placeholder_warnings(show) + [f"{exc.message}: left out of the site and feed" for exc in unreadable]
     planned = _plan_each(show, public, EPISODES, warnings)
-    hidden = _plan_each(show, private, f"private/{token}/{EPISODES}", warnings) if token else []
+    hidden = _plan_each(show, private, f"private/{feeds.files_key}/{EPISODES}", warnings) if feeds else []
     _unique_guids([*planned, *hidden])
 
     report = PublishReport(site, ascii_url(feed_url), len(planned), len(private), warnings=warnings)
-    if private and not token:
-        report.warnings.append(f"{len(private)} episode(s) for paid subscribers left out: "
-                               "set [publish] private_feed = true to publish them in a private feed")
+    if private and not feeds:
+        fix = ("every subscriber is revoked: add one with `audio-essay subscribers add`" if pub.private_feed else
+               "set [publish] private_feed = true to publish them in a private feed")
+        report.warnings.append(f"{len(private)} episode(s) for paid subscribers left out: {fix}")
     try:
         site.parent.mkdir(parents=True, exist_ok=True)
         build = Path(tempfile.mkdtemp(dir=site.parent, prefix=site_work_prefix(site, "build")))
@@ -374,13 +418,10 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
         items = [p.item for p in planned]
         out.write(FEED_FILE, build_feed(_channel(show, feed_url, guid, image_url, items, block=False), items))
         out.write("index.html", index_page(pages, [p.page for p in planned]))
-        if token:
+        if feeds:
             every = sorted([*planned, *hidden], key=lambda p: (p.item.date, p.episode.slug), reverse=True)
-            every_items = [p.item for p in every]
-            channel = _channel(show, private_url, private_guid, image_url, every_items, block=True)
-            (build / "private" / token).mkdir(parents=True, exist_ok=True)
-            out.write(f"private/{token}/{FEED_FILE}", build_feed(channel, every_items))
-            report.private_feed_url = private_url
+            _write_private_feeds(show, out, feeds, [p.item for p in every], private_guid, image_url, report)
+        _make_readable(build)
         _swap_in(build, site)
     except OSError as exc:
         shutil.rmtree(build, ignore_errors=True)
