@@ -45,7 +45,7 @@ def test_folders_are_0755_and_files_0644_whatever_the_umask(tmp_path, reachable)
         assert stat.S_IMODE(site.stat().st_mode) == 0o755
         assert modes.pop("private") == 0o711  # reachable, not listable: the tokens stay secret
         assert {n: m for n, m in modes.items() if (site / n).is_dir()} == dict.fromkeys(
-            ["episodes", f"private/{token}", f"private/{token}/episodes"], 0o755)
+            ["embed", "episodes", f"private/{token}", f"private/{token}/episodes"], 0o755)
         files = {n: m for n, m in modes.items() if (site / n).is_file()}
         assert len(files) > 20 and set(files.values()) == {0o644}
     # Rendered files hard-linked into the site share their inode: they are 0644 too.
