@@ -173,6 +173,9 @@ class PublishOptions(Settings):
     # Appended to every episode's show notes. Fields: {base_url} {site_url} {title} {link} {show_title}.
     episode_footer: Annotated[str, AfterValidator(_footer)] = DEFAULT_EPISODE_FOOTER
     private_feed: bool = False  # paid posts go to private/<token>/feed.xml
+    # A podcast post (front matter type: podcast): "own-audio" publishes the audio the post names
+    # (podcast_url, an enclosure) and skips it when it has none; "narrate" reads it aloud; "skip".
+    podcast_posts: PodcastPosts = "own-audio"
 
     @field_validator("subcategory")
     @classmethod
@@ -186,6 +189,9 @@ class PublishOptions(Settings):
     @property
     def resolved_feed_url(self) -> str:
         return self.feed_url or self.site_url.rstrip("/") + "/feed.xml"
+
+
+PodcastPosts = one_of("own-audio", "narrate", "skip")
 
 
 Bitrate = one_of(*(f"{k}k" for k in (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)))

@@ -1,0 +1,339 @@
+"""Podcast posts (front matter ``type: podcast``): published with their own audio, narrated,
+or skipped, as ``[publish] podcast_posts`` says; for one post (``render``) and a back
+catalogue (``import``, ``batch``, ``status``). Audio is made by ffmpeg; remote audio is
+served by a loopback HTTP server."""
+
+from __future__ import annotations
+
+import csv
+import functools
+import hashlib
+import io
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import feedparser
+import imageio_ffmpeg
+import podcastparser
+import pytest
+from click.testing import CliRunner
+from conftest import CORPUS
+from mutagen.mp3 import MP3
+from publish_support import make_show, sine_mp3
+
+from audio.back_catalogue.batch import run_batch, show_status
+from audio.back_catalogue.importer import import_source
+from audio.catalog import Catalog
+from audio.cli import main
+from audio.episode_store import load_episode
+from audio.errors import ConfigError, PostSkipped
+from audio.pipeline import render_episode
+from audio.publish.build import check_site, publish_site
+from audio.show import load_show
+
+FAKE_VOICE = 'engine = "fake"\n[params]\nchars_per_second = 300.0\n'
+NO_AUDIO = 'podcast post without its own audio: skipped ([publish] podcast_posts = "own-audio"); "narrate" reads it aloud'
+
+
+def _show(folder: Path, podcast_posts: str | None = None):
+    extra = f'podcast_posts = "{podcast_posts}"\n' if podcast_posts else ""
+    make_show(folder, extra=extra + '\n[render]\nvoice = "fake"\n')
+    (folder / "voices").mkdir(exist_ok=True)
+    (folder / "voices" / "fake.toml").write_text(FAKE_VOICE, encoding="utf-8")
+    (folder / "posts").mkdir(exist_ok=True)
+    return load_show(folder)
+
+
+def _post(show, name: str, title: str, audio: str | None = None, kind: str = "podcast", date: str = "2025-08-01") -> Path:
+    url = f"podcast_url: {audio}\n" if audio else ""
+    path = show.posts_dir / f"{name}.md"
+    path.write_text(f"---\ntitle: {title}\ndate: {date}\ntype: {kind}\n{url}---\n"
+                    f"This week I talk with a guest about {title.lower()}. Listen on "
+                    "[Apple Podcasts](https://podcasts.apple.com/us/podcast/x/id1).\n", encoding="utf-8")
+    return path
+
+
+def _wav(path: Path, seconds: float) -> Path:
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
+                    f"sine=frequency=330:duration={seconds}", "-ar", "48000", "-ac", "2", "-y", str(path)], check=True)
+    return path
+
+
+class _Files(SimpleHTTPRequestHandler):
+    """Files from the server's folder; ``/moved/<name>`` redirects to them on another host name."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        if self.path.startswith("/moved/"):
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/{self.path[7:]}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        super().do_GET()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def _serving(folder: Path) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Files, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# --- one post: render ------------------------------------------------------------------------
+
+
+def test_a_local_mp3_is_published_byte_for_byte_with_its_own_duration(tmp_path):
+    show = _show(tmp_path / "show")
+    audio = sine_mp3(3.0)
+    (show.posts_dir / "interview.mp3").write_bytes(audio)
+    post = _post(show, "an-interview", "An interview", audio="interview.mp3")
+    episode = render_episode(post, show)
+    mp3 = episode.folder / episode.files["audio"]
+    assert episode.files == {"audio": "an-interview.mp3"}  # no transcript, no chapters
+    assert mp3.read_bytes() == audio and episode.bytes == len(audio)  # not re-encoded, not re-tagged
+    assert episode.sha256 == hashlib.sha256(audio).hexdigest()
+    assert episode.duration_s == pytest.approx(MP3(mp3).info.length, abs=0.001)
+    assert episode.duration_s == pytest.approx(3.0, abs=0.1)
+    assert (episode.own_audio, episode.voice, episode.chapters, episode.encoded_from) == ("interview.mp3", "", (), "")
+    assert episode.notes_html.startswith("<p>This week I talk with a guest about an interview.")
+    stored = load_episode(episode.folder / "an-interview.episode.json")
+    assert stored.own_audio == "interview.mp3" and stored.duration_s == episode.duration_s
+    assert sorted(p.name for p in episode.folder.iterdir()) == ["an-interview.episode.json", "an-interview.mp3"]
+
+
+def test_an_episode_record_from_before_own_audio_still_loads(tmp_path):
+    show = _show(tmp_path / "show")
+    (show.posts_dir / "interview.mp3").write_bytes(sine_mp3(3.0))
+    episode = render_episode(_post(show, "old", "Old", audio="interview.mp3"), show)
+    record = episode.folder / "old.episode.json"
+    record.write_text(record.read_text(encoding="utf-8").replace('  "own_audio": "interview.mp3",\n', ""),
+                      encoding="utf-8")
+    assert '"own_audio"' not in record.read_text(encoding="utf-8")
+    assert load_episode(record).own_audio == ""
+
+
+def test_a_wav_is_encoded_to_mp3_with_the_show_settings(tmp_path):
+    show = _show(tmp_path / "show")
+    _wav(show.posts_dir / "voiceover.wav", 2.0)
+    episode = render_episode(_post(show, "voiceover", "(Voiceover) A post", audio="voiceover.wav"), show)
+    mp3 = MP3(episode.folder / "voiceover.mp3")
+    assert episode.encoded_from == "WAVE" and episode.own_audio == "voiceover.wav"
+    assert (mp3.info.sample_rate, mp3.info.channels, mp3.info.bitrate // 1000) == (44100, 1, 96)  # [render] defaults
+    assert episode.duration_s == pytest.approx(mp3.info.length, abs=0.001)
+    assert episode.duration_s == pytest.approx(2.0, abs=0.1)
+
+
+def test_remote_audio_is_downloaded_following_a_redirect(tmp_path):
+    show = _show(tmp_path / "show")
+    served = tmp_path / "www"
+    served.mkdir()
+    audio = sine_mp3(4.0, 550)
+    (served / "ep.mp3").write_bytes(audio)
+    with _serving(served) as base:
+        post = _post(show, "remote", "Remote", audio=f"{base}/moved/ep.mp3")  # -> http://localhost:<port>/ep.mp3
+        episode = render_episode(post, show)
+        assert (episode.folder / "remote.mp3").read_bytes() == audio
+        assert episode.own_audio == f"{base}/moved/ep.mp3"
+        assert not list(episode.folder.glob(".*"))  # the download is not left behind
+        missing = _post(show, "gone", "Gone", audio=f"{base}/nope.mp3")
+        with pytest.raises(PostSkipped) as caught:
+            render_episode(missing, show)
+    assert caught.value.reason == (
+        f"podcast post whose own audio cannot be used ({base}/nope.mp3: cannot fetch the audio (HTTP 404 File not "
+        "found); check the post's podcast_url): skipped ([publish] podcast_posts = \"own-audio\")")
+    assert not (show.rendered_dir / "gone").exists()
+
+
+def test_audio_outside_the_post_folder_or_not_audio_is_refused(tmp_path):
+    show = _show(tmp_path / "show")
+    (tmp_path / "secret.mp3").write_bytes(sine_mp3(1.0))
+    with pytest.raises(PostSkipped, match="the file must lie beside the post"):
+        render_episode(_post(show, "outside", "Outside", audio="../../secret.mp3"), show)
+    (show.posts_dir / "text.mp3").write_text("not audio at all\n", encoding="utf-8")
+    with pytest.raises(PostSkipped, match=r"text\.mp3: not audio ffmpeg can read"):
+        render_episode(_post(show, "text", "Text", audio="text.mp3"), show)
+    with pytest.raises(PostSkipped, match="not an http.s. URL or a file beside the post"):
+        render_episode(_post(show, "ftp", "Ftp", audio="ftp://example.org/a.mp3"), show)
+    # make_show's episodes only: nothing written, no work folder left behind
+    assert sorted(p.name for p in show.rendered_dir.iterdir()) == ["first-post", "paid-post", "second-post", "third-post"]
+
+
+def test_cli_render_says_what_it_did_or_why_it_skipped(tmp_path):
+    show = _show(tmp_path / "show")
+    (show.posts_dir / "interview.mp3").write_bytes(sine_mp3(3.0))
+    post = _post(show, "with-audio", "With audio", audio="interview.mp3")
+    result = CliRunner().invoke(main, ["render", str(post), "--show", str(show.folder)])
+    assert result.exit_code == 0, result.output
+    folder = show.rendered_dir / "with-audio"
+    assert result.output == (f"{folder / 'with-audio.mp3'}: the post's own audio (interview.mp3), kept as it is: "
+                             f"0:03 audio, 0.0 MB, {load_episode(folder / 'with-audio.episode.json').loudness_lufs:.1f} LUFS\n")
+    bare = _post(show, "no-audio", "No audio")
+    result = CliRunner().invoke(main, ["render", str(bare), "--show", str(show.folder)])
+    assert result.exit_code == 2
+    assert result.output == f"audio-essay: {bare}: {NO_AUDIO}\n"
+    assert not (show.rendered_dir / "no-audio").exists()
+
+
+def test_narrate_reads_a_podcast_post_aloud_and_skip_skips_even_with_audio(tmp_path):
+    show = _show(tmp_path / "narrate", "narrate")
+    (show.posts_dir / "interview.mp3").write_bytes(sine_mp3(3.0))
+    episode = render_episode(_post(show, "narrated", "Narrated", audio="interview.mp3"), show)
+    assert episode.voice == "fake" and episode.own_audio == "" and "vtt" in episode.files
+    assert episode.stats.sentences > 0
+    show = _show(tmp_path / "skip", "skip")
+    (show.posts_dir / "interview.mp3").write_bytes(sine_mp3(3.0))
+    with pytest.raises(PostSkipped) as caught:
+        render_episode(_post(show, "skipped", "Skipped", audio="interview.mp3"), show)
+    assert caught.value.reason == 'podcast post: skipped ([publish] podcast_posts = "skip")'
+    newsletter = render_episode(_post(show, "essay", "An essay", kind="newsletter"), show)  # other posts: narrated
+    assert newsletter.voice == "fake"
+
+
+def test_a_corpus_podcast_post_without_audio_is_skipped(tmp_path):
+    show = _show(tmp_path / "show")
+    post = CORPUS / "2024-10-30-voiceoverwhyibuildopenlanguagemodels.md"  # "(Voiceover)": only "Full post:" and a link
+    with pytest.raises(PostSkipped) as caught:
+        render_episode(post, show)
+    assert caught.value.reason == NO_AUDIO
+
+
+def test_the_setting_is_checked(tmp_path):
+    folder = tmp_path / "show"
+    folder.mkdir()
+    (folder / "show.toml").write_text('[publish]\npodcast_posts = "tts"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_show(folder)
+    assert caught.value.message == (f'{folder / "show.toml"}: publish.podcast_posts: expected one of "own-audio", '
+                                    '"narrate", "skip", got "tts"')
+
+
+# --- the feed ----------------------------------------------------------------------------
+
+
+def test_the_feed_carries_the_own_audio_with_its_length_and_duration(tmp_path):
+    show = _show(tmp_path / "show")
+    audio = sine_mp3(7.0, 660)
+    (show.posts_dir / "interview.mp3").write_bytes(audio)
+    _wav(show.posts_dir / "voiceover.wav", 2.0)
+    own = render_episode(_post(show, "an-interview", "An interview", audio="interview.mp3"), show)
+    encoded = render_episode(_post(show, "voiceover", "A voiceover", audio="voiceover.wav", date="2025-08-02"), show)
+    report = publish_site(show)
+    assert report.episodes == 5  # the three public episodes of make_show, and these two
+    xml = (show.site_dir / "feed.xml").read_bytes()
+    items = {e["title"]: e for e in podcastparser.parse(report.feed_url, io.BytesIO(xml))["episodes"]}
+    for episode in (own, encoded):
+        item = items[episode.title]
+        site_audio = show.site_dir / "episodes" / f"{episode.slug}.mp3"
+        assert item["guid"] == episode.guid
+        assert item["enclosures"][0]["file_size"] == site_audio.stat().st_size == episode.bytes
+        assert item["enclosures"][0]["url"] == f"https://audio.interconnects.ai/episodes/{episode.slug}.mp3"
+        assert item["total_time"] == round(MP3(site_audio).info.length)
+    assert (show.site_dir / "episodes" / "an-interview.mp3").read_bytes() == audio
+    assert items["An interview"]["total_time"] == 7
+    parsed = feedparser.parse(xml)
+    entry = next(e for e in parsed.entries if e.title == "An interview")
+    assert entry.itunes_duration == "7" and entry.enclosures[0]["length"] == str(len(audio))
+    assert "podcast_transcript" not in entry  # no transcript of its own
+    assert check_site(show.site_dir) == []
+
+
+# --- a back catalogue: import, batch, status -------------------------------------------------
+
+
+def test_batch_publishes_own_audio_skips_with_a_reason_and_status_says_why(tmp_path):
+    show = _show(tmp_path / "show")
+    (show.posts_dir / "interview.mp3").write_bytes(sine_mp3(3.0))
+    _post(show, "an-interview", "An interview", audio="interview.mp3")
+    bare = _post(show, "no-audio", "No audio")
+    _post(show, "an-essay", "An essay", kind="newsletter")
+    import_source(show.posts_dir, show)
+    report = run_batch(show, jobs=1)
+    assert sorted(r.slug for r in report.rendered) == ["an-essay", "an-interview"] and not report.failed
+    assert [(r.slug, r.error) for r in report.set_aside] == [("no-audio", NO_AUDIO)]
+    with Catalog(show.catalog_path) as catalog:
+        assert catalog.post("no-audio").status == "skipped" and catalog.post("no-audio").error == NO_AUDIO
+    state = show_status(show)
+    assert state.counts["skipped"] == 1 and state.due == 0 and [p.slug for p in state.set_aside] == ["no-audio"]
+    result = CliRunner().invoke(main, ["status", "--show", str(show.folder)])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    i = lines.index("skipped by the show's settings (1; `batch --retry-failed` tries them again):")
+    assert lines[i + 1] == f"  no-audio: {NO_AUDIO}"
+    assert "nothing due" in lines
+    assert run_batch(show, jobs=1).rendered == []  # a skipped post is not due again ...
+    # ... until its file changes: given audio, it is published
+    bare.write_text(bare.read_text(encoding="utf-8").replace("type: podcast\n", "type: podcast\npodcast_url: "
+                                                              "interview.mp3\n"), encoding="utf-8")
+    again = run_batch(show, jobs=1)
+    assert [r.slug for r in again.rendered] == ["no-audio"] and again.set_aside == []
+    feed = feedparser.parse((show.site_dir / "feed.xml").read_bytes())
+    assert {"An interview", "No audio", "An essay"} <= {e.title for e in feed.entries}
+
+
+def test_a_substack_export_podcast_url_is_fetched_into_the_episode(tmp_path):
+    show = _show(tmp_path / "show")
+    served = tmp_path / "www"
+    served.mkdir()
+    audio = sine_mp3(5.0, 440)
+    (served / "episode.mp3").write_bytes(audio)
+    export = tmp_path / "export"
+    (export / "posts").mkdir(parents=True)
+    with _serving(served) as base:
+        out = io.StringIO(newline="")
+        writer = csv.writer(out)
+        writer.writerow(["post_id", "post_date", "is_published", "type", "audience", "title", "subtitle", "podcast_url"])
+        writer.writerow(["2001.an-interview", "2025-03-01T12:00:00.000Z", "true", "podcast", "everyone",
+                         "An interview", "With a guest", f"{base}/episode.mp3"])
+        writer.writerow(["2002.a-voiceover", "2025-03-02T12:00:00.000Z", "true", "podcast", "everyone",
+                         "A voiceover", "", ""])
+        (export / "posts.csv").write_text(out.getvalue(), encoding="utf-8")
+        for post_id in ("2001.an-interview", "2002.a-voiceover"):
+            (export / "posts" / f"{post_id}.html").write_text("<p>We talk about open models.</p>", encoding="utf-8")
+        imported = import_source(export, show)
+        assert sorted(imported.new) == ["a-voiceover", "an-interview"] and not imported.problems
+        with Catalog(show.catalog_path) as catalog:
+            post = catalog.post("2001.an-interview")
+        assert post.meta["type"] == "podcast" and post.meta["podcast_url"] == f"{base}/episode.mp3"
+        assert f'podcast_url: "{base}/episode.mp3"' in (show.folder / post.source).read_text(encoding="utf-8")
+        report = run_batch(show, jobs=1)
+    assert [r.slug for r in report.rendered] == ["an-interview"]
+    assert [(r.slug, r.error) for r in report.set_aside] == [("a-voiceover", NO_AUDIO)]
+    [episode] = [e for e in map(load_episode, show.rendered_dir.glob("an-interview/*.episode.json"))]
+    assert (episode.folder / "an-interview.mp3").read_bytes() == audio
+    assert episode.own_audio == f"{base}/episode.mp3" and episode.subtitle == "With a guest"
+
+
+def test_an_rss_enclosure_makes_a_podcast_post_with_its_audio(tmp_path):
+    show = _show(tmp_path / "show")
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+        "<title>T</title><link>https://www.interconnects.ai</link><description>d</description>"
+        "<item><title>An interview</title><link>https://www.interconnects.ai/p/an-interview</link>"
+        "<pubDate>Mon, 03 Mar 2025 10:00:00 GMT</pubDate>"
+        '<enclosure url="https://cdn.example.org/ep.mp3?x=1" length="123" type="audio/mpeg"/>'
+        "<content:encoded><![CDATA[<p>We talk.</p>]]></content:encoded></item>"
+        "<item><title>An essay</title><link>https://www.interconnects.ai/p/an-essay</link>"
+        "<pubDate>Tue, 04 Mar 2025 10:00:00 GMT</pubDate>"
+        '<enclosure url="https://cdn.example.org/cover.png" length="9" type="image/png"/>'
+        "<content:encoded><![CDATA[<p>We write.</p>]]></content:encoded></item>"
+        "</channel></rss>", encoding="utf-8")
+    report = import_source(feed, show)
+    assert sorted(report.new) == ["an-essay", "an-interview"]
+    with Catalog(show.catalog_path) as catalog:
+        interview, essay = catalog.post("an-interview"), catalog.post("an-essay")
+    assert (interview.meta["type"], interview.meta["podcast_url"]) == ("podcast", "https://cdn.example.org/ep.mp3?x=1")
+    assert essay.meta["type"] == "newsletter" and "podcast_url" not in essay.meta
