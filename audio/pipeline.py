@@ -279,7 +279,7 @@ def _own_audio_episode(post: Post, show: Show, out_dir: str | Path | None, rende
     try:
         t = time.perf_counter()
         try:
-            audio = place_own_audio(source, work, slug, encode, render.true_peak - 1.0)
+            audio = place_own_audio(source, work, slug, encode)
         except InputError as exc:
             raise PostSkipped(post.source, f"podcast post whose own audio cannot be used ({exc.message}): "
                               f"skipped {setting}") from exc

@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import CORPUS
 from mutagen.mp3 import MP3
+from mutagen.mp4 import MP4
 from publish_support import make_show, sine_mp3
 
 from audio.back_catalogue.batch import run_batch, show_status
@@ -57,10 +58,15 @@ def _post(show, name: str, title: str, audio: str | None = None, kind: str = "po
     return path
 
 
-def _wav(path: Path, seconds: float) -> Path:
+def _tone(path: Path, seconds: float, *options: str) -> Path:
+    """A file of a sine tone; its format from the suffix, unless ``options`` say otherwise."""
     subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-                    f"sine=frequency=330:duration={seconds}", "-ar", "48000", "-ac", "2", "-y", str(path)], check=True)
+                    f"sine=frequency=330:duration={seconds}", *options, "-y", str(path)], check=True)
     return path
+
+
+def _wav(path: Path, seconds: float) -> Path:
+    return _tone(path, seconds, "-ar", "48000", "-ac", "2")
 
 
 class _Files(SimpleHTTPRequestHandler):
@@ -134,6 +140,22 @@ def test_a_wav_is_encoded_to_mp3_with_the_show_settings(tmp_path):
     assert (mp3.info.sample_rate, mp3.info.channels, mp3.info.bitrate // 1000) == (44100, 1, 96)  # [render] defaults
     assert episode.duration_s == pytest.approx(mp3.info.length, abs=0.001)
     assert episode.duration_s == pytest.approx(2.0, abs=0.1)
+
+
+def test_aac_is_kept_in_an_m4a_and_not_re_encoded(tmp_path):
+    show = _show(tmp_path / "show")
+    m4a = _tone(show.posts_dir / "interview.m4a", 3.0, "-c:a", "aac", "-b:a", "64k")
+    episode = render_episode(_post(show, "m4a", "M4A", audio="interview.m4a"), show)
+    assert episode.files == {"audio": "m4a.m4a"} and episode.encoded_from == ""
+    assert (episode.folder / "m4a.m4a").read_bytes() == m4a.read_bytes()
+    assert episode.duration_s == pytest.approx(MP4(m4a).info.length, abs=0.001)
+    adts = _tone(show.posts_dir / "voiceover.aac", 2.0, "-c:a", "aac", "-b:a", "64k", "-f", "adts")
+    episode = render_episode(_post(show, "adts", "ADTS", audio="voiceover.aac"), show)
+    remuxed = MP4(episode.folder / "adts.m4a")  # the same AAC frames, in an MP4 container
+    assert episode.files == {"audio": "adts.m4a"} and episode.encoded_from == ""
+    assert remuxed.info.codec == "mp4a.40.2" and remuxed.info.bitrate // 1000 in range(56, 73)
+    assert episode.duration_s == pytest.approx(2.0, abs=0.1)
+    assert adts.stat().st_size - 2000 < episode.bytes < adts.stat().st_size + 2000  # no new encoding's size
 
 
 def test_remote_audio_is_downloaded_following_a_redirect(tmp_path):
@@ -228,19 +250,23 @@ def test_the_feed_carries_the_own_audio_with_its_length_and_duration(tmp_path):
     audio = sine_mp3(7.0, 660)
     (show.posts_dir / "interview.mp3").write_bytes(audio)
     _wav(show.posts_dir / "voiceover.wav", 2.0)
+    _tone(show.posts_dir / "talk.m4a", 5.0, "-c:a", "aac", "-b:a", "64k")
     own = render_episode(_post(show, "an-interview", "An interview", audio="interview.mp3"), show)
     encoded = render_episode(_post(show, "voiceover", "A voiceover", audio="voiceover.wav", date="2025-08-02"), show)
+    aac = render_episode(_post(show, "a-talk", "A talk", audio="talk.m4a", date="2025-08-03"), show)
     report = publish_site(show)
-    assert report.episodes == 5  # the three public episodes of make_show, and these two
+    assert report.episodes == 6  # the three public episodes of make_show, and these three
     xml = (show.site_dir / "feed.xml").read_bytes()
     items = {e["title"]: e for e in podcastparser.parse(report.feed_url, io.BytesIO(xml))["episodes"]}
-    for episode in (own, encoded):
+    for episode, suffix, kind, reader in ((own, "mp3", "audio/mpeg", MP3), (encoded, "mp3", "audio/mpeg", MP3),
+                                          (aac, "m4a", "audio/x-m4a", MP4)):
         item = items[episode.title]
-        site_audio = show.site_dir / "episodes" / f"{episode.slug}.mp3"
+        site_audio = show.site_dir / "episodes" / f"{episode.slug}.{suffix}"
         assert item["guid"] == episode.guid
         assert item["enclosures"][0]["file_size"] == site_audio.stat().st_size == episode.bytes
-        assert item["enclosures"][0]["url"] == f"https://audio.interconnects.ai/episodes/{episode.slug}.mp3"
-        assert item["total_time"] == round(MP3(site_audio).info.length)
+        assert item["enclosures"][0]["url"] == f"https://audio.interconnects.ai/episodes/{episode.slug}.{suffix}"
+        assert item["enclosures"][0]["mime_type"] == kind
+        assert item["total_time"] == round(reader(site_audio).info.length)
     assert (show.site_dir / "episodes" / "an-interview.mp3").read_bytes() == audio
     assert items["An interview"]["total_time"] == 7
     parsed = feedparser.parse(xml)
