@@ -252,6 +252,10 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
     return RenderedEpisode(**{**record, "folder": dest}, stats=stats)
 
 
+def _unusable(post: Post, exc: InputError, setting: str) -> PostSkipped:
+    return PostSkipped(post.source, f"podcast post whose own audio cannot be used ({exc.message}): skipped {setting}")
+
+
 def _own_audio_episode(post: Post, show: Show, out_dir: str | Path | None, renders: Renders, wait: bool,
                        started: float) -> RenderedEpisode:
     """A podcast post published with the audio it names (``audio.master.own_audio``): no
@@ -267,7 +271,7 @@ def _own_audio_episode(post: Post, show: Show, out_dir: str | Path | None, rende
     try:
         source = audio_source(post.meta.podcast_url, post.source)
     except InputError as exc:
-        raise PostSkipped(post.source, f"podcast post whose own audio cannot be used ({exc.message}): skipped {setting}") from exc
+        raise _unusable(post, exc, setting) from exc
     script = prepare_read(post, show)
     slug, guid = episode_identity(show, script)
     meta = replace(script.meta, slug=slug)
@@ -281,8 +285,7 @@ def _own_audio_episode(post: Post, show: Show, out_dir: str | Path | None, rende
         try:
             audio = place_own_audio(source, work, slug, encode)
         except InputError as exc:
-            raise PostSkipped(post.source, f"podcast post whose own audio cannot be used ({exc.message}): "
-                              f"skipped {setting}") from exc
+            raise _unusable(post, exc, setting) from exc
         encode_s = time.perf_counter() - t
         episode = Episode(
             title=meta.title, slug=slug, guid=guid, date=meta.date, voice="", duration_s=round(audio.duration_s, 3),

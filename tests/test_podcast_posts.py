@@ -309,6 +309,33 @@ def test_batch_publishes_own_audio_skips_with_a_reason_and_status_says_why(tmp_p
     assert {"An interview", "No audio", "An essay"} <= {e.title for e in feed.entries}
 
 
+def test_import_from_outside_the_show_brings_the_local_audio_along(tmp_path):
+    show = _show(tmp_path / "show")
+    source = tmp_path / "elsewhere"
+    (source / "audio").mkdir(parents=True)
+    audio = sine_mp3(3.0, 880)
+    (source / "audio" / "talk.mp3").write_bytes(audio)
+    (source / "talk.md").write_text("---\ntitle: A talk\ndate: 2025-02-01\ntype: podcast\npodcast_url: audio/talk.mp3\n"
+                                    "---\nA talk I gave.\n", encoding="utf-8")
+    report = import_source(source, show)
+    assert report.new == ["talk"] and not report.problems
+    assert (show.posts_dir / "audio" / "talk.mp3").read_bytes() == audio  # copied, the original left in place
+    assert (source / "audio" / "talk.mp3").is_file()
+    episode = render_episode(show.posts_dir / "talk.md", show)
+    assert (episode.folder / "talk.mp3").read_bytes() == audio and episode.own_audio == "audio/talk.mp3"
+    # another post whose audio of the same name differs is refused, the first one's file kept
+    other = tmp_path / "other"
+    (other / "audio").mkdir(parents=True)
+    (other / "audio" / "talk.mp3").write_bytes(sine_mp3(2.0, 220))
+    (other / "second.md").write_text("---\ntitle: Another talk\ntype: podcast\npodcast_url: audio/talk.mp3\n---\n"
+                                     "Another talk.\n", encoding="utf-8")
+    refused = import_source(other, show)
+    assert refused.new == [] and len(refused.problems) == 1
+    assert refused.problems[0].reason == (f"podcast_url 'audio/talk.mp3': {show.posts_dir / 'audio' / 'talk.mp3'} "
+                                          "exists with other audio; rename one of them")
+    assert (show.posts_dir / "audio" / "talk.mp3").read_bytes() == audio
+
+
 def test_a_substack_export_podcast_url_is_fetched_into_the_episode(tmp_path):
     show = _show(tmp_path / "show")
     served = tmp_path / "www"
