@@ -9,6 +9,9 @@ import csv
 import functools
 import hashlib
 import io
+import os
+import shutil
+import sqlite3
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -21,10 +24,10 @@ import imageio_ffmpeg
 import podcastparser
 import pytest
 from click.testing import CliRunner
-from conftest import CORPUS
+from conftest import CORPUS, require
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
-from publish_support import make_show, sine_mp3
+from publish_support import Server, free_port, make_show, sine_mp3
 
 from audio.back_catalogue.batch import run_batch, show_status
 from audio.back_catalogue.importer import import_source
@@ -34,6 +37,7 @@ from audio.episode_store import load_episode
 from audio.errors import ConfigError, PostSkipped
 from audio.pipeline import render_episode
 from audio.publish.build import check_site, publish_site
+from audio.publish.serve import make_app
 from audio.show import load_show
 
 FAKE_VOICE = 'engine = "fake"\n[params]\nchars_per_second = 300.0\n'
@@ -390,3 +394,38 @@ def test_an_rss_enclosure_makes_a_podcast_post_with_its_audio(tmp_path):
         interview, essay = catalog.post("an-interview"), catalog.post("an-essay")
     assert (interview.meta["type"], interview.meta["podcast_url"]) == ("podcast", "https://cdn.example.org/ep.mp3?x=1")
     assert essay.meta["type"] == "newsletter" and "podcast_url" not in essay.meta
+
+
+def test_gpodder_downloads_the_posts_own_audio(tmp_path):
+    require(shutil.which("gpo") is not None, "gPodder's gpo is not installed (apt-get install gpodder python3-gi)")
+    port = free_port()
+    folder = tmp_path / "show"
+    _show(folder)
+    (folder / "show.toml").write_text((folder / "show.toml").read_text(encoding="utf-8").replace(
+        "https://audio.interconnects.ai", f"http://127.0.0.1:{port}"), encoding="utf-8")
+    show = load_show(folder)
+    mp3 = sine_mp3(3.0, 990)
+    (show.posts_dir / "interview.mp3").write_bytes(mp3)
+    m4a = _tone(show.posts_dir / "talk.m4a", 2.0, "-c:a", "aac", "-b:a", "64k").read_bytes()
+    render_episode(_post(show, "an-interview", "An interview", audio="interview.mp3"), show)
+    render_episode(_post(show, "a-talk", "A talk", audio="talk.m4a", date="2025-08-02"), show)
+    publish_site(show)
+    home, downloads = tmp_path / "gpodder", tmp_path / "downloads"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GPODDER_HOME": str(home),
+           "GPODDER_DOWNLOAD_DIR": str(downloads), "LANG": os.environ.get("LANG", "C.UTF-8")}
+    feed = f"http://127.0.0.1:{port}/feed.xml"
+
+    def gpo(*args: str) -> str:
+        result = subprocess.run(["gpo", *args], env=env, capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    with Server(make_app(show.site_dir), port=port):
+        assert f"Successfully added {feed}" in gpo("subscribe", feed)
+        assert "5 new episodes" in gpo("update")  # make_show's three public ones, and these two
+        assert "5 episodes downloaded" in gpo("download")
+    got = sorted(p.read_bytes() for p in downloads.rglob("*") if p.is_file())
+    assert mp3 in got and m4a in got and len(got) == 5
+    with sqlite3.connect(home / "Database") as db:
+        rows = dict(db.execute("SELECT title, mime_type FROM episode"))
+    assert (rows["An interview"], rows["A talk"]) == ("audio/mpeg", "audio/mp4")  # as serve typed the downloads
