@@ -95,7 +95,8 @@ def _get(url: str, deadline: _Deadline, max_bytes: int, out: BinaryIO, accept: s
         conn.request("GET", target, headers={"User-Agent": f"audio-essay/{__version__}", "Accept": accept})
         response = conn.getresponse()
         size = 0
-        while response.status == 200 and size <= max_bytes and (data := response.read(min(CHUNK, max_bytes + 1 - size))):
+        while response.status == 200 and size <= max_bytes and (
+                data := response.read(min(CHUNK, max_bytes + 1 - size))):
             out.write(data)
             size += len(data)
         return response.status, response.reason, response.getheader("Location", ""), size

@@ -267,7 +267,8 @@ def _own_audio_episode(post: Post, show: Show, out_dir: str | Path | None, rende
     if show.publish.podcast_posts == "skip":
         raise PostSkipped(post.source, f"podcast post: skipped {setting}")
     if not post.meta.podcast_url:
-        raise PostSkipped(post.source, f'podcast post without its own audio: skipped {setting}; "narrate" reads it aloud')
+        raise PostSkipped(post.source,
+                          f'podcast post without its own audio: skipped {setting}; "narrate" reads it aloud')
     try:
         source = audio_source(post.meta.podcast_url, post.source)
     except InputError as exc:

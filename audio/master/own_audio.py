@@ -99,8 +99,8 @@ def _place(got: Path, work: Path, slug: str, settings: EncodeSettings, where: st
 
 def _loudness(path: Path, where: str | Path) -> Loudness:
     """Integrated loudness (LUFS) and true peak (dBTP) by ffmpeg's EBU R128 meter."""
-    summary = _ffmpeg(["-loglevel", "info", "-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=verbose",
-                       "-f", "null", "-"], where).rpartition("Summary:")[2]
+    summary = _ffmpeg(["-loglevel", "info", "-i", str(path), "-map", "0:a:0",
+                       "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"], where).rpartition("Summary:")[2]
     found = re.search(r"\bI:\s+(\S+) LUFS", summary), re.search(r"\bPeak:\s+(\S+) dBFS", summary)
     if not all(found):
         raise InputError(where, "no loudness measured (ffmpeg's meter said nothing)")
