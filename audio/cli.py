@@ -303,6 +303,8 @@ def _batch_display(verbose: bool):
             if last.ok:
                 bar.console.print(f"  rendered {last.slug}: {last.duration_s / 60:.1f} min audio, {last.wall_s:.0f} s, "
                                   f"{last.synthesized}/{last.sentences} sentences synthesized")
+            elif last.skipped:
+                bar.console.print(f"  skipped {last.slug}: {last.error}")
             else:
                 bar.console.print(f"  [red]failed[/red] {last.slug}: {last.error}")
 
@@ -324,6 +326,10 @@ def _batch_summary(console, report) -> None:
         table.add_row("recovered", str(len(report.adopted)), "finished by an interrupted batch, now recorded")
     table.add_row("unchanged", str(report.unchanged), "already rendered")
     table.add_row("skipped", str(report.skipped), "drafts")
+    if report.set_aside:
+        table.add_row("skipped", str(len(report.set_aside)), "by the show's settings")
+        for skipped in report.set_aside:
+            table.add_row("", skipped.slug, skipped.error or "")
     table.add_row("failed", str(len(report.failed)), "")
     for failure in report.failed:
         table.add_row("", failure.slug, failure.error or "")
@@ -402,6 +408,10 @@ def status(show_dir: str | None) -> None:
         click.echo("last failures:")
         for post in state.failures:
             click.echo(f"  {post.slug} ({(post.updated_at or '')[:16]}): {post.error}")
+    if state.set_aside:
+        click.echo(f"skipped by the show's settings ({len(state.set_aside)}; `batch --retry-failed` tries them again):")
+        for post in state.set_aside:
+            click.echo(f"  {post.slug}: {post.error}")
     if state.next_due:
         click.echo(f"next due ({state.due} in all):")
         for post in state.next_due:
@@ -503,7 +513,11 @@ def render(post: str, show_dir: str | None, voice: str | None, out_dir: str | No
     finally:
         if bar.live.is_started:
             bar.stop()
-    if not quiet:
+    if not quiet and episode.own_audio:
+        how = f"encoded to MP3 from {episode.encoded_from}" if episode.encoded_from else "kept as it is"
+        click.echo(f"{episode.folder / episode.files['audio']}: the post's own audio ({episode.own_audio}), {how}: "
+                   f"{_clock(episode.duration_s)} audio, {episode.bytes / 1e6:.1f} MB, {episode.loudness_lufs:.1f} LUFS")
+    elif not quiet:
         stats = episode.stats
         click.echo(f"{episode.folder / episode.files['audio']}: {_clock(episode.duration_s)} audio, "
                    f"{episode.bytes / 1e6:.1f} MB, {episode.loudness_lufs:.1f} LUFS, {episode.true_peak_dbtp:.1f} dBTP, "

@@ -28,6 +28,11 @@ class InputError(AudioEssayError):
     """A post (or other input file) that cannot be read or parsed."""
 
 
+class PostSkipped(InputError):
+    """A post the show's settings leave out (a podcast post without audio of its own...):
+    ``batch`` records it as skipped, with the reason, and goes on."""
+
+
 class ConfigError(AudioEssayError):
     """A bad show.toml, voice profile or lexicon."""
 

@@ -45,6 +45,7 @@ class PostMeta:
     audience: str = "everyone"
     canonical_url: str = ""
     draft: bool = False  # the front matter says unpublished ("draft: true", "published: false")
+    podcast_url: str = ""  # a podcast post's own audio: an http(s) URL, or a file path relative to the post
 
 
 @dataclass(frozen=True)
@@ -257,4 +258,5 @@ class Episode:
     audience: str = "everyone"
     canonical_url: str = ""
     notes_html: str = ""
+    own_audio: str = ""  # a podcast post's own audio published as it came (its URL or file); "" when narrated
     folder: Path | None = None  # where the files are; not serialised

@@ -19,14 +19,15 @@ from pathlib import Path
 from audio import __version__
 from audio.catalog import Catalog
 from audio.episode_store import EPISODE_SUFFIX, episode_to_json
-from audio.errors import InputError, OutputError
+from audio.errors import InputError, OutputError, PostSkipped
 from audio.files import sha256_file
 from audio.master.encode import EncodeSettings, join_mp3
 from audio.master.mastering import MasterSettings, timeline
+from audio.master.own_audio import audio_source, place_own_audio
 from audio.master.segments import Progress, SegmentRenderer, plan_segments
 from audio.master.tags import EpisodeTags, write_tags
 from audio.master.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
-from audio.models import Chapter, Episode, Script, Voicing
+from audio.models import Chapter, Episode, Post, Script, Voicing
 from audio.show import Show
 from audio.synth.cache import SynthCache
 from audio.synth.engines.base import Engine
@@ -34,6 +35,7 @@ from audio.urls import post_url
 from audio.work import Renders, move_into_place, rendering
 
 SPEAKER = "Narrator"
+PODCAST = "podcast"  # a post's type when it is an episode of its own (an interview, a voiceover)
 FILE_SUFFIXES = {
     "audio": ".mp3",
     "vtt": ".vtt",
@@ -77,6 +79,7 @@ class RenderedEpisode(Episode):
     """The episode just rendered, with how the render went (``stats`` is not stored)."""
 
     stats: RenderStats | None = None
+    encoded_from: str = ""  # a podcast post's own audio encoded to MP3: the format it came in
 
 
 def episode_identity(show: Show, script: Script) -> tuple[str, str]:
@@ -147,13 +150,17 @@ def render_episode(
 def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_dir: str | Path | None, use_cache: bool,
                     progress: Progress | None, threads: int | None, engine: Engine | None, renders: Renders,
                     wait: bool) -> RenderedEpisode:
-    from audio.prepare import prepare_post
+    from audio.prepare import prepare_read, read_post
     from audio.synth.engines.registry import create_engine
     from audio.synth.voices import load_voice
 
     started = time.perf_counter()
     clock = _Clock()
     post_path = Path(post_path)
+    post = read_post(post_path, show)
+    if post.meta.type == PODCAST and show.publish.podcast_posts != "narrate":
+        return _own_audio_episode(post, show, out_dir, renders, wait, started)
+    clock.add("prepare", time.perf_counter() - started)
     profile = load_voice(voice or show.render.voice, show)
 
     t = time.perf_counter()
@@ -162,7 +169,7 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
     clock.add("load", time.perf_counter() - t)
 
     t = time.perf_counter()
-    script = prepare_post(post_path, show, voicing_of(engine, profile))
+    script = prepare_read(post, show, voicing_of(engine, profile))
     sentences = script.sentences()
     if not any(p.sentences for s in script.sections for p in s.paragraphs):
         raise InputError(post_path, "no speakable text: nothing in the post would be read aloud")
@@ -243,3 +250,62 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
     )
     record = {f.name: getattr(episode, f.name) for f in fields(Episode)}
     return RenderedEpisode(**{**record, "folder": dest}, stats=stats)
+
+
+def _unusable(post: Post, exc: InputError, setting: str) -> PostSkipped:
+    return PostSkipped(post.source, f"podcast post whose own audio cannot be used ({exc.message}): skipped {setting}")
+
+
+def _own_audio_episode(post: Post, show: Show, out_dir: str | Path | None, renders: Renders, wait: bool,
+                       started: float) -> RenderedEpisode:
+    """A podcast post published with the audio it names (``audio.master.own_audio``): no
+    voice, no transcript, its notes as any episode's. Without usable audio of its own, or
+    with ``[publish] podcast_posts = "skip"``, it is skipped (``PostSkipped``, with why)."""
+    from audio.prepare import prepare_read
+
+    setting = f'([publish] podcast_posts = "{show.publish.podcast_posts}")'
+    if show.publish.podcast_posts == "skip":
+        raise PostSkipped(post.source, f"podcast post: skipped {setting}")
+    if not post.meta.podcast_url:
+        raise PostSkipped(post.source,
+                          f'podcast post without its own audio: skipped {setting}; "narrate" reads it aloud')
+    try:
+        source = audio_source(post.meta.podcast_url, post.source)
+    except InputError as exc:
+        raise _unusable(post, exc, setting) from exc
+    script = prepare_read(post, show)
+    slug, guid = episode_identity(show, script)
+    meta = replace(script.meta, slug=slug)
+    dest = Path(out_dir) if out_dir is not None else show.rendered_dir / slug
+    work = renders.work_folder(dest, wait)
+    render = show.render
+    encode = EncodeSettings(sample_rate=render.sample_rate, channels=render.channels, bitrate=render.bitrate,
+                            target_lufs=render.target_lufs, true_peak=render.true_peak)
+    try:
+        t = time.perf_counter()
+        try:
+            audio = place_own_audio(source, work, slug, encode)
+        except InputError as exc:
+            raise _unusable(post, exc, setting) from exc
+        encode_s = time.perf_counter() - t
+        episode = Episode(
+            title=meta.title, slug=slug, guid=guid, date=meta.date, voice="", duration_s=round(audio.duration_s, 3),
+            bytes=audio.path.stat().st_size, sha256=sha256_file(audio.path),
+            loudness_lufs=audio.loudness.integrated_lufs, true_peak_dbtp=audio.loudness.true_peak_dbtp, chapters=(),
+            files={"audio": audio.path.name}, source_hash=post.source_hash, tool_version=__version__,
+            subtitle=meta.subtitle, author=meta.author or show.show.author, post_id=meta.post_id,
+            audience=meta.audience, canonical_url=meta.canonical_url, notes_html=script.notes_html,
+            own_audio=meta.podcast_url,
+        )
+        (work / f"{slug}{EPISODE_SUFFIX}").write_text(episode_to_json(episode), encoding="utf-8")
+        move_into_place(work, dest, slug)
+    except OSError as exc:
+        raise OutputError(getattr(exc, "filename", None) or dest, f"cannot write the episode ({exc.strerror or exc})") from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    wall = time.perf_counter() - started
+    stats = RenderStats(sentences=0, cache_hits=0, cache_misses=0, segments=0, segments_reused=0,
+                        audio_s=audio.duration_s, wall_s=wall, prepare_s=wall - encode_s, load_s=0.0, synthesize_s=0.0,
+                        master_s=0.0, encode_s=encode_s, tag_s=0.0, write_s=0.0)
+    record = {f.name: getattr(episode, f.name) for f in fields(Episode)}
+    return RenderedEpisode(**{**record, "folder": dest}, stats=stats, encoded_from=audio.encoded_from)

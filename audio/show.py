@@ -184,6 +184,9 @@ class PublishOptions(Settings):
     private_feed: bool = False  # paid posts go to a private feed per subscriber: private/<token>/feed.xml
     private_title_suffix: str = " (paid subscribers)"  # added to the show's title in the private feeds
     listen_on: ListenOn = ListenOn()  # "Listen on" links on the site: [publish.listen_on]
+    # A podcast post (front matter type: podcast): "own-audio" publishes the audio the post names
+    # (podcast_url, an enclosure) and skips it when it has none; "narrate" reads it aloud; "skip".
+    podcast_posts: PodcastPosts = "own-audio"
 
     @field_validator("subcategory")
     @classmethod
@@ -197,6 +200,9 @@ class PublishOptions(Settings):
     @property
     def resolved_feed_url(self) -> str:
         return self.feed_url or self.site_url.rstrip("/") + "/feed.xml"
+
+
+PodcastPosts = one_of("own-audio", "narrate", "skip")
 
 
 Bitrate = one_of(*(f"{k}k" for k in (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)))

@@ -83,27 +83,30 @@ def test_whole_corpus_with_the_fake_engine(corpus_show):
     assert not show.rendered_dir.exists()  # a dry run renders nothing
     seen = []
     report = run_batch(show, jobs=2, progress=lambda s: seen.append((s.done, s.total, s.audio_s)))
-    assert [f.error for f in report.failed] == [] and len(report.rendered) == 63
+    # The 5 podcast posts (interviews, a voiceover) name no audio of their own: skipped, with why.
+    assert [f.error for f in report.failed] == [] and len(report.rendered) == 58
+    assert len(report.set_aside) == 5 and {r.error for r in report.set_aside} == {
+        'podcast post without its own audio: skipped ([publish] podcast_posts = "own-audio"); "narrate" reads it aloud'}
     assert seen[0][:2] == (0, 63) and seen[-1][:2] == (63, 63) and seen[-1][2] == pytest.approx(report.audio_s)
     assert len(report.peak_rss_kb) == 2  # two worker processes, each loaded its engine once
     episodes = list_episodes(show.rendered_dir)
-    assert len(episodes) == 63
+    assert len(episodes) == 58
     with Catalog(show.catalog_path) as catalog:
-        assert catalog.status_counts()["rendered"] == 63
+        assert catalog.status_counts()["rendered"] == 58 and catalog.status_counts()["skipped"] == 5
         renders = {p.slug: r for p, r in catalog.latest_renders()}
     for episode in episodes:
         render = renders[episode.slug]
         audio = episode.folder / episode.files["audio"]
         assert render.sha256 == episode.sha256 == hashlib.sha256(audio.read_bytes()).hexdigest()
         assert render.duration_s == pytest.approx(episode.duration_s) and render.bytes == audio.stat().st_size
-    assert feed_entries(show) == 63
+    assert feed_entries(show) == 58
     assert leftovers(show.folder) == []
     state = show_status(show)
-    assert state.counts["rendered"] == 63 and state.due == 0
+    assert state.counts["rendered"] == 58 and state.due == 0 and len(state.set_aside) == 5
     assert state.audio_s == pytest.approx(sum(e.duration_s for e in episodes))
     # nothing due: a second batch renders nothing
     again = run_batch(show, jobs=2)
-    assert again.rendered == [] and again.unchanged == 63
+    assert again.rendered == [] and again.set_aside == [] and again.unchanged == 58
 
 
 def test_failures_are_recorded_and_the_batch_goes_on(tmp_path):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from audio.catalog import DUE_STATUSES, Catalog, PostRecord, RenderRecord
 from audio.episode_store import EPISODE_SUFFIX, load_episode
-from audio.errors import AudioEssayError, InputError
+from audio.errors import AudioEssayError, InputError, PostSkipped
 from audio.files import sha256_file
 from audio.show import Show
 from audio.work import show_locked
@@ -60,6 +60,7 @@ class PostResult:
     bytes: int = 0
     worker: int = 0  # the worker's pid
     peak_rss_kb: int = 0  # the worker's peak resident memory so far
+    skipped: bool = False  # left out by the show's settings (``error`` says why), not failed
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class BatchReport:
     adopted: list[str] = field(default_factory=list)  # finished earlier, recorded now
     unchanged: int = 0  # already rendered, up to date
     skipped: int = 0  # drafts
+    set_aside: list[PostResult] = field(default_factory=list)  # skipped by the show's settings, with why
     wall_s: float = 0.0
     est_audio_s: float = 0.0
     est_wall_s: float = 0.0
@@ -182,10 +184,12 @@ def _render_one(slug: str, title: str, words: int, source: str) -> tuple[PostRes
     from audio.pipeline import render_episode
 
     start = time.perf_counter()
-    error = None
+    error, skipped = None, False
     try:
         episode = render_episode(Path(source), _worker["show"], voice=_worker["voice"], engine=_worker["engine"],
                                  threads=_worker["threads"], wait=True)
+    except PostSkipped as exc:
+        error, skipped = exc.reason, True
     except AudioEssayError as exc:
         error = exc.message
     except Exception as exc:  # a bug met by one post must not stop the batch: record it
@@ -193,7 +197,8 @@ def _render_one(slug: str, title: str, words: int, source: str) -> tuple[PostRes
     wall = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     if error is not None:
-        return PostResult(slug, title, words, ok=False, error=error, wall_s=wall, worker=os.getpid(), peak_rss_kb=rss), None
+        return PostResult(slug, title, words, ok=False, error=error, wall_s=wall, worker=os.getpid(), peak_rss_kb=rss,
+                          skipped=skipped), None
     sentences, synthesized = episode.stats.sentences, episode.stats.synthesized
     result = PostResult(slug, title, words, ok=True, duration_s=episode.duration_s, wall_s=wall, sentences=sentences,
                         synthesized=synthesized, bytes=episode.bytes, worker=os.getpid(), peak_rss_kb=rss)
@@ -239,12 +244,15 @@ def _file_hash(path: Path) -> str | None:
 def reconcile(show: Show, catalog: Catalog) -> list[str]:
     """Bring the catalogue in line with the disk before planning: a post file edited in place
     since its import is ``changed``; an episode a killed batch finished but never recorded is
-    recorded (not rendered again); a rendered post whose episode disappeared is pending again.
+    recorded (not rendered again); a rendered post whose episode disappeared is pending again;
+    a post the settings skipped (a podcast post without audio) is due again once its file changes.
     Returns the slugs of the episodes recorded."""
-    for post in catalog.posts(("pending", "changed", "failed", "rendered")):
-        digest = _file_hash(_source_path(show, post)) if post.source else None
+    for post in catalog.posts(("pending", "changed", "failed", "rendered", "skipped")):
+        digest = _file_hash(_source_path(show, post)) if post.source else None  # drafts have no file yet
         if digest is not None and digest != post.content_hash:
             catalog.source_changed(post.key, digest)
+            if post.status == "skipped":
+                catalog.set_status(post.key, "pending")
     adopted = []
     for post in catalog.posts((*DUE_STATUSES, "failed", "rendered")):
         episode = _finished_episode(show, post)
@@ -259,10 +267,11 @@ def reconcile(show: Show, catalog: Catalog) -> list[str]:
 
 def _select(catalog: Catalog, since: date | str | None, only: Iterable[str], limit: int | None,
             retry_failed: bool) -> list[PostRecord]:
-    """The posts this batch renders, newest first."""
+    """The posts this batch renders, newest first. Retried with the failed ones: the posts
+    the settings skipped (a draft, without a file, is not one of them)."""
     only = list(only)
-    statuses = (*DUE_STATUSES, "failed") if retry_failed or only else DUE_STATUSES
-    posts = catalog.posts(statuses)
+    statuses = (*DUE_STATUSES, "failed", "skipped") if retry_failed or only else DUE_STATUSES
+    posts = [p for p in catalog.posts(statuses) if p.status != "skipped" or p.source]
     if only:
         known = {p.slug for p in catalog.posts()}
         unknown = [s for s in only if s not in known]
@@ -408,6 +417,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 def _record(catalog: Catalog, report: BatchReport, post: PostRecord, result: PostResult,
             record: RenderRecord | None) -> None:
+    if result.skipped:
+        catalog.set_status(post.key, "skipped", result.error)
+        report.set_aside.append(result)
+        return
     if record is None:
         record = RenderRecord(voice=report.voice, content_hash=post.content_hash, wall_s=result.wall_s,
                               error=result.error)
@@ -437,6 +450,7 @@ class ShowStatus:
     counts: dict[str, int]  # by catalogue status, and "missing": recorded rendered, episode gone from disk
     audio_s: float  # total duration of the current renders
     failures: list[PostRecord]  # the latest, with their errors
+    set_aside: list[PostRecord]  # skipped by the show's settings (not drafts), with why
     next_due: list[PostRecord]  # what the next batch renders first
     due: int
 
@@ -455,5 +469,6 @@ def show_status(show: Show, failures: int = 5, next_due: int = 5) -> ShowStatus:
         audio = sum(r.duration_s for p, r in catalog.latest_renders()
                     if p.status in ("rendered", "changed") and p.key not in gone)
         due = missing + catalog.posts(DUE_STATUSES)
-        return ShowStatus(counts=counts, audio_s=audio, failures=catalog.failures(failures),
+        set_aside = [p for p in catalog.posts(("skipped",)) if p.error]
+        return ShowStatus(counts=counts, audio_s=audio, failures=catalog.failures(failures), set_aside=set_aside,
                           next_due=due[:next_due], due=len(due))

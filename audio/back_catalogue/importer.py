@@ -29,6 +29,7 @@ from pathlib import Path
 
 from audio.catalog import Catalog, PostRecord
 from audio.errors import AudioEssayError, InputError
+from audio.files import sha256_file
 from audio.limits import ImportLimits
 from audio.models import SourceItem
 from audio.readers.base import Source, read_limited
@@ -82,11 +83,14 @@ def _iso(value: datetime | None) -> str | None:
     return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
 
 
-def _stage(item: SourceItem, show: Show, staging: Path, limits: ImportLimits,
-           known: dict[str, PostRecord]) -> tuple[PostRecord, Path | None, Path | None]:
+Staged = tuple[PostRecord, Path | None, Path | None, tuple[Path, Path] | None]
+
+
+def _stage(item: SourceItem, show: Show, staging: Path, limits: ImportLimits, known: dict[str, PostRecord]) -> Staged:
     """Check one post with the preparer; returns its record, the staged file (or None when
-    it is used in place) and where that file goes in the show. Content the catalogue
-    already holds, with its file in place, is not read again (``known``: hash -> post)."""
+    it is used in place), where that file goes in the show, and the same for the audio file
+    a podcast post names beside it (``_own_audio``). Content the catalogue already holds,
+    with its file in place, is not read again (``known``: hash -> post)."""
     from audio.prepare import prepare_post
 
     show_root = show.folder.resolve()
@@ -107,7 +111,7 @@ def _stage(item: SourceItem, show: Show, staging: Path, limits: ImportLimits,
         staged.write_bytes(data)
     same = known.get(_sha256(data))
     if same is not None and (show.folder / same.source).is_file():
-        return same, None, None
+        return same, None, None, None
     script = prepare_post(read_from, show)
     meta = script.meta
     slug = meta.slug or item.slug_hint
@@ -115,9 +119,12 @@ def _stage(item: SourceItem, show: Show, staging: Path, limits: ImportLimits,
         raise InputError(item.origin, f"no usable slug (got {slug!r})")
     if meta.draft:  # its file stays where it is until it is published
         return _draft_record(item, item.key or meta.post_id or slug, slug, meta.title, meta.audience,
-                             _iso(meta.date)), None, None
+                             _iso(meta.date)), None, None, None
+    audio = None
     if staged is not None:
         target = show.posts_dir / f"{slugify(slug, SLUG_FILE_CHARS)}{staged.suffix}"
+        if item.source_path is not None and meta.podcast_url:
+            audio = _own_audio(item.source_path, meta.podcast_url, folder, show)
     final = (target or read_from).resolve()
     record = PostRecord(
         key=item.key or meta.post_id or slug,
@@ -131,7 +138,30 @@ def _stage(item: SourceItem, show: Show, staging: Path, limits: ImportLimits,
         post_date=_iso(meta.date),
         word_count=script.word_count,
     )
-    return record, staged, target
+    return record, staged, target, audio
+
+
+def _own_audio(post: Path, reference: str, folder: Path, show: Show) -> tuple[Path, Path] | None:
+    """The audio file a podcast post copied into the show names beside it (``podcast_url``, a
+    relative path), staged in ``folder`` to go to the same place beside the post's copy in
+    ``posts/``; None for a URL, or for no such file (rendering the post says why). A file of
+    that name in ``posts/`` with other content is not replaced: the post is refused."""
+    from audio.master.own_audio import audio_source
+
+    try:
+        source = audio_source(reference, post)
+    except InputError:
+        return None
+    if isinstance(source, str):
+        return None
+    relative = source.relative_to(post.resolve().parent)
+    target = show.posts_dir / relative
+    if target.is_file() and sha256_file(target) != sha256_file(source):
+        raise InputError(post, f"podcast_url {reference!r}: {target} exists with other audio; rename one of them")
+    staged = folder / "audio" / relative
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, staged)
+    return staged, target
 
 
 def _draft_record(item: SourceItem, key: str, slug: str, title: str, audience: str, post_date: str | None) -> PostRecord:
@@ -180,11 +210,12 @@ def _apply(report: ImportReport, items: list[SourceItem], show: Show, catalog: C
     taken: dict[str, str] = {}  # slug -> origin, within this import
     known = {p.content_hash: p for p in catalog.posts() if p.source}
 
-    def stage(item: SourceItem) -> tuple[PostRecord, Path | None, Path | None] | ImportProblem:
+    def stage(item: SourceItem) -> Staged | ImportProblem:
         try:
             if item.draft:
                 return _draft_record(item, item.key, item.slug_hint, item.front.get("title", ""),
-                                     item.front.get("audience", "everyone"), item.front.get("date") or None), None, None
+                                     item.front.get("audience", "everyone"), item.front.get("date") or None), \
+                    None, None, None
             return _stage(item, show, staging, limits, known)
         except AudioEssayError as exc:  # named by where it came from, not by its staged copy
             return ImportProblem(item.origin, exc.reason)
@@ -198,7 +229,7 @@ def _apply(report: ImportReport, items: list[SourceItem], show: Show, catalog: C
         if isinstance(outcome, ImportProblem):
             report.problems.append(outcome)
             continue
-        record, staged, target = outcome
+        record, staged, target, audio = outcome
         if record.status == "skipped":
             drafts.add(record.key)
         # The slug the post was catalogued with, else a free one: another post that wants
@@ -217,10 +248,13 @@ def _apply(report: ImportReport, items: list[SourceItem], show: Show, catalog: C
         records.append(record)
         if staged is not None and target is not None:
             moves.append((staged, target))
+        if audio is not None:
+            moves.append(audio)
     if moves:
         show.posts_dir.mkdir(parents=True, exist_ok=True)
     for staged, target in moves:
-        if not (target.is_file() and target.read_bytes() == staged.read_bytes()):
+        if not (target.is_file() and sha256_file(target) == sha256_file(staged)):
+            target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, target)
     outcomes = catalog.import_posts(records, drafts)
     for record in records:

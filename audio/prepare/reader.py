@@ -133,5 +133,6 @@ def read_post(path: str | Path, show: Show) -> Post:
         audience=str(front.get("audience") or "everyone"),
         canonical_url=canonical or post_url(show.show.base_url, slug),
         draft=is_draft(front),
+        podcast_url=str(front.get("podcast_url") or "").strip(),
     )
     return Post(meta=meta, source=path, source_hash=digest, ast=ast)

@@ -31,6 +31,7 @@ from audio.errors import AudioEssayError, ConfigError, InputError, OutputError
 from audio.models import Episode
 from audio.publish.artwork import is_placeholder, placeholder_png
 from audio.publish.feed import (
+    ENCLOSURE_TYPES,
     MAX_DESCRIPTION_BYTES,
     FeedChannel,
     FeedItem,
@@ -198,6 +199,9 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
             sources[role] = base / name
     if "audio" not in sources:
         raise InputError(base, f"episode {episode.slug} has no audio file")
+    audio_type = ENCLOSURE_TYPES.get(sources["audio"].suffix.lower())
+    if audio_type is None:
+        raise InputError(sources["audio"], "not an MP3 or M4A file: podcast apps would not play it")
     root = show.publish.site_url
     urls = {role: site_join(root, f"{folder}/{path.name}") for role, path in sources.items()}
     base_url = show.show.base_url
@@ -214,7 +218,7 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
         description=item_description(notes, footer), content_html=content,
         transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
         chapters_url=urls.get("chapters", ""), language=show.show.language, explicit=show.publish.explicit,
-        page_url=site_join(root, f"{folder}/{episode.slug}.html"),
+        page_url=site_join(root, f"{folder}/{episode.slug}.html"), audio_type=audio_type,
     )
     page = PageEpisode(
         title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=link,

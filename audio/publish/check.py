@@ -20,9 +20,10 @@ import lxml.html
 from lxml import etree
 from mutagen import MutagenError
 from mutagen.mp3 import MP3
+from mutagen.mp4 import MP4
 
 from audio.publish.artwork import artwork_problems
-from audio.publish.feed import CHAPTERS_TYPE, ITUNES_NS, MAX_DESCRIPTION_BYTES, PODCAST_NS
+from audio.publish.feed import CHAPTERS_TYPE, ENCLOSURE_TYPES, ITUNES_NS, MAX_DESCRIPTION_BYTES, PODCAST_NS
 from audio.show import APPLE_CATEGORIES
 from audio.urls import url_problem, web_url
 
@@ -245,8 +246,9 @@ class _Lint:
         if url in seen:
             self.add(where, f"duplicate enclosure URL {url}")
         seen.add(url)
-        if kind != "audio/mpeg":
-            self.add(where, f"enclosure type {kind!r} must be audio/mpeg")
+        expected = ENCLOSURE_TYPES.get(Path(unquote(urlsplit(url).path)).suffix.lower(), ENCLOSURE_TYPES[".mp3"])
+        if kind != expected:
+            self.add(where, f"enclosure type {kind!r} must be {expected}")
         path = self.local(where, url) if url else None
         if not url:
             self.add(where, "enclosure has no url")
@@ -256,20 +258,19 @@ class _Lint:
             self.add(where, f"enclosure length {length} != file size {path.stat().st_size}")
         if path is None:
             return None
+        reader, label = (MP4, "M4A") if expected == ENCLOSURE_TYPES[".m4a"] else (MP3, "MP3")
         try:
-            real = MP3(path).info.length
+            real = reader(path).info.length
         except (MutagenError, OSError) as exc:
-            self.add(where, f"enclosure {path.name} is not readable MP3 audio ({exc})")
+            self.add(where, f"enclosure {path.name} is not readable {label} audio ({exc})")
             return None
         if duration_text.isdigit() and abs(int(duration_text) - real) > DURATION_TOLERANCE_S:
             self.add(where, f"itunes:duration {duration_text} s differs from the audio's {real:.1f} s by more than 1 s")
         return real
 
     def transcripts(self, item, where: str) -> None:
-        transcripts = item.findall(_q("podcast:transcript"))
-        if not transcripts:
-            self.add(where, "missing <podcast:transcript>")
-        for element in transcripts:
+        """Optional (a podcast post's own audio comes without one); each one given must be right."""
+        for element in item.findall(_q("podcast:transcript")):
             kind, url = element.get("type", ""), element.get("url", "")
             if kind not in TRANSCRIPT_TYPES:
                 self.add(where, f"podcast:transcript type {kind!r} is not one of {', '.join(sorted(TRANSCRIPT_TYPES))}")
@@ -283,8 +284,7 @@ class _Lint:
 
     def chapters(self, item, where: str, duration: float | None) -> None:
         element = item.find(_q("podcast:chapters"))
-        if element is None:
-            self.add(where, "missing <podcast:chapters>")
+        if element is None:  # optional, as transcripts are
             return
         if element.get("type") != CHAPTERS_TYPE:
             self.add(where, f"podcast:chapters type must be {CHAPTERS_TYPE}")

@@ -27,6 +27,9 @@ MAX_DESCRIPTION_BYTES = 4000
 TRANSCRIPT_ROLES = (("vtt", "text/vtt", "captions"), ("srt", "application/x-subrip", "captions"),
                     ("transcript", "application/json", None))
 CHAPTERS_TYPE = "application/json+chapters"
+# An episode's audio file suffix -> its enclosure type (as Apple lists them). Narrated episodes
+# are MP3; a podcast post's own audio may be AAC in an M4A.
+ENCLOSURE_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/x-m4a"}
 
 # (prefixed name, attributes, text or child tags)
 Tag = tuple[str, dict[str, str], "str | list[Tag] | None"]
@@ -76,6 +79,7 @@ class FeedItem:
     language: str = ""
     explicit: bool = False
     page_url: str = ""  # the episode's page on the site ("" in a private feed)
+    audio_type: str = ENCLOSURE_TYPES[".mp3"]
 
 
 class TagsExtension(BaseExtension):
@@ -184,7 +188,7 @@ def build_feed(channel: FeedChannel, items: list[FeedItem]) -> bytes:
         entry.guid(item.guid, permalink=False)
         entry.link(href=item.link)
         entry.pubDate(item.date)
-        entry.enclosure(item.audio_url, str(item.audio_bytes), "audio/mpeg")
+        entry.enclosure(item.audio_url, str(item.audio_bytes), item.audio_type)
         entry.description(item.description)
         entry.content(item.content_html, type="CDATA")
         entry.tags.tags = item_tags(item)

@@ -46,6 +46,7 @@ CONTENT_TYPES = (
     (".transcript.json", "application/json"),
     (".json", "application/json"),
     (".mp3", "audio/mpeg"),
+    (".m4a", "audio/mp4"),
     (".xml", "application/rss+xml; charset=utf-8"),
     (".vtt", "text/vtt; charset=utf-8"),
     (".srt", "application/x-subrip; charset=utf-8"),
@@ -57,7 +58,7 @@ CONTENT_TYPES = (
     (".jpeg", "image/jpeg"),
 )
 # Web players fetch these from other origins.
-CORS_SUFFIXES = (".json", ".vtt", ".srt", ".xml", ".mp3")
+CORS_SUFFIXES = (".json", ".vtt", ".srt", ".xml", ".mp3", ".m4a")
 # Text worth compressing (never the audio or images: already compressed).
 GZIP_SUFFIXES = (".xml", ".html", ".json", ".vtt", ".srt", ".css", ".js")
 ALLOW = "GET, HEAD, OPTIONS"

@@ -5,26 +5,20 @@ asked). A feed that declares XML entities is refused: they are never expanded.
 
 from __future__ import annotations
 
-import http.client
+import io
 import re
-import socket
-import ssl
-import threading
-import time
-import urllib.parse
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import PurePosixPath
 
-from audio import __version__
 from audio.errors import InputError
+from audio.fetch import fetch
 from audio.limits import ImportLimits
 from audio.models import SourceItem
 from audio.readers.base import Source
 from audio.urls import SLUG_FILE_CHARS, checked_url, slugify
 
-REDIRECTS = (301, 302, 303, 307, 308)
-MAX_REDIRECTS = 5
+AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".opus", ".wav", ".flac")
 # A feed file: an optional BOM, then XML declaration, comments and a DOCTYPE (with or without an
 # internal subset) in any order, then the root element. Possessive, so a long prolog never backtracks.
 FEED_START = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s|<\?[^>]*>|<!--.*?-->|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>)*+"
@@ -42,6 +36,17 @@ def _refuse_entities(data: bytes, origin: str) -> None:
     root = re.search(rb"<\w", text)
     if b"<!ENTITY" in text[:root.start() if root else len(text)]:
         raise InputError(origin, "declares XML entities (<!ENTITY>); refused, they are never expanded")
+
+
+def _audio_enclosure(entry) -> str:
+    """The URL of an entry's audio enclosure (an episode of its own: the entry is a podcast
+    post), or "". An enclosure is audio by its type, or by its file name when it has no type."""
+    for enclosure in entry.get("enclosures", []):
+        href, kind = enclosure.get("href", ""), enclosure.get("type", "")
+        audio = kind.startswith("audio/") if kind else PurePosixPath(href.split("?")[0]).suffix.lower() in AUDIO_SUFFIXES
+        if audio and re.match(r"^https?://", href):
+            return href
+    return ""
 
 
 def _feed_items(data: bytes, origin: str) -> Iterator[SourceItem]:
@@ -66,125 +71,18 @@ def _feed_items(data: bytes, origin: str) -> Iterator[SourceItem]:
         date = datetime(*parsed[:6], tzinfo=timezone.utc).isoformat() if parsed else ""
         path_slug = PurePosixPath(link.split("?")[0].rstrip("/")).name if link else ""
         slug = slugify(path_slug, SLUG_FILE_CHARS) or slugify(entry.get("title", ""), SLUG_FILE_CHARS) or f"entry-{i}"
+        audio = _audio_enclosure(entry)
         front = {"title": entry.get("title", ""), "subtitle": entry.get("subtitle", "") or "", "date": date,
-                 "type": "newsletter", "audience": "everyone", "canonical_url": link}
+                 "type": "podcast" if audio else "newsletter", "audience": "everyone", "canonical_url": link,
+                 "podcast_url": audio}
         yield SourceItem(origin=where, slug_hint=slug, html=body, front=front)
 
 
-class _Deadline:
-    """One fetch's total time, redirects included. A socket timeout bounds one read only, and a
-    server that trickles a byte a second never trips it: at the deadline a timer thread shuts
-    down every socket the fetch opened, which ends the read in progress at once."""
-
-    def __init__(self, seconds: float):
-        self._end = time.monotonic() + seconds
-        self._fired = False
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-
-    def __enter__(self) -> _Deadline:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._timer.cancel()
-
-    @property
-    def expired(self) -> bool:  # a socket timeout set to the time remaining ends here too
-        return self._fired or time.monotonic() >= self._end
-
-    def remaining(self) -> float:
-        return max(self._end - time.monotonic(), 0.01)
-
-    def watch(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sockets.append(sock)
-            if self.expired:
-                self._shutdown(sock)
-
-    def _expire(self) -> None:
-        with self._lock:
-            self._fired = True
-            for sock in self._sockets:
-                self._shutdown(sock)
-
-    @staticmethod
-    def _shutdown(sock: socket.socket) -> None:
-        try:
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the connection itself, under TLS too
-        except OSError:
-            pass  # closed already
-
-
-def _get(url: str, deadline: _Deadline, max_bytes: int) -> tuple[int, str, str, bytes]:
-    """One GET under ``deadline``: status, reason, Location and at most ``max_bytes + 1`` bytes of
-    a 200's body. The socket is watched before the TLS handshake, so that cannot trickle either."""
-    parts = urllib.parse.urlsplit(url)
-    https = parts.scheme == "https"
-    host, port = parts.hostname or "", parts.port or (443 if https else 80)
-    if not host:
-        raise ValueError("no host in the URL")
-    context = ssl.create_default_context() if https else None
-    conn = None
-    sock = socket.create_connection((host, port), timeout=deadline.remaining())
-    try:
-        if context is not None:
-            sock = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
-        deadline.watch(sock)
-        if isinstance(sock, ssl.SSLSocket):
-            sock.do_handshake()
-        conn = (http.client.HTTPSConnection(host, port, context=context) if https
-                else http.client.HTTPConnection(host, port))
-        conn.sock = sock  # connected and watched: http.client only speaks HTTP over it
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        conn.request("GET", target, headers={
-            "User-Agent": f"audio-essay/{__version__}",
-            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"})
-        response = conn.getresponse()
-        data = response.read(max_bytes + 1) if response.status == 200 else b""
-        return response.status, response.reason, response.getheader("Location", ""), data
-    finally:
-        (conn or sock).close()
-
-
-def _redirect(url: str, current: str, location: str, follow_redirects: bool) -> str:
-    """Where a redirect from ``current`` (on the way from ``url``) leads: http(s) only, and to
-    another host (another name, whatever the port) only when asked."""
-    target = urllib.parse.urljoin(current, location)
-    scheme, host = urllib.parse.urlsplit(target).scheme, urllib.parse.urlsplit(target).hostname
-    if scheme not in ("http", "https") or not host:
-        raise InputError(url, f"redirects to {target!r}, not an http(s) URL; refused")
-    if not follow_redirects and host != urllib.parse.urlsplit(current).hostname:
-        raise InputError(url, f"redirects to another host: {target} (pass --follow-redirects to follow it)")
-    return target
-
-
 def _fetch(url: str, limits: ImportLimits, follow_redirects: bool = False) -> bytes:
-    """The feed at ``url``, read whole within ``limits.fetch_seconds``; see ``_redirect``."""
-    advice = "download it and import the file instead"
-    current = url
-    with _Deadline(limits.fetch_seconds) as deadline:
-        try:
-            for _ in range(MAX_REDIRECTS + 1):
-                status, reason, location, data = _get(current, deadline, limits.max_total_bytes)
-                if status not in REDIRECTS or deadline.expired:
-                    break
-                current = _redirect(url, current, location, follow_redirects)
-            else:
-                raise InputError(url, f"cannot fetch the feed (more than {MAX_REDIRECTS} redirects)")
-        except (OSError, http.client.HTTPException, ValueError) as exc:
-            if not deadline.expired:
-                why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-                raise InputError(url, f"cannot fetch the feed ({why}); {advice}") from exc
-        if deadline.expired:  # the read it cut short may have looked complete
-            raise InputError(url, f"cannot fetch the feed: no complete answer within {limits.fetch_seconds:g} s; {advice}")
-    if status != 200:
-        raise InputError(url, f"cannot fetch the feed (HTTP {status} {reason}); {advice}")
-    if len(data) > limits.max_total_bytes:
-        raise InputError(url, f"feed over the {limits.max_total_bytes}-byte limit")
-    return data
+    """The feed at ``url``, read whole (``audio.fetch``)."""
+    data = io.BytesIO()
+    fetch(url, data, limits, follow_redirects)
+    return data.getvalue()
 
 
 class FeedReader:
