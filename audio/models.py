@@ -146,13 +146,15 @@ class Voicing:
 class Sentence:
     """One unit of synthesis.
 
-    ``text`` is the normalised sentence a reader sees in the transcript; ``speech`` is
-    what the engine is given (``text`` after the pronunciation lexicon, possibly with
-    ``[[ phonemes ]]``).
+    ``text`` is the normalised sentence, the words as spoken; ``speech`` is what the
+    engine is given (``text`` after the pronunciation lexicon, possibly with
+    ``[[ phonemes ]]``); ``written`` is the post's own words it was made from, what the
+    transcripts show ("GPT-4o" where ``text`` has "G P T four o").
     """
 
     text: str
     speech: str
+    written: str = ""
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,12 @@ class Script:
         """Every sentence in speaking order."""
         return [s for p in [*self.post_paragraphs(), *self.outro] for s in p.sentences]
 
+    def sentence_paragraphs(self) -> list[int]:
+        """For each sentence in speaking order, the number of its paragraph (counting the
+        intro's, the sections' and the outro's paragraphs in order)."""
+        paragraphs = [*self.post_paragraphs(), *self.outro]
+        return [number for number, p in enumerate(paragraphs) for _ in p.sentences]
+
 
 @dataclass(frozen=True)
 class AudioChunk:
@@ -219,12 +227,15 @@ class AudioChunk:
 
 @dataclass(frozen=True)
 class TimedSentence:
-    """Where one sentence sits in the final audio."""
+    """Where one sentence sits in the final audio: ``text`` is what the transcripts show
+    (the written words), ``speech`` the words as spoken (to share out its time)."""
 
     start_s: float
     end_s: float
     text: str
     section: int  # -1 for the intro, len(sections) for the outro
+    paragraph: int = 0  # the sentence's paragraph, numbered in speaking order
+    speech: str = ""
 
 
 @dataclass(frozen=True)

@@ -149,12 +149,23 @@ def _episode_date(episode: Episode, audio: Path) -> datetime:
     return date if date.tzinfo else date.replace(tzinfo=timezone.utc)
 
 
-def _transcript_segments(path: Path | None) -> tuple[tuple[float, str], ...]:
+def _transcript_segments(path: Path | None) -> tuple[tuple[tuple[float, str], ...], ...]:
+    """The JSON transcript's sentences ``(start, text)`` in paragraphs: a segment whose
+    body ends with a line break ends one (a transcript rendered before paragraphs were
+    marked is one paragraph)."""
     if path is None:
         return ()
     try:
         segments = json.loads(path.read_text(encoding="utf-8"))["segments"]
-        return tuple((float(s["startTime"]), str(s["body"])) for s in segments)
+        paragraphs: list[tuple[tuple[float, str], ...]] = []
+        current: list[tuple[float, str]] = []
+        for s in segments:
+            body = str(s["body"])
+            current.append((float(s["startTime"]), body.strip()))
+            if body.endswith("\n"):
+                paragraphs.append(tuple(current))
+                current = []
+        return tuple(paragraphs + [tuple(current)] if current else paragraphs)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(path, f"not a readable JSON transcript ({exc})") from exc
 

@@ -93,7 +93,7 @@ class PageEpisode:
     audio: str
     vtt: str
     chapters: tuple[Chapter, ...]
-    transcript: tuple[tuple[float, str], ...]  # (start seconds, text)
+    transcript: tuple[tuple[tuple[float, str], ...], ...]  # paragraphs of sentences (start seconds, text)
     href: str = ""  # the page, relative to the site root (for the index)
 
 
@@ -138,6 +138,23 @@ def index_page(show_title: str, description: str, author: str, lang: str, artwor
     return _page(lang, show_title, body, artwork, head=head)
 
 
+def transcript_html(paragraphs: tuple[tuple[tuple[float, str], ...], ...]) -> str:
+    """The transcript as paragraphs, each opened by a link to its time (``#t=1:23``)
+    and holding one ``<span data-start>`` per sentence:
+    ``<p><a class="time" href="#t=0:03" data-start="3.600">0:03</a> <span data-start="3.600">...</span> ...</p>``."""
+    sentences = [s for paragraph in paragraphs for s in paragraph]
+    # One escape for the whole transcript (hundreds of sentences), split back per sentence.
+    texts = iter(html.escape("\0".join(text.replace("\0", "") for _, text in sentences)).split("\0"))
+    out = []
+    for paragraph in paragraphs:
+        if not paragraph:
+            continue
+        start = paragraph[0][0]
+        spans = " ".join(f'<span data-start="{at:.3f}">{next(texts)}</span>' for at, _ in paragraph)
+        out.append(f'<p><a class="time" href="#t={clock(start)}" data-start="{start:.3f}">{clock(start)}</a> {spans}</p>')
+    return "\n".join(out)
+
+
 def episode_page(show_title: str, lang: str, artwork: str, ep: PageEpisode) -> str:
     e = html.escape
     chapters = ""
@@ -147,16 +164,12 @@ def episode_page(show_title: str, lang: str, artwork: str, ep: PageEpisode) -> s
             for c in ep.chapters
         )
         chapters = f'<h2>Chapters</h2>\n<ol class="chapters">\n{entries}\n</ol>'
-    # One escape for the whole transcript (hundreds of sentences), split back per sentence.
-    texts = e("\0".join(text.replace("\0", "") for _, text in ep.transcript)).split("\0")
-    transcript = "\n".join(
-        f'<span data-start="{start:.3f}">{text}</span>' for (start, _), text in zip(ep.transcript, texts)
-    )
+    transcript = transcript_html(ep.transcript)
     body = EPISODE_BODY.substitute(
         show_title=e(show_title), title=e(ep.title), date=_date(ep.date), duration=clock(ep.duration_s),
         post_url=e(ep.post_url), audio=e(quote(ep.audio)), vtt=e(quote(ep.vtt)), track_lang=e(lang.split("-")[0]),
         size=_size(ep.audio_bytes), chapters=chapters, notes=ep.notes_html,
-        transcript=f"<p>{transcript}</p>" if transcript else "<p>No transcript.</p>",
+        transcript=transcript or "<p>No transcript.</p>",
     )
     root = "../"  # episode pages live in a folder of the site
     head = f'<script src="{root}site.js" defer></script>\n'
