@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 _NOT_WORD = re.compile(r"\W+")
 _SENTENCE_END = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
@@ -59,7 +60,7 @@ def written_pieces(written: str, spoken_pieces: list[str]) -> list[str]:
     for start in starts[1:]:
         cuts.append(max(cuts[-1], _written_cut(opcodes, words, start)))
     cuts.append(len(words))
-    return [" ".join(words[a:b]) for a, b in zip(cuts, cuts[1:])]
+    return [" ".join(words[a:b]) for a, b in pairwise(cuts)]
 
 
 def spoken_weights(written: str, spoken: str) -> list[float]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -54,7 +55,7 @@ def test_long_sentence_is_split_into_even_cues_of_two_lines():
         "most of the big training runs of the last\nfive years.",
     ]
     assert parts[0].start_ms == ms(3.6004) == 3600 and parts[-1].end_ms == 13200
-    for a, b in zip(parts, parts[1:]):
+    for a, b in pairwise(parts):
         assert a.end_ms == b.start_ms  # contiguous
     assert all(within_limits(p) for p in parts)
 
@@ -101,7 +102,7 @@ def test_cue_splitter_properties(specs):
     made = cues(timeline)
     assert all(within_limits(c) for c in made)
     assert "".join("".join(c.text.split()) for c in made) == "".join("".join(s.text.split()) for s in timeline)
-    for a, b in zip(made, made[1:]):
+    for a, b in pairwise(made):
         assert a.start_ms <= a.end_ms <= b.start_ms
     for sentence in timeline:
         mine = [c for c in made if ms(sentence.start_s) <= c.start_ms <= ms(sentence.end_s)]

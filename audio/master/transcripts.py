@@ -86,7 +86,7 @@ def _sentence_cues(sentence: TimedSentence) -> list[Cue]:
     at = [start]  # where each word starts, then the sentence's end
     for weight in weights:
         at.append(at[-1] + (end - start) * weight / total)
-    at = [int(round(t)) for t in at[:-1]] + [end]
+    at = [round(t) for t in at[:-1]] + [end]
     most = CUE_LINES * (CUE_LINE_CHARS + 1)
     runs = _fill(words, at, most)
     length = len(" ".join(words))
