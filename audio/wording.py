@@ -13,19 +13,24 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from functools import lru_cache
 from itertools import pairwise
 
 _NOT_WORD = re.compile(r"\W+")
 _SENTENCE_END = re.compile(r"[.!?:;][\"'\u201d\u2019)\]]*$")
 
 
+@lru_cache(maxsize=65536)
 def _key(token: str) -> str:
     return _NOT_WORD.sub("", token).lower() or token
 
 
 def _opcodes(written: list[str], spoken: list[str]) -> list[tuple[str, int, int, int, int]]:
-    matcher = SequenceMatcher(None, [_key(w) for w in written], [_key(s) for s in spoken], autojunk=False)
-    return matcher.get_opcodes()
+    """How the written words become the spoken ones (difflib's opcodes, on their keys)."""
+    written_keys, spoken_keys = [_key(w) for w in written], [_key(s) for s in spoken]
+    if written_keys == spoken_keys:  # nothing rewritten
+        return [("equal", 0, len(written), 0, len(spoken))]
+    return SequenceMatcher(None, written_keys, spoken_keys, autojunk=False).get_opcodes()
 
 
 def _written_cut(opcodes: list[tuple[str, int, int, int, int]], written: list[str], j: int) -> int:
