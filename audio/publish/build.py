@@ -51,6 +51,10 @@ NOTES_TAGS = {"p", "a", "ol", "ul", "li", "br", "em", "strong", "b", "i", "block
               "pre", "sup", "sub", "hr"}
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
+# The show notes' footnotes (see audio.prepare.notes): ids, and links between marker and note.
+_NOTE_ID = re.compile(r"^note-(?:ref-)?\d+$")
+_NOTE_LINK = re.compile(r'href="#(note-(?:ref-)?\d+)"')
+_NOTE_ANCHOR = re.compile(r'<a href="#note-(?:ref-)?\d+"[^>]*>(.*?)</a>', re.S)
 
 
 @dataclass
@@ -111,7 +115,10 @@ def _artwork(show: Show) -> tuple[bytes, str]:
 
 
 def _footer(show: Show, episode: Episode, post_url: str) -> str:
-    return show.publish.episode_footer.format(
+    """The footer for the episode's audience: the public one, or the paid subscribers' one."""
+    pub = show.publish
+    template = pub.episode_footer if episode.audience == PUBLIC else pub.paid_episode_footer
+    return template.format(
         base_url=show.show.base_url.rstrip("/"), site_url=show.publish.site_url.rstrip("/"),
         title=episode.title, link=post_url, show_title=show.show.title,
     )
@@ -120,18 +127,37 @@ def _footer(show: Show, episode: Episode, post_url: str) -> str:
 def _clean_notes(notes_html: str, post_url: str) -> str:
     """Show notes safe for feeds and pages: text, structure and http(s) links only. Images
     go (the post's image files are not published), relative links point into the post,
-    a link to anything else keeps its text."""
+    a link to anything else keeps its text. The notes' own footnote links (``#note-1``,
+    ``#note-ref-1``) and ids stay, for the page; ``_feed_notes`` makes them absolute."""
     if not notes_html:
         return ""
 
     def link(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "id":
+            return value if _NOTE_ID.match(value) else None
+        if _NOTE_ID.match(value.removeprefix("#")) and value.startswith("#"):
+            return value
         url = web_url(value, post_url) if attribute == "href" else value
         return url and ascii_url(url)
 
     return nh3.clean(
-        notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"}, attributes={"a": {"href"}},
-        attribute_filter=link, url_schemes=set(WEB_SCHEMES), url_relative="pass_through",
+        notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"},
+        attributes={"a": {"href", "id"}, "li": {"id"}}, attribute_filter=link, url_schemes=set(WEB_SCHEMES),
+        url_relative="pass_through",
     ).strip()
+
+
+def _feed_notes(notes_html: str, page_url: str) -> str:
+    """Notes for a feed, where a link must be absolute: a footnote link points at the note
+    on the episode's page, or (no page) keeps only its text."""
+    if page_url:
+        return _NOTE_LINK.sub(lambda m: f'href="{html.escape(page_url)}#{m.group(1)}"', notes_html)
+    return _NOTE_ANCHOR.sub(r"\1", notes_html)
+
+
+def _lead_link(link: str) -> str:
+    """The post's URL as the notes' first paragraph (as Substack's podcast feeds open them)."""
+    return f'<p><a href="{html.escape(link)}">{html.escape(link)}</a></p>\n'
 
 
 def _footer_html(text: str) -> str:
@@ -201,20 +227,23 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     link = ascii_url(post or post_url(base_url, episode.slug))
     footer = _footer(show, episode, link)
     notes = _clean_notes(episode.notes_html, link)
-    content = f"{notes}\n{_footer_html(footer)}".strip()
+    page_notes = f"{notes}\n{_footer_html(footer)}".strip()  # the page links to the post in its header
+    lead = _lead_link(link) if show.publish.notes_lead_link else ""
+    page_url = site_join(root, f"{folder}/{episode.slug}.html")
     date = _episode_date(episode, sources["audio"])
     audio_bytes = sources["audio"].stat().st_size
     item = FeedItem(
         title=episode.title, guid=episode.guid, link=link, date=date, duration_s=int(round(episode.duration_s)),
         author=episode.author or show.show.author, audio_url=urls["audio"], audio_bytes=audio_bytes,
-        description=item_description(notes, footer), content_html=content,
+        description=item_description(lead + notes, footer),
+        content_html=_feed_notes(lead + page_notes, page_url if episode.audience == PUBLIC else ""),
         transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
         chapters_url=urls.get("chapters", ""), language=show.show.language, explicit=show.publish.explicit,
-        page_url=site_join(root, f"{folder}/{episode.slug}.html"),
+        page_url=page_url,
     )
     page = PageEpisode(
         title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=link,
-        notes_html=content, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
+        notes_html=page_notes, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
         chapters=episode.chapters, transcript=_transcript_segments(sources.get("transcript")),
         href=f"{folder}/{episode.slug}.html",
     )
