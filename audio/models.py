@@ -195,6 +195,7 @@ class Script:
     notes_html: str
     word_count: int
     source_hash: str = ""
+    note_images: tuple[tuple[str, Path], ...] = ()  # image files the notes show: (published name, file)
 
     def post_paragraphs(self) -> list[Paragraph]:
         """The paragraphs that carry the post's own words: the title block and the sections
@@ -244,6 +245,13 @@ class Chapter:
     title: str
 
 
+# Where the show notes' list of footnotes starts (the notes end with it).
+NOTES_HEADING = "<h2>Notes</h2>"
+
+# The role of an image the show notes show, in ``Episode.files``: "image:" + its file name.
+IMAGE_ROLE = "image:"
+
+
 @dataclass(frozen=True)
 class Episode:
     """A rendered episode: the record written to ``<slug>.episode.json``."""
@@ -259,7 +267,7 @@ class Episode:
     loudness_lufs: float
     true_peak_dbtp: float
     chapters: tuple[Chapter, ...]
-    files: dict[str, str]  # role ("audio", "vtt", "srt", "transcript", "chapters") -> file name
+    files: dict[str, str]  # role ("audio", "vtt", "srt", "transcript", "chapters", IMAGE_ROLE + name) -> file name
     source_hash: str
     tool_version: str
     subtitle: str = ""

@@ -8,17 +8,25 @@ Footnotes, Substack's (an anchor link plus a body further down) as well as Markd
 become pandoc notes, written as a "Notes" list at the end: the marker is a superscript
 ``<a href="#note-1" id="note-ref-1">[1]</a>``, and each note an item ``<li id="note-1">``
 of an ordered list.
+
+An image given by a relative path whose file lies beside the post (inside its folder) is
+published with the episode: its ``src`` becomes the name it is published under (by its
+content, ``img-<sha256>.png``), and ``note_images`` lists the files to copy. Any other
+image is left for publish, which shows only images it publishes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import nh3
 
+from audio.models import NOTES_HEADING
 from audio.prepare import policy
 from audio.prepare.speakable import Footnote, collect_footnotes, collect_links
 from audio.readers.pandoc import plain_text, run_pandoc
@@ -33,20 +41,20 @@ for _tag in _ID_TAGS:
     NOTES_ATTRIBUTES.setdefault(_tag, set()).add("id")
 NOTES_ATTRIBUTES["a"] |= {"title"}
 NOTES_ATTRIBUTES["img"] |= {"title"}
-NOTES_HEADING = "Notes"
 
 # pandoc's HTML for notes -> the notes' own: a bracketed superscript marker, a headed
 # ordered list, no back links (they read as "↩︎" in a plain-text description).
 _NOTE_REF = re.compile(r'<a href="#fn(\d+)" class="footnote-ref" id="fnref\1"[^>]*><sup>\1</sup></a>')
 _NOTE_ITEM = re.compile(r'<li id="fn(\d+)">')
-_NOTE_BACK = re.compile(r'<a href="#fnref\d+" class="footnote-back"[^>]*>.*?</a>', re.S)
+_NOTE_BACK = re.compile(r'<a href="#fnref\d+" class="footnote-back"[^>]*>.*?</a>', re.DOTALL)
 _NOTES_START = re.compile(r'<section id="footnotes"[^>]*>\s*(?:<hr\s*/?>\s*)?<ol>')
 _NOTES_END = re.compile(r"</ol>\s*</section>\s*$")
 
 
 class NotesFilter:
     def __init__(self, options: ScriptOptions, footnotes: dict[str, Footnote] | None = None,
-                 anchored: set[str] | None = None):
+                 anchored: set[str] | None = None, post: Path | None = None):
+        self.post = post
         self.boilerplate = None if options.notes_boilerplate else policy.boilerplate_matcher(options.boilerplate)
         # Substack's footnote bodies by id; one an anchor points to becomes a note there.
         self.footnotes = {k: v for k, v in (footnotes or {}).items() if k in (anchored or set())}
@@ -112,7 +120,9 @@ class NotesFilter:
                 continue
             if t == "Image":
                 if not policy.is_data_uri(c[2][0]):
-                    out.append({"t": t, "c": [_bare(c[0]), self.inlines(c[1]), c[2]]})
+                    local = local_image(self.post, c[2][0]) if self.post else None
+                    target = [local[0], c[2][1]] if local else c[2]
+                    out.append({"t": t, "c": [_bare(c[0]), self.inlines(c[1]), target]})
             elif t == "Link":
                 if policy.is_footnote_anchor(c[0], c[2][0]) and policy.footnote_target(c[2][0]) in self.footnotes:
                     out.extend(self.note(policy.footnote_target(c[2][0])))
@@ -184,17 +194,59 @@ def _anchored(node: Any, found: set[str]) -> set[str]:
     return found
 
 
-def notes_ast(ast: dict[str, Any], options: ScriptOptions) -> dict[str, Any]:
-    return {
-        "pandoc-api-version": ast["pandoc-api-version"],
-        "meta": {},
-        "blocks": NotesFilter(options, collect_footnotes(ast["blocks"]), _anchored(ast["blocks"], set())).blocks(ast["blocks"]),
-    }
+MAX_IMAGE_BYTES = 16 * 1024 * 1024
+
+
+def local_image(post: Path, src: str) -> tuple[str, Path] | None:
+    """The name an image published with the episode gets (by content) and its file, for
+    a relative ``src`` naming an image file inside the post's folder; else None."""
+    try:
+        parts = urlsplit(src)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+        return None
+    folder = post.resolve().parent
+    file = (folder / unquote(parts.path)).resolve()
+    suffix = file.suffix.lower()
+    if suffix not in policy.IMAGE_FILE_SUFFIXES or not file.is_relative_to(folder):
+        return None
+    try:
+        if not file.is_file() or file.stat().st_size > MAX_IMAGE_BYTES:
+            return None
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError:
+        return None
+    return f"img-{digest[:16]}{'.jpg' if suffix == '.jpeg' else suffix}", file
+
+
+def note_images(path: Path, ast: dict[str, Any]) -> tuple[tuple[str, Path], ...]:
+    """Every image file beside the post that its notes show: (published name, file)."""
+    found: dict[str, Path] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            if node.get("t") == "Image" and (local := local_image(path, node["c"][2][0])):
+                found.setdefault(*local)
+            elif "c" in node:
+                visit(node["c"])
+
+    visit(ast["blocks"])
+    return tuple(sorted(found.items()))
+
+
+def notes_ast(ast: dict[str, Any], options: ScriptOptions, post: Path | None = None) -> dict[str, Any]:
+    blocks = ast["blocks"]
+    notes = NotesFilter(options, collect_footnotes(blocks), _anchored(blocks, set()), post)
+    return {"pandoc-api-version": ast["pandoc-api-version"], "meta": {}, "blocks": notes.blocks(blocks)}
 
 
 def render_notes(path: Path, ast: dict[str, Any], options: ScriptOptions) -> str:
     """Sanitised HTML show notes for a post's AST."""
-    doc = notes_ast(ast, options)
+    doc = notes_ast(ast, options, path)
     if not doc["blocks"]:
         return ""
     html = run_pandoc(path, ["-f", "json", "-t", "html", "--wrap=none"], json.dumps(doc))
@@ -207,7 +259,7 @@ def _notes_list(html: str) -> str:
         return html
     html = _NOTE_REF.sub(r'<sup><a href="#note-\1" id="note-ref-\1">[\1]</a></sup>', html)
     html = _NOTE_ITEM.sub(r'<li id="note-\1">', _NOTE_BACK.sub("", html))
-    html = _NOTES_START.sub(f"<h2>{NOTES_HEADING}</h2>\n<ol>", html)
+    html = _NOTES_START.sub(f"{NOTES_HEADING}\n<ol>", html)
     return _NOTES_END.sub("</ol>", html)
 
 

@@ -27,7 +27,7 @@ import nh3
 from audio.catalog import Catalog
 from audio.episode_store import list_episodes
 from audio.errors import AudioEssayError, ConfigError, InputError, OutputError
-from audio.models import Episode
+from audio.models import IMAGE_ROLE, NOTES_HEADING, Episode
 from audio.publish.artwork import is_placeholder, placeholder_png
 from audio.publish.feed import (
     MAX_DESCRIPTION_BYTES,
@@ -35,6 +35,7 @@ from audio.publish.feed import (
     FeedItem,
     build_feed,
     item_description,
+    notes_text,
     truncate_bytes,
 )
 from audio.publish.site import ASSETS, PageEpisode, asset, episode_page, index_page
@@ -48,13 +49,16 @@ EPISODES = "episodes"
 PUBLIC = "everyone"
 FILE_ROLES = ("audio", "vtt", "srt", "transcript", "chapters")
 NOTES_TAGS = {"p", "a", "ol", "ul", "li", "br", "em", "strong", "b", "i", "blockquote", "h2", "h3", "h4", "code",
-              "pre", "sup", "sub", "hr"}
+              "pre", "sup", "sub", "hr", "img"}
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
 # The show notes' footnotes (see audio.prepare.notes): ids, and links between marker and note.
 _NOTE_ID = re.compile(r"^note-(?:ref-)?\d+$")
 _NOTE_LINK = re.compile(r'href="#(note-(?:ref-)?\d+)"')
-_NOTE_ANCHOR = re.compile(r'<a href="#note-(?:ref-)?\d+"[^>]*>(.*?)</a>', re.S)
+_NOTE_ANCHOR = re.compile(r'<a href="#note-(?:ref-)?\d+"[^>]*>(.*?)</a>', re.DOTALL)
+# An image the notes show (published beside the page), and one whose src was refused.
+_NOTE_IMAGE = re.compile(r'src="(img-[0-9a-f]{16}\.[a-z]+)"')
+_UNPUBLISHED_IMAGE = re.compile(r"<img(?![^>]*\bsrc=)[^>]*>")
 
 
 @dataclass
@@ -124,35 +128,55 @@ def _footer(show: Show, episode: Episode, post_url: str) -> str:
     )
 
 
-def _clean_notes(notes_html: str, post_url: str) -> str:
-    """Show notes safe for feeds and pages: text, structure and http(s) links only. Images
-    go (the post's image files are not published), relative links point into the post,
-    a link to anything else keeps its text. The notes' own footnote links (``#note-1``,
-    ``#note-ref-1``) and ids stay, for the page; ``_feed_notes`` makes them absolute."""
+def _clean_notes(notes_html: str, post_url: str, images: frozenset[str] = frozenset()) -> str:
+    """Show notes safe for feeds and pages: text, structure and http(s) links only.
+    Relative links point into the post, a link to anything else keeps its text. An image
+    shows only if it is published with the episode (``images``, by file name, beside the
+    page): any other would be broken (a post's relative image path names no file on the
+    newsletter's site, and the site's pages load no image from another host). The notes'
+    own footnote links (``#note-1``, ``#note-ref-1``) and ids stay, for the page;
+    ``_feed_notes`` makes them and the images absolute."""
     if not notes_html:
         return ""
 
     def link(tag: str, attribute: str, value: str) -> str | None:
         if attribute == "id":
             return value if _NOTE_ID.match(value) else None
+        if tag == "img":
+            return value if attribute == "alt" or value in images else None
+        if attribute != "href":
+            return value
         if _NOTE_ID.match(value.removeprefix("#")) and value.startswith("#"):
             return value
-        url = web_url(value, post_url) if attribute == "href" else value
+        url = web_url(value, post_url)
         return url and ascii_url(url)
 
-    return nh3.clean(
+    cleaned = nh3.clean(
         notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"},
-        attributes={"a": {"href", "id"}, "li": {"id"}}, attribute_filter=link, url_schemes=set(WEB_SCHEMES),
-        url_relative="pass_through",
-    ).strip()
+        attributes={"a": {"href", "id"}, "li": {"id"}, "img": {"src", "alt"}}, attribute_filter=link,
+        url_schemes=set(WEB_SCHEMES), url_relative="pass_through",
+    )
+    return _UNPUBLISHED_IMAGE.sub("", cleaned).strip()
 
 
-def _feed_notes(notes_html: str, page_url: str) -> str:
+def _feed_notes(notes_html: str, page_url: str, files_url: str) -> str:
     """Notes for a feed, where a link must be absolute: a footnote link points at the note
-    on the episode's page, or (no page) keeps only its text."""
+    on the episode's page, or (no page) keeps only its text; an image's file is at
+    ``files_url``."""
+    notes_html = _NOTE_IMAGE.sub(lambda m: f'src="{html.escape(files_url)}/{m.group(1)}"', notes_html)
     if page_url:
         return _NOTE_LINK.sub(lambda m: f'href="{html.escape(page_url)}#{m.group(1)}"', notes_html)
     return _NOTE_ANCHOR.sub(r"\1", notes_html)
+
+
+def _description(notes_html: str, footer: str) -> str:
+    """The plain-text description: the notes shortened to fit, but their "Notes" list (at
+    most half the room) and the footer kept whole."""
+    body, heading, listed = notes_html.partition(NOTES_HEADING)
+    if not heading:
+        return item_description(notes_html, footer)
+    notes = truncate_bytes(notes_text(heading + listed), MAX_DESCRIPTION_BYTES // 2)
+    return item_description(body, f"{notes}\n\n{footer}")
 
 
 def _lead_link(link: str) -> str:
@@ -220,13 +244,17 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
             sources[role] = base / name
     if "audio" not in sources:
         raise InputError(base, f"episode {episode.slug} has no audio file")
+    for role, name in episode.files.items():  # the notes' images: one that is missing is not shown
+        if role.startswith(IMAGE_ROLE) and Path(name).name == name and (base / name).is_file():
+            sources[role] = base / name
+    images = frozenset(path.name for role, path in sources.items() if role.startswith(IMAGE_ROLE))
     root = show.publish.site_url
     urls = {role: site_join(root, f"{folder}/{path.name}") for role, path in sources.items()}
     base_url = show.show.base_url
     post = checked_url(episode.canonical_url, base_url, f"episode {episode.slug}", "canonical_url", warnings.append)
     link = ascii_url(post or post_url(base_url, episode.slug))
     footer = _footer(show, episode, link)
-    notes = _clean_notes(episode.notes_html, link)
+    notes = _clean_notes(episode.notes_html, link, images)
     page_notes = f"{notes}\n{_footer_html(footer)}".strip()  # the page links to the post in its header
     lead = _lead_link(link) if show.publish.notes_lead_link else ""
     page_url = site_join(root, f"{folder}/{episode.slug}.html")
@@ -235,8 +263,9 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     item = FeedItem(
         title=episode.title, guid=episode.guid, link=link, date=date, duration_s=int(round(episode.duration_s)),
         author=episode.author or show.show.author, audio_url=urls["audio"], audio_bytes=audio_bytes,
-        description=item_description(lead + notes, footer),
-        content_html=_feed_notes(lead + page_notes, page_url if episode.audience == PUBLIC else ""),
+        description=_description(lead + notes, footer),
+        content_html=_feed_notes(lead + page_notes, page_url if episode.audience == PUBLIC else "",
+                                 site_join(root, folder)),
         transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
         chapters_url=urls.get("chapters", ""), language=show.show.language, explicit=show.publish.explicit,
         page_url=page_url,

@@ -196,7 +196,7 @@ def build_feed(channel: FeedChannel, items: list[FeedItem]) -> bytes:
 _DROP = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 _LINK = re.compile(r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a\s*>", re.S | re.I)
 _ITEM = re.compile(r"<li\b[^>]*>", re.I)
-_LIST = re.compile(r"<(/?)(ol|ul|li)\b[^>]*>", re.I)
+_LIST = re.compile(r"<(/?)(ol|ul|li)\b[^>]*>", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:\*|\d+\.)$")
 _BLOCK = re.compile(r"</?(?:p|div|h[1-6]|blockquote|ol|ul|tr|br|hr|figure|pre)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]*>")
