@@ -169,3 +169,32 @@ def test_only_images_published_with_the_episode_are_shown(fake_show: Path):
     assert [(i.get("src"), i.get("alt")) for i in shown] == [(f"https://audio.essays.test/episodes/{name}", "A red chart")]
     assert "A missing chart" in content and "A remote chart" in content  # the captions stay
     assert check_site(site) == []
+
+
+def test_markdown_footnotes_become_the_same_notes_list(tmp_path):
+    from prepare_helpers import prepare_md
+
+    notes = prepare_md(tmp_path, "A claim.[^a] And another[^b] here.\n\n"
+                                 "[^a]: The first note, with a [link](https://x.org/).\n[^b]: Second.\n").notes_html
+    assert notes == (
+        '<p>A claim.<sup><a href="#note-1" id="note-ref-1" rel="noopener noreferrer">[1]</a></sup> And another'
+        '<sup><a href="#note-2" id="note-ref-2" rel="noopener noreferrer">[2]</a></sup> here.</p>\n'
+        "<h2>Notes</h2>\n<ol>\n"
+        '<li id="note-1"><p>The first note, with a <a href="https://x.org/" rel="noopener noreferrer">link</a>.</p></li>\n'
+        '<li id="note-2"><p>Second.</p></li>\n</ol>')
+
+
+def test_every_corpus_footnote_has_its_marker_and_note(corpus, sample_show):
+    """All corpus posts with Substack footnotes: as many markers as notes as footnotes in the
+    post, numbered in order, and nothing of Substack's footnote markup left."""
+    from audio.prepare import prepare_posts
+
+    posts = [p for p in corpus if "(#footnote-" in p.read_text(encoding="utf-8")]
+    assert len(posts) >= 20
+    for post, script in zip(posts, prepare_posts(posts, load_show(sample_show)), strict=True):
+        notes = script.notes_html
+        count = len(set(re.findall(r"\(#footnote-(\d+)\)", post.read_text(encoding="utf-8"))))
+        numbers = [str(n) for n in range(1, count + 1)]
+        assert re.findall(r'<sup><a href="#note-(\d+)" id="note-ref-\1"[^>]*>\[\1\]</a></sup>', notes) == numbers, post.name
+        assert re.findall(r'<li id="note-(\d+)">', notes.partition("<h2>Notes</h2>")[2]) == numbers, post.name
+        assert "footnote" not in notes, post.name
