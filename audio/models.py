@@ -147,13 +147,15 @@ class Voicing:
 class Sentence:
     """One unit of synthesis.
 
-    ``text`` is the normalised sentence a reader sees in the transcript; ``speech`` is
-    what the engine is given (``text`` after the pronunciation lexicon, possibly with
-    ``[[ phonemes ]]``).
+    ``text`` is the normalised sentence, the words as spoken; ``speech`` is what the
+    engine is given (``text`` after the pronunciation lexicon, possibly with
+    ``[[ phonemes ]]``); ``written`` is the post's own words it was made from, what the
+    transcripts show ("GPT-4o" where ``text`` has "G P T four o").
     """
 
     text: str
     speech: str
+    written: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,7 @@ class Script:
     notes_html: str
     word_count: int
     source_hash: str = ""
+    note_images: tuple[tuple[str, Path], ...] = ()  # image files the notes show: (published name, file)
 
     def post_paragraphs(self) -> list[Paragraph]:
         """The paragraphs that carry the post's own words: the title block and the sections
@@ -203,6 +206,12 @@ class Script:
     def sentences(self) -> list[Sentence]:
         """Every sentence in speaking order."""
         return [s for p in [*self.post_paragraphs(), *self.outro] for s in p.sentences]
+
+    def sentence_paragraphs(self) -> list[int]:
+        """For each sentence in speaking order, the number of its paragraph (counting the
+        intro's, the sections' and the outro's paragraphs in order)."""
+        paragraphs = [*self.post_paragraphs(), *self.outro]
+        return [number for number, p in enumerate(paragraphs) for _ in p.sentences]
 
 
 @dataclass(frozen=True)
@@ -220,18 +229,28 @@ class AudioChunk:
 
 @dataclass(frozen=True)
 class TimedSentence:
-    """Where one sentence sits in the final audio."""
+    """Where one sentence sits in the final audio: ``text`` is what the transcripts show
+    (the written words), ``speech`` the words as spoken (to share out its time)."""
 
     start_s: float
     end_s: float
     text: str
     section: int  # -1 for the intro, len(sections) for the outro
+    paragraph: int = 0  # the sentence's paragraph, numbered in speaking order
+    speech: str = ""
 
 
 @dataclass(frozen=True)
 class Chapter:
     start_s: float
     title: str
+
+
+# Where the show notes' list of footnotes starts (the notes end with it).
+NOTES_HEADING = "<h2>Notes</h2>"
+
+# The role of an image the show notes show, in ``Episode.files``: "image:" + its file name.
+IMAGE_ROLE = "image:"
 
 
 @dataclass(frozen=True)
@@ -249,7 +268,7 @@ class Episode:
     loudness_lufs: float
     true_peak_dbtp: float
     chapters: tuple[Chapter, ...]
-    files: dict[str, str]  # role ("audio", "vtt", "srt", "transcript", "chapters") -> file name
+    files: dict[str, str]  # role ("audio", "vtt", "srt", "transcript", "chapters", IMAGE_ROLE + name) -> file name
     source_hash: str
     tool_version: str
     subtitle: str = ""

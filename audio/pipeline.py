@@ -27,7 +27,7 @@ from audio.master.own_audio import audio_source, place_own_audio
 from audio.master.segments import Progress, SegmentRenderer, plan_segments
 from audio.master.tags import EpisodeTags, write_tags
 from audio.master.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
-from audio.models import Chapter, Episode, Post, Script, Voicing
+from audio.models import IMAGE_ROLE, Chapter, Episode, Post, Script, Voicing
 from audio.show import Show
 from audio.synth.cache import SynthCache
 from audio.synth.engines.base import Engine
@@ -216,6 +216,9 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
         (work / files["srt"]).write_text(to_srt(timed.sentences), encoding="utf-8")
         (work / files["transcript"]).write_text(to_transcript_json(timed.sentences, SPEAKER), encoding="utf-8")
         (work / files["chapters"]).write_text(to_chapters_json(timed.chapters), encoding="utf-8")
+        for name, image in script.note_images:  # the images the show notes show, published with the episode
+            shutil.copyfile(image, work / name)
+            files[f"{IMAGE_ROLE}{name}"] = name
         episode = Episode(
             title=meta.title, slug=meta.slug, guid=guid, date=meta.date, voice=profile.name,
             duration_s=round(timed.duration_s, 3), bytes=mp3.stat().st_size, sha256=sha256_file(mp3),

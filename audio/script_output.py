@@ -32,7 +32,7 @@ def script_text(script: Script) -> str:
 def _paragraph_json(paragraph: Paragraph) -> dict[str, Any]:
     return {
         "kind": paragraph.kind,
-        "sentences": [{"text": s.text, "speech": s.speech} for s in paragraph.sentences],
+        "sentences": [{"text": s.text, "speech": s.speech, "written": s.written} for s in paragraph.sentences],
     }
 
 

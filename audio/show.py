@@ -149,6 +149,9 @@ DEFAULT_EPISODE_FOOTER = (
     "This is a public episode. If you'd like to discuss this with other subscribers or get access "
     "to bonus episodes, visit {base_url}/subscribe"
 )
+DEFAULT_PAID_EPISODE_FOOTER = (
+    "This episode is for paid subscribers of {show_title}. Thank you for your support; discuss it at {link}"
+)
 
 
 class ListenOn(Settings):
@@ -179,8 +182,11 @@ class PublishOptions(Settings):
     funding_url: Annotated[str, AfterValidator(_https_url)] = ""
     funding_label: str = Field("Support the show", max_length=128)
     locked: bool = False  # podcast:locked: other hosts may not import the feed
-    # Appended to every episode's show notes. Fields: {base_url} {site_url} {title} {link} {show_title}.
+    # Appended to a public episode's show notes. Fields: {base_url} {site_url} {title} {link} {show_title}.
     episode_footer: Annotated[str, AfterValidator(_footer)] = DEFAULT_EPISODE_FOOTER
+    # Appended to a paid episode's show notes instead (same fields).
+    paid_episode_footer: Annotated[str, AfterValidator(_footer)] = DEFAULT_PAID_EPISODE_FOOTER
+    notes_lead_link: bool = True  # the post's URL opens the show notes and description
     private_feed: bool = False  # paid posts go to a private feed per subscriber: private/<token>/feed.xml
     private_title_suffix: str = " (paid subscribers)"  # added to the show's title in the private feeds
     listen_on: ListenOn = ListenOn()  # "Listen on" links on the site: [publish.listen_on]

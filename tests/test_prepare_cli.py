@@ -47,7 +47,10 @@ def test_script_json_schema(runner):
     section = data["sections"][1]
     assert section["title"] == "1. How labs make progress on evaluations"
     assert section["paragraphs"][0]["kind"] == "heading"
-    assert set(section["paragraphs"][1]["sentences"][0]) == {"text", "speech"}
+    first = section["paragraphs"][1]["sentences"][0]
+    assert set(first) == {"text", "speech", "written"}
+    assert first["text"].startswith("One of the hardest things to communicate in A I is")  # spoken
+    assert first["written"].startswith("One of the hardest things to communicate in AI is")  # the post's words
     assert {o["kind"] for o in data["omissions"]} == {"image", "embed"}
     assert '<a href="https://ai-2027.com/"' in data["notes_html"]
     assert data["word_count"] > 3000

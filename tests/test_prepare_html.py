@@ -104,7 +104,13 @@ def test_show_notes_keep_links_and_footnotes_drop_widgets(tmp_path):
     script = prepare_post(SAMPLE_POST, load_show(SAMPLE_SHOW))
     notes = script.notes_html
     assert '<a href="https://en.wikipedia.org/wiki/Technological_singularity" rel="noopener noreferrer">Wikipedia</a>' in notes
-    assert 'href="#footnote-1"' in notes and 'id="footnote-1"' in notes  # marker and body, linked
+    # The footnote: a superscript marker linking to its note, in a "Notes" list at the end.
+    assert 'nature of the <em>environment</em> rather than just the learning.<sup><a href="#note-1" id="note-ref-1" ' \
+           'rel="noopener noreferrer">[1]</a></sup></p>' in notes
+    assert notes.endswith('<h2>Notes</h2>\n<ol>\n<li id="note-1"><p>Some of my recent coverage on robotics is here:</p>\n'
+                          '<p><a href="https://www.interconnects.ai/p/robotic-foundation-models" rel="noopener noreferrer">'
+                          'A realistic path to robotic foundation models</a></p></li>\n</ol>')
+    assert "footnote-1" not in notes and "footnote-anchor" not in notes
     assert '<a href="https://epochai.substack.com/p/most-ai-value-will-come-from-broad" rel="noopener noreferrer">' \
            "Most AI value will come from broad automation, not from R&amp;D</a>" in notes  # embed -> one link
     assert "Read more" not in notes and "component-name" not in notes and "attrs=" not in notes

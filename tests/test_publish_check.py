@@ -82,7 +82,8 @@ BROKEN = [
      "feed.xml: channel: missing <itunes:author>"),
     ("no self link", lambda s: _edit_feed(s, 'rel="self" ', 'rel="alternate" '),
      'feed.xml: channel: missing <atom:link rel="self">'),
-    ("long description", lambda s: _edit_feed(s, "<description>Notes for The third post", "<description>" + "x" * 4001),
+    ("long description", lambda s: _edit_feed(s, "<description>https://www.interconnects.ai/p/third-post",
+                                                      "<description>" + "x" * 4001),
      "feed.xml: item 1 (The third post): description is "),
     ("missing transcript", lambda s: (s / "episodes/third-post.srt").unlink(),
      "feed.xml: item 1 (The third post): https://audio.interconnects.ai/episodes/third-post.srt: "

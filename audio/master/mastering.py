@@ -385,13 +385,15 @@ def timeline(
     settings: MasterSettings,
 ) -> Timeline:
     """Where every sentence and chapter sits, given where each segment starts."""
-    sentences = script.sentences()
+    sentences, paragraphs = script.sentences(), script.sentence_paragraphs()
     timed: list[TimedSentence] = []
     for plan, layout, offset in zip(plans, layouts, starts_s):
         speech = [step for step in plan.steps if isinstance(step, Speech)]
         for step, (start, end) in zip(speech, layout.spans):
             rate = settings.sample_rate
-            timed.append(TimedSentence(offset + start / rate, offset + end / rate, sentences[step.index].text, step.section))
+            sentence = sentences[step.index]
+            timed.append(TimedSentence(offset + start / rate, offset + end / rate, sentence.written or sentence.text,
+                                       step.section, paragraphs[step.index], sentence.text))
     chapters = [Chapter(0.0, INTRO_CHAPTER)] if script.intro or settings.intro_audio else []
     for index in range(len(script.sections)):
         first = next((t for t in timed if t.section == index), None)

@@ -12,8 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from audio.models import Chapter, TimedSentence
+from audio.wording import spoken_weights
 
-MAX_CUE_CHARS = 65
+# A caption cue: at most two lines of 42 characters, on screen at most 7 seconds.
+CUE_LINE_CHARS = 42
+CUE_LINES = 2
+MAX_CUE_MS = 7000
 
 
 def ms(seconds: float) -> int:
@@ -24,11 +28,11 @@ def ms(seconds: float) -> int:
 class Cue:
     start_ms: int
     end_ms: int
-    text: str
+    text: str  # its lines, joined by "\n"
     section: int
 
 
-def wrap(text: str, width: int = MAX_CUE_CHARS) -> list[str]:
+def wrap(text: str, width: int = CUE_LINE_CHARS) -> list[str]:
     """Words into lines of at most ``width`` characters; a longer word is cut."""
     lines: list[str] = []
     line = ""
@@ -51,21 +55,61 @@ def wrap(text: str, width: int = MAX_CUE_CHARS) -> list[str]:
     return lines
 
 
-def cues(sentences: Sequence[TimedSentence], width: int = MAX_CUE_CHARS) -> list[Cue]:
-    """One cue per line of each sentence; a sentence's time is shared out by characters."""
+def _fill(words: list[str], at: list[int], cap: int) -> list[tuple[int, int]]:
+    """Greedy runs of words ``(first, last)``: each as many words as fit in the cue's
+    lines, its time and ``cap`` characters (one word at least)."""
+    runs, first = [], 0
+    while first < len(words):
+        last = first + 1
+        while last < len(words):
+            text = " ".join(words[first : last + 1])
+            if len(text) > cap or len(wrap(text)) > CUE_LINES or at[last + 1] - at[first] > MAX_CUE_MS:
+                break
+            last += 1
+        runs.append((first, last))
+        first = last
+    return runs
+
+
+def _sentence_cues(sentence: TimedSentence) -> list[Cue]:
+    """A sentence's words as cues of at most ``CUE_LINES`` lines and ``MAX_CUE_MS``, as
+    few as fit and evenly filled. Its time is shared out by the characters of speech each
+    written word stands for (from the spoken form, see ``audio.wording``): "2025" takes as
+    long as "twenty twenty-five". A single word said for longer than a cue may last ends
+    early; one longer than the lines is cut, its pieces sharing its time."""
+    words = sentence.text.split()
+    if not words:
+        return []
+    start, end = ms(sentence.start_s), ms(sentence.end_s)
+    weights = spoken_weights(sentence.text, sentence.speech)
+    total = sum(weights) or 1.0
+    at = [start]  # where each word starts, then the sentence's end
+    for weight in weights:
+        at.append(at[-1] + (end - start) * weight / total)
+    at = [round(t) for t in at[:-1]] + [end]
+    most = CUE_LINES * (CUE_LINE_CHARS + 1)
+    runs = _fill(words, at, most)
+    length = len(" ".join(words))
+    for cap in range(-(-length // len(runs)), most):  # the same number of cues, more even
+        even = _fill(words, at, cap)
+        if len(even) == len(runs):
+            runs = even
+            break
     out: list[Cue] = []
-    for sentence in sentences:
-        lines = wrap(sentence.text, width)
-        if not lines:
-            continue
-        start, end = ms(sentence.start_s), ms(sentence.end_s)
-        total = sum(len(line) for line in lines)
-        done = 0
-        for line in lines:
-            cue_start = start + (end - start) * done // total
-            done += len(line)
-            out.append(Cue(cue_start, start + (end - start) * done // total, line, sentence.section))
+    for first, last in runs:
+        lines, begin = wrap(" ".join(words[first:last])), at[first]
+        while lines:
+            shown, lines = lines[:CUE_LINES], lines[CUE_LINES:]
+            share = len("".join(shown)) / len("".join(shown + lines))
+            stop = at[last] if not lines else begin + int((at[last] - begin) * share)
+            out.append(Cue(begin, min(stop, begin + MAX_CUE_MS), "\n".join(shown), sentence.section))
+            begin = stop
     return out
+
+
+def cues(sentences: Sequence[TimedSentence]) -> list[Cue]:
+    """Every sentence's cues, in order."""
+    return [cue for sentence in sentences for cue in _sentence_cues(sentence)]
 
 
 def _clock(milliseconds: int, separator: str) -> str:
@@ -95,10 +139,14 @@ def to_srt(sentences: Sequence[TimedSentence]) -> str:
 
 
 def to_transcript_json(sentences: Sequence[TimedSentence], speaker: str = "") -> str:
-    """Podcasting 2.0 JSON transcript: one segment per sentence."""
+    """Podcasting 2.0 JSON transcript: one segment per sentence. The last sentence of a
+    paragraph ends with a line break, as the format's own example marks the end of an
+    utterance ("father.\\n"): readers that show bodies as text keep the paragraphs."""
+    shown = [s for s in sentences if s.text.strip()]
     segments = [
-        {"speaker": speaker, "startTime": ms(s.start_s) / 1000, "endTime": ms(s.end_s) / 1000, "body": s.text}
-        for s in sentences
+        {"speaker": speaker, "startTime": ms(s.start_s) / 1000, "endTime": ms(s.end_s) / 1000,
+         "body": s.text + ("\n" if i + 1 == len(shown) or shown[i + 1].paragraph != s.paragraph else "")}
+        for i, s in enumerate(shown)
     ]
     return json.dumps({"version": "1.0.0", "segments": segments}, indent=1, ensure_ascii=False) + "\n"
 

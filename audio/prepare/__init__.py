@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from audio.models import Post, Script, Voicing
 from audio.prepare.lexicon import LexiconReport, lexicon_report
-from audio.prepare.notes import render_notes
+from audio.prepare.notes import note_images, render_notes
 from audio.prepare.reader import read_post
 from audio.prepare.script import build_script, raw_texts, show_lexicon
 from audio.prepare.speakable import walk_post
@@ -36,7 +37,8 @@ def prepare_read(post: Post, show: Show, voicing: Voicing = Voicing(), notes_htm
     walk = walk_post(post.ast, show.script)
     if notes_html is None:
         notes_html = render_notes(post.source, post.ast, show.script)
-    return build_script(post, show, walk, notes_html, voicing)
+    script = build_script(post, show, walk, notes_html, voicing)
+    return replace(script, note_images=note_images(post.source, post.ast)) if "<img" in notes_html else script
 
 
 def prepare_post(path: str | Path, show: Show, voicing: Voicing = Voicing()) -> Script:

@@ -3,18 +3,32 @@
 The AST is filtered by the same element policy as the script (``policy.py``): chrome
 is dropped, an embed becomes one link to what it embedded, and the rest is written by
 pandoc's HTML writer, then sanitised with nh3 (the notes end up in a feed and a site).
+
+Footnotes, Substack's (an anchor link plus a body further down) as well as Markdown's,
+become pandoc notes, written as a "Notes" list at the end: the marker is a superscript
+``<a href="#note-1" id="note-ref-1">[1]</a>``, and each note an item ``<li id="note-1">``
+of an ordered list.
+
+An image given by a relative path whose file lies beside the post (inside its folder) is
+published with the episode: its ``src`` becomes the name it is published under (by its
+content, ``img-<sha256>.png``), and ``note_images`` lists the files to copy. Any other
+image is left for publish, which shows only images it publishes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import nh3
 
+from audio.models import NOTES_HEADING
 from audio.prepare import policy
-from audio.prepare.speakable import collect_links
+from audio.prepare.speakable import Footnote, collect_footnotes, collect_links
 from audio.readers.pandoc import plain_text, run_pandoc
 from audio.show import ScriptOptions
 
@@ -28,10 +42,23 @@ for _tag in _ID_TAGS:
 NOTES_ATTRIBUTES["a"] |= {"title"}
 NOTES_ATTRIBUTES["img"] |= {"title"}
 
+# pandoc's HTML for notes -> the notes' own: a bracketed superscript marker, a headed
+# ordered list, no back links (they read as "↩︎" in a plain-text description).
+_NOTE_REF = re.compile(r'<a href="#fn(\d+)" class="footnote-ref" id="fnref\1"[^>]*><sup>\1</sup></a>')
+_NOTE_ITEM = re.compile(r'<li id="fn(\d+)">')
+_NOTE_BACK = re.compile(r'<a href="#fnref\d+" class="footnote-back"[^>]*>.*?</a>', re.DOTALL)
+_NOTES_START = re.compile(r'<section id="footnotes"[^>]*>\s*(?:<hr\s*/?>\s*)?<ol>')
+_NOTES_END = re.compile(r"</ol>\s*</section>\s*$")
+
 
 class NotesFilter:
-    def __init__(self, options: ScriptOptions):
+    def __init__(self, options: ScriptOptions, footnotes: dict[str, Footnote] | None = None,
+                 anchored: set[str] | None = None, post: Path | None = None):
+        self.post = post
         self.boilerplate = None if options.notes_boilerplate else policy.boilerplate_matcher(options.boilerplate)
+        # Substack's footnote bodies by id; one an anchor points to becomes a note there.
+        self.footnotes = {k: v for k, v in (footnotes or {}).items() if k in (anchored or set())}
+        self.placed: set[str] = set()
 
     def blocks(self, blocks: list[Node]) -> list[Node]:
         out: list[Node] = []
@@ -71,6 +98,8 @@ class NotesFilter:
         role = policy.classify(attr)
         if role == policy.CHROME:
             return []
+        if role == policy.FOOTNOTE and set(collect_footnotes([{"t": "Div", "c": [attr, children]}])) <= set(self.footnotes):
+            return []  # placed at its anchor, as a note
         if role == policy.EMBED:
             links: list[tuple[str, str]] = []
             collect_links(children, links)
@@ -91,8 +120,13 @@ class NotesFilter:
                 continue
             if t == "Image":
                 if not policy.is_data_uri(c[2][0]):
-                    out.append({"t": t, "c": [_bare(c[0]), self.inlines(c[1]), c[2]]})
+                    local = local_image(self.post, c[2][0]) if self.post else None
+                    target = [local[0], c[2][1]] if local else c[2]
+                    out.append({"t": t, "c": [_bare(c[0]), self.inlines(c[1]), target]})
             elif t == "Link":
+                if policy.is_footnote_anchor(c[0], c[2][0]) and policy.footnote_target(c[2][0]) in self.footnotes:
+                    out.extend(self.note(policy.footnote_target(c[2][0])))
+                    continue
                 if policy.classify(c[0]) in (policy.CHROME, policy.EMBED):
                     continue
                 text = self.inlines(c[1])
@@ -110,6 +144,15 @@ class NotesFilter:
             else:
                 out.append(node)
         return _merge_words(out)
+
+
+    def note(self, ident: str) -> list[Node]:
+        """A Substack footnote anchor as a note holding the footnote's body (at its first
+        anchor only)."""
+        if ident in self.placed:
+            return []
+        self.placed.add(ident)
+        return [{"t": "Note", "c": self.blocks(self.footnotes[ident].blocks) or [{"t": "Para", "c": []}]}]
 
 
 def _merge_words(inlines: list[Node]) -> list[Node]:
@@ -138,21 +181,86 @@ def _bare(attr: list[Any]) -> list[Any]:
     return [attr[0], attr[1], []]
 
 
-def notes_ast(ast: dict[str, Any], options: ScriptOptions) -> dict[str, Any]:
-    return {
-        "pandoc-api-version": ast["pandoc-api-version"],
-        "meta": {},
-        "blocks": NotesFilter(options).blocks(ast["blocks"]),
-    }
+def _anchored(node: Any, found: set[str]) -> set[str]:
+    """The ids of the footnotes some anchor under ``node`` points to."""
+    if isinstance(node, list):
+        for item in node:
+            _anchored(item, found)
+    elif isinstance(node, dict):
+        if node.get("t") == "Link" and policy.is_footnote_anchor(node["c"][0], node["c"][2][0]):
+            found.add(policy.footnote_target(node["c"][2][0]))
+        elif "c" in node:
+            _anchored(node["c"], found)
+    return found
+
+
+MAX_IMAGE_BYTES = 16 * 1024 * 1024
+
+
+def local_image(post: Path, src: str) -> tuple[str, Path] | None:
+    """The name an image published with the episode gets (by content) and its file, for
+    a relative ``src`` naming an image file inside the post's folder; else None."""
+    try:
+        parts = urlsplit(src)
+    except ValueError:
+        return None
+    if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+        return None
+    folder = post.resolve().parent
+    file = (folder / unquote(parts.path)).resolve()
+    suffix = file.suffix.lower()
+    if suffix not in policy.IMAGE_FILE_SUFFIXES or not file.is_relative_to(folder):
+        return None
+    try:
+        if not file.is_file() or file.stat().st_size > MAX_IMAGE_BYTES:
+            return None
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+    except OSError:
+        return None
+    return f"img-{digest[:16]}{'.jpg' if suffix == '.jpeg' else suffix}", file
+
+
+def note_images(path: Path, ast: dict[str, Any]) -> tuple[tuple[str, Path], ...]:
+    """Every image file beside the post that its notes show: (published name, file)."""
+    found: dict[str, Path] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+        elif isinstance(node, dict):
+            if node.get("t") == "Image" and (local := local_image(path, node["c"][2][0])):
+                found.setdefault(*local)
+            elif "c" in node:
+                visit(node["c"])
+
+    visit(ast["blocks"])
+    return tuple(sorted(found.items()))
+
+
+def notes_ast(ast: dict[str, Any], options: ScriptOptions, post: Path | None = None) -> dict[str, Any]:
+    blocks = ast["blocks"]
+    notes = NotesFilter(options, collect_footnotes(blocks), _anchored(blocks, set()), post)
+    return {"pandoc-api-version": ast["pandoc-api-version"], "meta": {}, "blocks": notes.blocks(blocks)}
 
 
 def render_notes(path: Path, ast: dict[str, Any], options: ScriptOptions) -> str:
     """Sanitised HTML show notes for a post's AST."""
-    doc = notes_ast(ast, options)
+    doc = notes_ast(ast, options, path)
     if not doc["blocks"]:
         return ""
     html = run_pandoc(path, ["-f", "json", "-t", "html", "--wrap=none"], json.dumps(doc))
-    return clean_html(html)
+    return clean_html(_notes_list(html))
+
+
+def _notes_list(html: str) -> str:
+    """pandoc's footnotes as the notes' "Notes" list (see the module's docstring)."""
+    if 'class="footnote-ref"' not in html:
+        return html
+    html = _NOTE_REF.sub(r'<sup><a href="#note-\1" id="note-ref-\1">[\1]</a></sup>', html)
+    html = _NOTE_ITEM.sub(r'<li id="note-\1">', _NOTE_BACK.sub("", html))
+    html = _NOTES_START.sub(f"{NOTES_HEADING}\n<ol>", html)
+    return _NOTES_END.sub("</ol>", html)
 
 
 def clean_html(html: str) -> str:

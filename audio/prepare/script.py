@@ -33,6 +33,7 @@ from audio.prepare.normalize import normalize_text
 from audio.prepare.sentences import split_sentences
 from audio.prepare.speakable import RawParagraph, Walk, ensure_terminal, walk_post
 from audio.show import Show
+from audio.wording import written_pieces
 
 TEMPLATE_FIELDS = ("title", "subtitle", "author", "date", "site", "url")
 _STOP_AFTER_MARK = re.compile(r"(?<=[!?])\.")
@@ -69,8 +70,12 @@ class Speaker:
         self.phonemes = phonemes
         self.max_chars = max_chars
 
-    def sentence(self, text: str) -> Sentence:
-        return Sentence(text=text, speech=self.lexicon.apply(text, self.phonemes))
+    def sentence(self, text: str, written: str) -> Sentence:
+        return Sentence(text=text, speech=self.lexicon.apply(text, self.phonemes), written=written)
+
+    def sentences(self, written: str, pieces: list[str]) -> tuple[Sentence, ...]:
+        """Spoken pieces as sentences, each with the written words it was made from."""
+        return tuple(self.sentence(p, w) for p, w in zip(pieces, written_pieces(written, pieces), strict=True))
 
     def spoken(self, text: str) -> list[str]:
         spoken = normalize_text(text, self.words)
@@ -86,16 +91,16 @@ class Speaker:
         pieces = self.spoken(text)
         if not pieces:
             return None
-        if raw.quote_open:
-            pieces.insert(0, self.options.quote_open)
-        if raw.quote_close:
-            pieces.append(self.options.quote_close)
-        return Paragraph(raw.kind, tuple(self.sentence(p) for p in pieces if p.strip()))
+        # The words around a quote are the narrator's, written as they are said.
+        before = [self.sentence(self.options.quote_open, self.options.quote_open)] if raw.quote_open else []
+        after = [self.sentence(self.options.quote_close, self.options.quote_close)] if raw.quote_close else []
+        sentences = [*before, *self.sentences(text, pieces), *after]
+        return Paragraph(raw.kind, tuple(s for s in sentences if s.text.strip()))
 
     def template(self, show: Show, key: str, kind: str, fields: dict[str, str]) -> tuple[Paragraph, ...]:
         text = fill_template(show, key, getattr(self.options, key), fields)
         pieces = self.spoken(text) if text else []
-        return (Paragraph(kind, tuple(self.sentence(p) for p in pieces)),) if pieces else ()
+        return (Paragraph(kind, self.sentences(text, pieces)),) if pieces else ()
 
 
 def _capitalised(sentence: str) -> str:

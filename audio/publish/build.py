@@ -28,7 +28,7 @@ import nh3
 from audio.catalog import Catalog
 from audio.episode_store import list_episodes
 from audio.errors import AudioEssayError, ConfigError, InputError, OutputError
-from audio.models import Episode
+from audio.models import IMAGE_ROLE, NOTES_HEADING, Episode
 from audio.publish.artwork import is_placeholder, placeholder_png
 from audio.publish.feed import (
     ENCLOSURE_TYPES,
@@ -63,9 +63,16 @@ PUBLIC = "everyone"
 SUMMARY_BYTES = 300  # an episode's line in link previews (og:description)
 FILE_ROLES = ("audio", "vtt", "srt", "transcript", "chapters")
 NOTES_TAGS = {"p", "a", "ol", "ul", "li", "br", "em", "strong", "b", "i", "blockquote", "h2", "h3", "h4", "code",
-              "pre", "sup", "sub", "hr"}
+              "pre", "sup", "sub", "hr", "img"}
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _URL = re.compile(r"(https?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]])")
+# The show notes' footnotes (see audio.prepare.notes): ids, and links between marker and note.
+_NOTE_ID = re.compile(r"^note-(?:ref-)?\d+$")
+_NOTE_LINK = re.compile(r'href="#(note-(?:ref-)?\d+)"')
+_NOTE_ANCHOR = re.compile(r'<a href="#note-(?:ref-)?\d+"[^>]*>(.*?)</a>', re.DOTALL)
+# An image the notes show (published beside the page), and one whose src was refused.
+_NOTE_IMAGE = re.compile(r'src="(img-[0-9a-f]{16}\.[a-z]+)"')
+_UNPUBLISHED_IMAGE = re.compile(r"<img(?![^>]*\bsrc=)[^>]*>")
 
 
 @dataclass
@@ -127,27 +134,69 @@ def _artwork(show: Show) -> tuple[bytes, str]:
 
 
 def _footer(show: Show, episode: Episode, post_url: str) -> str:
-    return show.publish.episode_footer.format(
+    """The footer for the episode's audience: the public one, or the paid subscribers' one."""
+    pub = show.publish
+    template = pub.episode_footer if episode.audience == PUBLIC else pub.paid_episode_footer
+    return template.format(
         base_url=show.show.base_url.rstrip("/"), site_url=show.publish.site_url.rstrip("/"),
         title=episode.title, link=post_url, show_title=show.show.title,
     )
 
 
-def _clean_notes(notes_html: str, post_url: str) -> str:
-    """Show notes safe for feeds and pages: text, structure and http(s) links only. Images
-    go (the post's image files are not published), relative links point into the post,
-    a link to anything else keeps its text."""
+def _clean_notes(notes_html: str, post_url: str, images: frozenset[str] = frozenset()) -> str:
+    """Show notes safe for feeds and pages: text, structure and http(s) links only.
+    Relative links point into the post, a link to anything else keeps its text. An image
+    shows only if it is published with the episode (``images``, by file name, beside the
+    page): any other would be broken (a post's relative image path names no file on the
+    newsletter's site, and the site's pages load no image from another host). The notes'
+    own footnote links (``#note-1``, ``#note-ref-1``) and ids stay, for the page;
+    ``_feed_notes`` makes them and the images absolute."""
     if not notes_html:
         return ""
 
     def link(tag: str, attribute: str, value: str) -> str | None:
-        url = web_url(value, post_url) if attribute == "href" else value
+        if attribute == "id":
+            return value if _NOTE_ID.match(value) else None
+        if tag == "img":
+            return value if attribute == "alt" or value in images else None
+        if attribute != "href":
+            return value
+        if _NOTE_ID.match(value.removeprefix("#")) and value.startswith("#"):
+            return value
+        url = web_url(value, post_url)
         return url and ascii_url(url)
 
-    return nh3.clean(
-        notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"}, attributes={"a": {"href"}},
-        attribute_filter=link, url_schemes=set(WEB_SCHEMES), url_relative="pass_through",
-    ).strip()
+    cleaned = nh3.clean(
+        notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"},
+        attributes={"a": {"href", "id"}, "li": {"id"}, "img": {"src", "alt"}}, attribute_filter=link,
+        url_schemes=set(WEB_SCHEMES), url_relative="pass_through",
+    )
+    return _UNPUBLISHED_IMAGE.sub("", cleaned).strip()
+
+
+def _feed_notes(notes_html: str, page_url: str, files_url: str) -> str:
+    """Notes for a feed, where a link must be absolute: a footnote link points at the note
+    on the episode's page, or (no page) keeps only its text; an image's file is at
+    ``files_url``."""
+    notes_html = _NOTE_IMAGE.sub(lambda m: f'src="{html.escape(files_url)}/{m.group(1)}"', notes_html)
+    if page_url:
+        return _NOTE_LINK.sub(lambda m: f'href="{html.escape(page_url)}#{m.group(1)}"', notes_html)
+    return _NOTE_ANCHOR.sub(r"\1", notes_html)
+
+
+def _description(notes_html: str, footer: str) -> str:
+    """The plain-text description: the notes shortened to fit, but their "Notes" list (at
+    most half the room) and the footer kept whole."""
+    body, heading, listed = notes_html.partition(NOTES_HEADING)
+    if not heading:
+        return item_description(notes_html, footer)
+    notes = truncate_bytes(notes_text(heading + listed), MAX_DESCRIPTION_BYTES // 2)
+    return item_description(body, f"{notes}\n\n{footer}")
+
+
+def _lead_link(link: str) -> str:
+    """The post's URL as the notes' first paragraph (as Substack's podcast feeds open them)."""
+    return f'<p><a href="{html.escape(link)}">{html.escape(link)}</a></p>\n'
 
 
 def _footer_html(text: str) -> str:
@@ -165,12 +214,23 @@ def _episode_date(episode: Episode, audio: Path) -> datetime:
     return date if date.tzinfo else date.replace(tzinfo=timezone.utc)
 
 
-def _transcript_segments(path: Path | None) -> tuple[tuple[float, str], ...]:
+def _transcript_segments(path: Path | None) -> tuple[tuple[tuple[float, str], ...], ...]:
+    """The JSON transcript's sentences ``(start, text)`` in paragraphs: a segment whose
+    body ends with a line break ends one (a transcript rendered before paragraphs were
+    marked is one paragraph)."""
     if path is None:
         return ()
     try:
         segments = json.loads(path.read_text(encoding="utf-8"))["segments"]
-        return tuple((float(s["startTime"]), str(s["body"])) for s in segments)
+        paragraphs: list[tuple[tuple[float, str], ...]] = []
+        current: list[tuple[float, str]] = []
+        for s in segments:
+            body = str(s["body"])
+            current.append((float(s["startTime"]), body.strip()))
+            if body.endswith("\n"):
+                paragraphs.append(tuple(current))
+                current = []
+        return tuple(paragraphs + [tuple(current)] if current else paragraphs)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(path, f"not a readable JSON transcript ({exc})") from exc
 
@@ -202,27 +262,35 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     audio_type = ENCLOSURE_TYPES.get(sources["audio"].suffix.lower())
     if audio_type is None:
         raise InputError(sources["audio"], "not an MP3 or M4A file: podcast apps would not play it")
+    for role, name in episode.files.items():  # the notes' images: one that is missing is not shown
+        if role.startswith(IMAGE_ROLE) and Path(name).name == name and (base / name).is_file():
+            sources[role] = base / name
+    images = frozenset(path.name for role, path in sources.items() if role.startswith(IMAGE_ROLE))
     root = show.publish.site_url
     urls = {role: site_join(root, f"{folder}/{path.name}") for role, path in sources.items()}
     base_url = show.show.base_url
     post = checked_url(episode.canonical_url, base_url, f"episode {episode.slug}", "canonical_url", warnings.append)
     link = ascii_url(post or post_url(base_url, episode.slug))
     footer = _footer(show, episode, link)
-    notes = _clean_notes(episode.notes_html, link)
-    content = f"{notes}\n{_footer_html(footer)}".strip()
+    notes = _clean_notes(episode.notes_html, link, images)
+    page_notes = f"{notes}\n{_footer_html(footer)}".strip()  # the page links to the post in its header
+    lead = _lead_link(link) if show.publish.notes_lead_link else ""
+    page_url = site_join(root, f"{folder}/{episode.slug}.html")
     date = _episode_date(episode, sources["audio"])
     audio_bytes = sources["audio"].stat().st_size
     item = FeedItem(
         title=episode.title, guid=episode.guid, link=link, date=date, duration_s=int(round(episode.duration_s)),
         author=episode.author or show.show.author, audio_url=urls["audio"], audio_bytes=audio_bytes,
-        description=item_description(notes, footer), content_html=content,
+        description=_description(lead + notes, footer),
+        content_html=_feed_notes(lead + page_notes, page_url if episode.audience == PUBLIC else "",
+                                 site_join(root, folder)),
         transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
         chapters_url=urls.get("chapters", ""), language=show.show.language, explicit=show.publish.explicit,
-        page_url=site_join(root, f"{folder}/{episode.slug}.html"), audio_type=audio_type,
+        page_url=page_url, audio_type=audio_type,
     )
     page = PageEpisode(
         title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=link,
-        notes_html=content, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
+        notes_html=page_notes, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
         chapters=episode.chapters, transcript=_transcript_segments(sources.get("transcript")),
         href=f"{folder}/{episode.slug}.html", embed=f"{EMBED_DIR}/{episode.slug}.html",
         summary=truncate_bytes(" ".join((episode.subtitle or notes_text(notes)).split()), SUMMARY_BYTES),

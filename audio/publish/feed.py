@@ -200,6 +200,8 @@ def build_feed(channel: FeedChannel, items: list[FeedItem]) -> bytes:
 _DROP = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 _LINK = re.compile(r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a\s*>", re.S | re.I)
 _ITEM = re.compile(r"<li\b[^>]*>", re.I)
+_LIST = re.compile(r"<(/?)(ol|ul|li)\b[^>]*>", re.IGNORECASE)
+_BULLET = re.compile(r"^(?:\*|\d+\.)$")
 _BLOCK = re.compile(r"</?(?:p|div|h[1-6]|blockquote|ol|ul|tr|br|hr|figure|pre)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]*>")
 
@@ -208,19 +210,44 @@ def notes_text(notes_html: str) -> str:
     """Show notes as plain text, links kept as ``text [url]`` (like seed 001's listing)."""
     text = _DROP.sub("", notes_html)
     text = _LINK.sub(lambda m: f"{m.group(2)} [{m.group(1)}]", text)
-    text = _BLOCK.sub("\n\n", _ITEM.sub("\n* ", text))
+    text = _BLOCK.sub("\n\n", _items(text))
     lines: list[str] = []
     for line in html.unescape(_TAG.sub("", text)).split("\n"):
         line = " ".join(line.split())
-        if lines and lines[-1] == "*":  # <li><p>text</p></li>: the bullet joins its text
+        if lines and _BULLET.match(lines[-1]):  # <li><p>text</p></li>: the bullet joins its text
             if line:
-                lines[-1] = f"* {line}"
+                lines[-1] = f"{lines[-1]} {line}"
             continue
-        if line.startswith("*") and lines and not lines[-1]:
+        if _BULLET.match(line.split(" ", 1)[0]) and lines and not lines[-1]:
             lines.pop()  # list items on consecutive lines
         if line or (lines and lines[-1]):
             lines.append(line)
     return "\n".join(lines).strip()
+
+
+def _items(notes_html: str) -> str:
+    """List items as lines starting "* ", or "1. ", "2. " in an ordered list."""
+    if "<ol" not in notes_html and "<OL" not in notes_html:
+        return _ITEM.sub("\n* ", notes_html)
+    counters: list[int | None] = []  # one per open list: the last number, or None for a bullet list
+
+    def mark(m: re.Match[str]) -> str:
+        closing, tag = m.group(1), m.group(2).lower()
+        if tag != "li":
+            if closing:
+                if counters:
+                    counters.pop()
+            else:
+                counters.append(0 if tag == "ol" else None)
+            return m.group(0)
+        if closing:
+            return m.group(0)
+        if counters and counters[-1] is not None:
+            counters[-1] += 1
+            return f"\n{counters[-1]}. "
+        return "\n* "
+
+    return _LIST.sub(mark, notes_html)
 
 
 def truncate_bytes(text: str, limit: int) -> str:

@@ -146,7 +146,7 @@ class PageEpisode:
     audio: str
     vtt: str
     chapters: tuple[Chapter, ...]
-    transcript: tuple[tuple[float, str], ...]  # (start seconds, text)
+    transcript: tuple[tuple[tuple[float, str], ...], ...]  # paragraphs of sentences (start seconds, text)
     href: str = ""  # the page, relative to the site root (for the index)
     summary: str = ""  # a line or two of plain text, for link previews
     embed: str = ""  # its embeddable player page, relative to the site root
@@ -249,6 +249,23 @@ def _episode_head(show: ShowPage, ep: PageEpisode) -> str:
     ])
 
 
+def transcript_html(paragraphs: tuple[tuple[tuple[float, str], ...], ...]) -> str:
+    """The transcript as paragraphs, each opened by a link to its time (``#t=1:23``)
+    and holding one ``<span data-start>`` per sentence:
+    ``<p><a class="time" href="#t=0:03" data-start="3.600">0:03</a> <span data-start="3.600">...</span> ...</p>``."""
+    sentences = [s for paragraph in paragraphs for s in paragraph]
+    # One escape for the whole transcript (hundreds of sentences), split back per sentence.
+    texts = iter(html.escape("\0".join(text.replace("\0", "") for _, text in sentences)).split("\0"))
+    out = []
+    for paragraph in paragraphs:
+        if not paragraph:
+            continue
+        start = paragraph[0][0]
+        spans = " ".join(f'<span data-start="{at:.3f}">{next(texts)}</span>' for at, _ in paragraph)
+        out.append(f'<p><a class="time" href="#t={clock(start)}" data-start="{start:.3f}">{clock(start)}</a> {spans}</p>')
+    return "\n".join(out)
+
+
 def embed_page(show: ShowPage, ep: PageEpisode) -> str:
     """The episode's small player for other sites to frame: artwork, title, audio."""
     e = html.escape
@@ -273,17 +290,13 @@ def episode_page(show: ShowPage, ep: PageEpisode) -> str:
             for c in ep.chapters
         )
         chapters = f'<h2>Chapters</h2>\n<ol class="chapters">\n{entries}\n</ol>'
-    # One escape for the whole transcript (hundreds of sentences), split back per sentence.
-    texts = e("\0".join(text.replace("\0", "") for _, text in ep.transcript)).split("\0")
-    transcript = "\n".join(
-        f'<span data-start="{start:.3f}">{text}</span>' for (start, _), text in zip(ep.transcript, texts)
-    )
+    transcript = transcript_html(ep.transcript)
     body = EPISODE_BODY.substitute(
         show_title=e(show_title), title=e(ep.title), date=_date(ep.date), duration=clock(ep.duration_s),
         artwork=e(quote("../" + show.artwork)), listen_on=_listen_on(show),
         post_url=e(ep.post_url), audio=e(quote(ep.audio)), vtt=e(quote(ep.vtt)), track_lang=e(lang.split("-")[0]),
         size=_size(ep.audio_bytes), chapters=chapters, notes=ep.notes_html,
-        transcript=f"<p>{transcript}</p>" if transcript else "<p>No transcript.</p>",
+        transcript=transcript or "<p>No transcript.</p>",
     )
     root = "../"  # episode pages live in a folder of the site
     head = f'<script src="{root}site.js" defer></script>\n' + _episode_head(show, ep)
