@@ -1,5 +1,6 @@
 """Markdown posts: pandoc Markdown with YAML front matter (Substack exports converted by
-pandoc, what ``import`` writes), and plain CommonMark/GFM without it.
+pandoc, what ``import`` writes), Hugo's TOML front matter, and plain CommonMark/GFM without
+it. HTML inside the Markdown is read as HTML (``embedded_html``).
 
 The front matter is split off and parsed here, not by pandoc, because real exports
 contain titles pandoc's YAML reader rejects (``title: ""10 years""``).
@@ -7,6 +8,7 @@ contain titles pandoc's YAML reader rejects (``title: ""10 years""``).
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import yaml
 from audio import limits
 from audio.errors import InputError
 from audio.models import ParsedPost
+from audio.readers.embedded_html import read_embedded_html
 from audio.readers.pandoc import read_ast
 
 # Our own front-matter split. Bare URLs stay text (normalisation says their domain, or
@@ -23,13 +26,18 @@ from audio.readers.pandoc import read_ast
 MARKDOWN_FORMAT = "markdown-yaml_metadata_block"
 
 
+TOML_FENCE = "+++"  # Hugo's TOML front matter: +++ ... +++
+
+
 def split_front_matter(text: str) -> tuple[str | None, str]:
-    """``(front matter or None, body)``: front matter is a leading ``---`` ... ``---``/``...`` block."""
+    """``(front matter or None, body)``: front matter is a leading ``---`` ... ``---``/``...``
+    block (YAML), or ``+++`` ... ``+++`` (TOML)."""
     lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
+    if not lines or lines[0].strip() not in ("---", TOML_FENCE):
         return None, text
+    ends = (TOML_FENCE,) if lines[0].strip() == TOML_FENCE else ("---", "...")
     for i, line in enumerate(lines[1:], start=1):
-        if line.strip() in ("---", "..."):
+        if line.strip() in ends:
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :])
     return None, text
 
@@ -86,10 +94,21 @@ def _lenient_front_matter(block: str) -> dict[str, Any]:
     return result
 
 
-def parse_front_matter(path: Path, block: str) -> dict[str, Any]:
+def _load_toml(path: Path, block: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(block)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"front matter is not valid TOML ({exc})") from exc
+    except RecursionError as exc:  # arrays in arrays, deeper than the parser goes
+        raise InputError(path, f"front matter nested more than {limits.POST.max_depth} levels deep") from exc
+
+
+def parse_front_matter(path: Path, block: str, toml: bool = False) -> dict[str, Any]:
     size = len(block.encode("utf-8"))
     if size > limits.POST.max_front_matter_bytes:
         raise InputError(path, f"front matter is {size} bytes, over the {limits.POST.max_front_matter_bytes}-byte limit")
+    if toml:
+        return _load_toml(path, block)
     try:
         data = _load_yaml(block)
         if not isinstance(data, dict):
@@ -131,8 +150,9 @@ class MarkdownReader:
         front: dict[str, Any] = {}
         block, body = split_front_matter(text)
         if block is not None:
-            front = parse_front_matter(path, block)
+            front = parse_front_matter(path, block, toml=text.startswith(TOML_FENCE))
         ast = read_ast(path, ["-f", MARKDOWN_FORMAT], body, 1 + text.count("\n", 0, len(text) - len(body)))
+        ast = read_embedded_html(path, ast)
         author = front.get("author") or ""
         if isinstance(author, list):
             author = ", ".join(str(a) for a in author)

@@ -34,13 +34,14 @@ def _pandoc_env() -> dict[str, str]:
 
 def run_pandoc(path: Path, args: list[str], text: str) -> str:
     """Run pandoc once on ``text``, within its time and memory budget; a failure is the
-    input's fault, named by ``path``."""
+    input's fault, named by ``path``. Sandboxed: a post never makes pandoc read a file or
+    fetch a URL (its HTML reader fetches what an ``<iframe>`` points to)."""
     data = text.encode("utf-8")
     caps = limits.POST
     seconds = caps.pandoc_seconds + caps.pandoc_seconds_per_mib * len(data) / 2**20
     try:
         done = subprocess.run(
-            [pandoc_path(), *args], input=data, capture_output=True, check=False, env=_pandoc_env(), timeout=seconds
+            [pandoc_path(), "--sandbox", *args], input=data, capture_output=True, check=False, env=_pandoc_env(), timeout=seconds
         )
     except subprocess.TimeoutExpired as exc:
         raise InputError(path, f"pandoc could not read it within {seconds:.0f} s (too large or too complex)") from exc
