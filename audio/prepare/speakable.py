@@ -281,8 +281,7 @@ class Walker:
         """A figure: its images are omissions; the caption is read only if the show says so."""
         before = len(self.omissions)
         self.blocks_silently(body)
-        caption_text = " ".join(self.inline_text(b.get("c", [])) for b in caption[1] if b["t"] in ("Plain", "Para"))
-        caption_text = " ".join(caption_text.split())
+        caption_text = self.caption_text(caption)
         if len(self.omissions) == before:
             self.omit("image", caption_text)
         elif policy.meaningful_caption(caption_text):
@@ -290,6 +289,10 @@ class Walker:
             self.omissions[-1] = Omission(last.kind, last.section, caption_text)
         if self.options.read_captions and policy.meaningful_caption(caption_text):
             self.add(CAPTION, caption_text)
+
+    def caption_text(self, caption: list[Any]) -> str:
+        text = " ".join(self.inline_text(b.get("c", [])) for b in caption[1] if b["t"] in ("Plain", "Para"))
+        return " ".join(text.split())
 
     def blocks_silently(self, blocks: list[Node]) -> None:
         """Walk blocks for their omissions only (images inside a figure or embed)."""
@@ -307,6 +310,10 @@ class Walker:
             captions = [b for b in children if b["t"] == "Figure"]
             if len(self.omissions) == before and not captions:
                 self.omit("image")
+            for figure in captions if self.options.read_captions else ():  # Substack's captioned image
+                text = self.caption_text(figure["c"][1])
+                if policy.meaningful_caption(text):
+                    self.add(CAPTION, text)
         elif role == policy.MATH:
             self.cue("math")
         elif role == policy.EMBED:

@@ -1,0 +1,259 @@
+"""Substack's markup in any wrapper: an export body, a saved page, a Hugo or Jekyll post with
+the HTML pasted into its Markdown, an RSS item's content:encoded. Footnote markers, captions,
+embeds and widgets are recognised by class in each; every prose sentence is spoken; the
+footnotes become the show notes' Notes list.
+
+The test posts live in tests/markup/ (the corpus holds only Markdown). Golden scripts: the
+Hugo post and the RSS item (tests/golden/; ``UPDATE_GOLDEN=1`` rewrites them, then read the diff).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import SAMPLE_SHOW
+from prepare_helpers import body_text, make_show
+from test_prepare_corpus import spoken_problems
+from test_prepare_html import saved_page
+
+from audio.back_catalogue.importer import import_source
+from audio.catalog import Catalog
+from audio.cli import main
+from audio.models import NOTES_HEADING
+from audio.prepare import prepare_post
+from audio.script_output import script_text
+from audio.show import load_show
+
+MARKUP = Path(__file__).parent / "markup"
+GOLDEN = Path(__file__).parent / "golden"
+BODY = (MARKUP / "substack-body.html").read_text(encoding="utf-8")
+
+# Every prose sentence of the Shannon post, as spoken: a footnote marker sat at the end
+# of "definitions" and of "compressor".
+SHANNON_PROSE = [
+    "Information theory began with a single paper.",
+    "Claude Shannon wrote it in nineteen forty-eight, and the field still runs on his definitions.",
+    "Every model we train is, in the end, a Shannon one.",
+    "The second idea is compression.",
+    "A good predictor is a good compressor, and the converse holds too.",
+    "Compression and channels",
+    "Here is what I wrote about this last year.",
+    "The third idea is about channels, and it matters most for language models.",
+    "A noisy channel still carries information, if the code is good enough.",
+    "That is the whole argument, in three ideas.",
+]
+# Words of the captions, embeds, widgets and footnote bodies: never spoken by default.
+SHANNON_NEVER = ["Bits per character", "Restack", "Compression is intelligence", "preview of the embedded post",
+                 "Read more", "likes", "reader-supported", "Subscribe", "Type your email", "Some One", "someone",
+                 "tweet", "PM", "Share", "Mathematical Theory", "Arithmetic coding", "youtube"]
+SHANNON_NOTES = (f"{NOTES_HEADING}\n<ol>\n"
+                 '<li id="note-1"><p>A Mathematical Theory of Communication, in the Bell System Technical Journal.</p></li>\n'
+                 '<li id="note-2"><p>Arithmetic coding makes the link exact.</p></li>\n</ol>')
+JEKYLL_PROSE = [
+    "Error-correcting codes are older than deep learning by half a century.",
+    "Hamming built the first practical ones at Bell Labs.",
+    "A code is a promise about what the noise cannot do.",
+    "Reed and Solomon followed with codes that still guard every disc and Q R code.",
+    "Today the same ideas decide how much a model can learn from noisy labels.",
+]
+JEKYLL_NEVER = ["Richard Hamming at the blackboard", "Weekly links", "Five posts", "Which code", "Get the app",
+                "Substack app", "iOS", "nineteen fifty", "five pages", "century one", "followed two"]
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>Interconnects</title><link>https://www.interconnects.ai</link><description>d</description>
+<item><title>Three ideas from Shannon</title><link>https://www.interconnects.ai/p/three-ideas-from-shannon</link>
+<guid>https://www.interconnects.ai/p/three-ideas-from-shannon</guid><pubDate>Wed, 01 May 2024 10:00:00 GMT</pubDate>
+<description>Information theory, compression and channels.</description>
+<content:encoded><![CDATA[{html}]]></content:encoded></item>
+</channel></rss>
+"""
+
+
+def _spoken(script) -> str:
+    return " ".join(s.text for p in script.post_paragraphs() for s in p.sentences)
+
+
+def _notes_list(notes_html: str) -> str:
+    return notes_html[notes_html.index(NOTES_HEADING):]
+
+
+def _check_shannon(script) -> None:
+    spoken = _spoken(script)
+    for sentence in SHANNON_PROSE:
+        assert sentence in spoken, sentence
+    for words in SHANNON_NEVER:
+        assert words not in spoken, words
+    for sentence in (s for p in script.post_paragraphs() for s in p.sentences):
+        assert not spoken_problems(sentence.text) and not spoken_problems(sentence.speech), sentence.text
+    # The markers are the notes' superscripts at the anchors; the bodies, the Notes list.
+    notes = script.notes_html
+    assert "his definitions<sup><a href=\"#note-1\" id=\"note-ref-1\" rel=\"noopener noreferrer\">[1]</a></sup>." in notes
+    assert "a good compressor<sup><a href=\"#note-2\" id=\"note-ref-2\" rel=\"noopener noreferrer\">[2]</a></sup>," in notes
+    assert notes.endswith(SHANNON_NOTES)
+    for widget in ("Subscribe", "reader-supported", "Share", "Restack", "tweet that", "preview of the embedded",
+                   "footnote", "component-name", "attrs"):
+        assert widget not in notes, widget
+    # The embeds are one link each; the figure keeps its caption.
+    assert '<a href="https://www.interconnects.ai/p/compression" rel="noopener noreferrer">Compression is intelligence</a>' in notes
+    assert '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ" rel="noopener noreferrer">youtube.com</a>' in notes
+    assert "<figcaption>Bits per character of three compressors over time.</figcaption>" in notes
+    assert [(o.kind, o.detail) for o in script.omissions][:4] == [  # (a saved page adds its own tweet)
+        ("image", "Bits per character of three compressors over time."),
+        ("embed", "https://www.interconnects.ai/p/compression"),
+        ("embed", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        ("embed", "https://x.com/someone/status/1"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def shannon(tmp_path_factory) -> dict[str, object]:
+    """The Shannon post in each wrapper, prepared with the sample show."""
+    folder = tmp_path_factory.mktemp("wrappers")
+    show = load_show(SAMPLE_SHOW)
+    export = folder / "160875693.three-ideas-from-shannon.html"
+    export.write_text(BODY, encoding="utf-8")
+    page = folder / "three-ideas-from-shannon.html"
+    page.write_text(saved_page(BODY, "Three ideas from Shannon", "Information theory."), encoding="utf-8")
+    return {
+        "export body": prepare_post(export, show),
+        "saved page": prepare_post(page, show),
+        "hugo": prepare_post(MARKUP / "hugo-post.md", show),
+        "rss": prepare_post(_imported_rss(folder / "rss"), show),
+    }
+
+
+def _imported_rss(folder: Path) -> Path:
+    """The Shannon post as an RSS item, imported (``import`` writes it as Markdown)."""
+    show = make_show(folder / "show", base_url="https://www.interconnects.ai")
+    feed = folder / "feed.xml"
+    feed.write_text(RSS.replace("{html}", BODY), encoding="utf-8")
+    report = import_source(feed, show)
+    assert report.new == ["three-ideas-from-shannon"] and not report.problems
+    with Catalog(show.catalog_path) as catalog:
+        return show.folder / catalog.post("three-ideas-from-shannon").source
+
+
+@pytest.mark.parametrize("wrapper", ["export body", "saved page", "hugo", "rss"])
+def test_substack_markup_in_every_wrapper(shannon, wrapper):
+    _check_shannon(shannon[wrapper])
+
+
+def test_every_wrapper_reads_the_same(shannon):
+    texts = {name: body_text(script) for name, script in shannon.items()}
+    assert len(set(texts.values())) == 1, texts
+    notes = {name: _notes_list(script.notes_html) for name, script in shannon.items()}
+    assert len(set(notes.values())) == 1
+
+
+def test_hugo_post_metadata_from_toml_front_matter(shannon):
+    meta = shannon["hugo"].meta
+    assert meta.title == "Three ideas from Shannon" and meta.date.isoformat() == "2024-05-01T10:00:00+00:00"
+    assert not meta.draft
+    spoken = script_text(shannon["hugo"]).lower()
+    assert "plus plus" not in spoken and "equals" not in spoken and "information theory\"" not in spoken
+
+
+def test_jekyll_post(tmp_path):
+    script = prepare_post(MARKUP / "jekyll-post.md", load_show(SAMPLE_SHOW))
+    spoken = _spoken(script)
+    for sentence in JEKYLL_PROSE:
+        assert sentence in spoken, sentence
+    assert spoken.count("A code is a promise") == 1  # a pull quote is the author's prose
+    for words in JEKYLL_NEVER:
+        assert words not in spoken, words
+    assert script.notes_html.endswith(f"{NOTES_HEADING}\n<ol>\n<li id=\"note-1\"><p>Hamming\u2019s paper appeared in 1950.</p></li>\n"
+                                      '<li id="note-2"><p>Their paper was five pages long.</p></li>\n</ol>')
+    assert "Reed and Solomon followed<sup>" in script.notes_html
+    assert "Get the app" not in script.notes_html and "Which code" not in script.notes_html
+    assert [(o.kind, o.detail) for o in script.omissions] == [
+        ("image", "Richard Hamming at the blackboard."),
+        ("embed", "https://www.interconnects.ai/p/links"),
+        ("embed", "poll-embed"),
+    ]
+
+
+def test_captions_and_footnotes_when_the_show_reads_them(tmp_path):
+    show = make_show(tmp_path / "show", read_captions=True, read_footnotes=True)
+    spoken = _spoken(prepare_post(MARKUP / "hugo-post.md", show))
+    assert spoken.count("Bits per character of three compressors over time.") == 1
+    assert "Footnote one: A Mathematical Theory of Communication, in the Bell System Technical Journal." in spoken
+    assert "Footnote two: Arithmetic coding makes the link exact." in spoken
+    assert "Restack" not in spoken and "preview of the embedded post" not in spoken
+
+
+def test_markdown_and_raw_html_footnotes_together(tmp_path):
+    """A Markdown note and a pasted Substack footnote in one post: both are notes, in order."""
+    post = tmp_path / "post.md"
+    post.write_text(
+        "---\ntitle: Mixed\n---\n\nFirst claim.[^a] Second claim with $x^2$ inside"
+        '<a class="footnote-anchor" href="#footnote-1" id="footnote-anchor-1">1</a> here.\n\n'
+        "[^a]: A Markdown note.\n\n"
+        '<div class="footnote"><a id="footnote-1" href="#footnote-anchor-1" class="footnote-number">1</a>'
+        '<div class="footnote-content"><p>A pasted note.</p></div></div>\n', encoding="utf-8")
+    script = prepare_post(post, make_show(tmp_path / "show"))
+    assert body_text(script) == "First claim. Second claim with inside here."
+    assert [(o.kind, o.detail) for o in script.omissions] == [("math", "x^2")]  # still an equation
+    assert script.notes_html.endswith(f'{NOTES_HEADING}\n<ol>\n<li id="note-1"><p>A Markdown note.</p></li>\n'
+                                      '<li id="note-2"><p>A pasted note.</p></li>\n</ol>')
+
+
+def test_bad_toml_front_matter_is_one_line(tmp_path):
+    make_show(tmp_path / "show")
+    post = tmp_path / "show" / "post.md"
+    post.write_text('+++\ntitle = "unterminated\n+++\nBody.\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["script", "--show", str(tmp_path / "show"), str(post)])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"audio-essay: {post}: front matter is not valid TOML (")
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+class _Page(BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.requests.append(self.path)
+        body = b"<html><body><p>Words from another site.</p></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_iframe_is_never_fetched(tmp_path):
+    """pandoc's HTML reader fetches what an iframe points to and reads it into the post; it runs sandboxed."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        src = html.escape(f"http://127.0.0.1:{server.server_port}/embed")
+        frame = f'<div class="youtube-wrap"><iframe src="{src}"></iframe></div><iframe src="{src}"></iframe>'
+        (tmp_path / "post.html").write_text(f"<p>Our own words.</p>{frame}", encoding="utf-8")
+        (tmp_path / "post.md").write_text(f"Our own words.\n\n{frame}\n", encoding="utf-8")
+        show = make_show(tmp_path / "show")
+        for name in ("post.html", "post.md"):
+            script = prepare_post(tmp_path / name, show)
+            assert body_text(script) == "Our own words."
+            assert "another site" not in script.notes_html
+    finally:
+        server.shutdown()
+    assert _Page.requests == []
+
+
+@pytest.mark.parametrize("name", ["hugo-substack-markup", "rss-substack-item"])
+def test_golden_markup_scripts(shannon, name):
+    text = script_text(shannon["hugo" if name.startswith("hugo") else "rss"])
+    golden = GOLDEN / f"{name}.script.txt"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(text, encoding="utf-8")
+    assert golden.is_file(), f"missing golden file {golden} (run with UPDATE_GOLDEN=1 and read it)"
+    assert text == golden.read_text(encoding="utf-8")
