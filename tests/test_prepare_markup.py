@@ -257,3 +257,71 @@ def test_golden_markup_scripts(shannon, name):
         golden.write_text(text, encoding="utf-8")
     assert golden.is_file(), f"missing golden file {golden} (run with UPDATE_GOLDEN=1 and read it)"
     assert text == golden.read_text(encoding="utf-8")
+
+
+def test_unsanitised_feed_html_is_still_harmless(tmp_path):
+    """The feed's HTML reaches pandoc whole (Substack's data- attributes included): scripts,
+    styles and event handlers are neither spoken nor kept in the notes."""
+    hostile = ('<p>Plain words stay.<script>alert("spoken?")</script></p><style>p { color: red }</style>'
+               '<p><a href="javascript:alert(1)" onclick="steal()">A link</a> and '
+               '<img src="https://example.com/x.png" onerror="steal()" alt=""></p>')
+    folder = tmp_path / "rss"
+    show = make_show(folder / "show", base_url="https://www.interconnects.ai")
+    feed = folder / "feed.xml"
+    feed.write_text(RSS.replace("{html}", hostile), encoding="utf-8")
+    assert import_source(feed, show).new == ["three-ideas-from-shannon"]
+    with Catalog(show.catalog_path) as catalog:
+        script = prepare_post(show.folder / catalog.post("three-ideas-from-shannon").source, show)
+    assert body_text(script) == "Plain words stay.\nA link and"
+    for bad in ("alert", "steal", "javascript", "color", "<script", "<style", "onclick", "onerror"):
+        assert bad not in script.notes_html, bad
+
+
+# One of each Substack embed and widget, as Substack writes it; none says a word.
+WIDGETS = {
+    "twitter-embed": '<div class="twitter-embed" data-attrs="{&quot;url&quot;:&quot;https://x.com/a/status/2&quot;}">'
+                     '<blockquote><p>Tweeted words.</p>&mdash; A person</blockquote></div>',
+    "instagram": '<div class="instagram" data-attrs="{&quot;instagram_id&quot;:&quot;C1&quot;}" '
+                 'data-component-name="InstagramToDOM"><a class="instagram-image" href="https://instagram.com/p/C1">'
+                 '<div class="instagram-title">Instagram caption words</div></a></div>',
+    "digest-post-embed": '<div class="digest-post-embed" data-attrs="{&quot;title&quot;:&quot;Digest&quot;}" '
+                         'data-component-name="DigestPostEmbed"><h4>Digest title words</h4><p>Digest words.</p></div>',
+    "poll-embed": '<div class="poll-embed" data-attrs="{&quot;id&quot;:1}" data-component-name="PollToDOM">'
+                  '<p>Poll question words?</p><ul><li>Yes</li><li>No</li></ul></div>',
+    "share-dialog": '<div class="share-dialog"><p>Share words</p><a href="https://x.com/intent">Share on X</a></div>',
+    "install-substack-app-embed": '<div class="install-substack-app-embed" data-component-name="InstallSubstackAppToDOM">'
+                                  '<div class="install-substack-app-header">Get more from the app</div></div>',
+    "paywall": '<div class="paywall"><h2 class="paywall-title">Keep reading with a 7-day free trial</h2>'
+               '<p>Paywall words.</p></div>',
+    "footer": '<div class="footer"><p>Footer words, unsubscribe.</p></div>',
+    "comments": '<div class="comments"><div class="comment"><p>Comment words.</p></div></div>',
+    "subscription-widget-wrap": '<div class="subscription-widget-wrap" data-component-name="SubscribeWidget">'
+                                '<p class="cta-caption">Widget words.</p></div>',
+    "button-wrapper": '<p class="button-wrapper" data-component-name="ButtonCreateButton">'
+                      '<a class="button primary" href="https://example.com/subscribe"><span>Button words</span></a></p>',
+    "captioned-button-wrap": '<div class="captioned-button-wrap" data-component-name="CaptionedButtonToDOM">'
+                             '<div class="preamble"><p class="cta-caption">Caption button words.</p></div>'
+                             '<p class="button-wrapper"><a class="button primary" href="https://example.com/s">'
+                             '<span>Go</span></a></p></div>',
+    "latex-rendered": '<div class="latex-rendered" data-attrs="{&quot;persistentExpression&quot;:&quot;E=mc^2&quot;}" '
+                      'data-component-name="LatexBlockToDOM"></div>',
+}
+
+
+@pytest.mark.parametrize("wrapper", ["html", "markdown"])
+@pytest.mark.parametrize("widget", sorted(WIDGETS))
+def test_no_widget_or_embed_says_a_word(tmp_path, wrapper, widget):
+    prose = ("<p>Words before the widget.</p>", "<p>Words after the widget.</p>")
+    if wrapper == "html":
+        post = tmp_path / "post.html"
+        post.write_text(f"{prose[0]}\n{WIDGETS[widget]}\n{prose[1]}\n", encoding="utf-8")
+    else:
+        post = tmp_path / "post.md"
+        post.write_text(f"---\ntitle: Widgets\n---\n\nWords before the widget.\n\n{WIDGETS[widget]}\n\n"
+                        "Words after the widget.\n", encoding="utf-8")
+    script = prepare_post(post, make_show(tmp_path / "show"))
+    expected = ["Words before the widget.", "Words after the widget."]
+    if widget == "latex-rendered":
+        expected.insert(1, "The post shows an equation here.")
+    assert body_text(script).split("\n") == expected
+    assert "words" not in script.notes_html.replace("Words before", "").replace("Words after", "").lower()
