@@ -14,6 +14,7 @@ import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -215,9 +216,9 @@ def test_bad_toml_front_matter_is_one_line(tmp_path):
 
 
 class _Page(BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def do_GET(self):  # http.server's name
         self.requests.append(self.path)
         body = b"<html><body><p>Words from another site.</p></body></html>"
         self.send_response(200)
