@@ -127,7 +127,22 @@ def shannon(tmp_path_factory) -> dict[str, object]:
         "saved page": prepare_post(page, show),
         "hugo": prepare_post(MARKUP / "hugo-post.md", show),
         "rss": prepare_post(_imported_rss(folder / "rss"), show),
+        "imported export": prepare_post(_imported_export(folder / "export"), show),
     }
+
+
+def _imported_export(folder: Path) -> Path:
+    """The Shannon post in an unpacked Substack export, imported (as Markdown)."""
+    show = make_show(folder / "show", base_url="https://www.interconnects.ai")
+    export = folder / "export"
+    (export / "posts").mkdir(parents=True)
+    (export / "posts.csv").write_text("post_id,is_published,title,post_date\n160875693.three-ideas-from-shannon,true,"
+                                      "Three ideas from Shannon,2024-05-01T10:00:00.000Z\n", encoding="utf-8")
+    (export / "posts" / "160875693.three-ideas-from-shannon.html").write_text(BODY, encoding="utf-8")
+    report = import_source(export, show)
+    assert report.new == ["three-ideas-from-shannon"] and not report.problems
+    with Catalog(show.catalog_path) as catalog:
+        return show.folder / catalog.post("160875693.three-ideas-from-shannon").source
 
 
 def _imported_rss(folder: Path) -> Path:
@@ -141,7 +156,7 @@ def _imported_rss(folder: Path) -> Path:
         return show.folder / catalog.post("three-ideas-from-shannon").source
 
 
-@pytest.mark.parametrize("wrapper", ["export body", "saved page", "hugo", "rss"])
+@pytest.mark.parametrize("wrapper", ["export body", "saved page", "hugo", "rss", "imported export"])
 def test_substack_markup_in_every_wrapper(shannon, wrapper):
     _check_shannon(shannon[wrapper])
 
