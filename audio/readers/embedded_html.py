@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from audio.readers.html import HTML_FORMAT
 from audio.readers.pandoc import read_ast, run_pandoc
 
-HTML_FORMAT = "html"
 WRITE_HTML = ["-f", "json", "-t", "html", "--mathml", "--wrap=none"]
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from audio.models import ParsedPost
-from audio.readers.embedded_html import HTML_FORMAT
 from audio.readers.pandoc import meta_text, plain_text, read_ast
+
+HTML_FORMAT = "html"
 
 # Classes of a saved Substack web page (not of a post body).
 PAGE_BODY_CLASSES = ("body", "available-content")
