@@ -45,6 +45,11 @@ class PostMeta:
     audience: str = "everyone"
     canonical_url: str = ""
     draft: bool = False  # the front matter says unpublished ("draft: true", "published: false")
+    canonical_explicit: bool = False  # canonical_url came from the post, not from base_url
+    explicit: bool | None = None  # front matter's itunes tags (None / "": the show's default)
+    episode_type: str = ""
+    season: int | None = None
+    episode: int | None = None
 
 
 @dataclass(frozen=True)
@@ -257,4 +262,11 @@ class Episode:
     audience: str = "everyone"
     canonical_url: str = ""
     notes_html: str = ""
+    # The post named canonical_url itself (else it was derived from base_url, and publish
+    # derives it again); None in records from before this was kept.
+    canonical_explicit: bool | None = None
+    explicit: bool | None = None  # the post's own itunes:explicit; None: the show's
+    episode_type: str = ""  # itunes:episodeType from the post (full, trailer, bonus); "": full
+    season: int | None = None
+    episode_number: int | None = None
     folder: Path | None = None  # where the files are; not serialised

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from audio.config import Settings, one_of, read_toml, validate
 from audio.errors import ConfigError
@@ -154,6 +154,8 @@ DEFAULT_EPISODE_FOOTER = (
     "to bonus episodes, visit {base_url}/subscribe"
 )
 
+DEFAULT_AI_DISCLOSURE = "This episode is an AI-narrated reading of the post."
+
 
 class PublishOptions(Settings):
     """[publish]: where the podcast site is hosted and what its feed says about the show.
@@ -166,13 +168,17 @@ class PublishOptions(Settings):
         DEFAULT_SITE_URL, description="where the site folder is served (https)")
     feed_url: Annotated[str, AfterValidator(lambda url: url and _site_url(url))] = Field(
         "", description='the feed\'s public URL; empty: site_url + "/feed.xml"')
+    moved_to: Annotated[str, AfterValidator(_https_url)] = Field(
+        "", description="the feed's new URL when the show moves: itunes:new-feed-url, and serve answers 301")
     new_feed_url: Annotated[str, AfterValidator(_https_url)] = Field(
-        "", description="set when the feed moves (itunes:new-feed-url)")
+        "", description="the older name of moved_to, still read")
     artwork: str = Field("", description="square PNG/JPEG, 1400-3000 px, RGB; empty: a generated placeholder")
     category: AppleCategory = Field("Technology", description="Apple Podcasts category, exact spelling")
     subcategory: str = Field("", description="a subcategory of category, exact spelling")
     explicit: bool = Field(False, description="itunes:explicit for the show")
-    owner_email: Annotated[str, AfterValidator(_email)] = Field("", description="podcast:locked owner")
+    owner_name: str = Field("", description="itunes:owner name; empty: [show] author")
+    owner_email: Annotated[str, AfterValidator(_email)] = Field(
+        "", description="itunes:owner email (directories send ownership checks there) and podcast:locked owner")
     copyright: str = Field("", description="channel copyright")
     funding_url: Annotated[str, AfterValidator(_https_url)] = Field("", description="podcast:funding link")
     funding_label: str = Field("Support the show", max_length=128, description="podcast:funding text")
@@ -181,6 +187,8 @@ class PublishOptions(Settings):
         DEFAULT_EPISODE_FOOTER, description="appended to every episode's show notes; "
                                             "fields {base_url} {site_url} {title} {link} {show_title}")
     private_feed: bool = Field(False, description="paid posts go to private/<token>/feed.xml")
+    ai_disclosure: str = Field(DEFAULT_AI_DISCLOSURE,
+                               description="ends every episode's description; empty: no disclosure")
 
     @field_validator("subcategory")
     @classmethod
@@ -190,6 +198,17 @@ class PublishOptions(Settings):
         if value and category and value not in subs:
             raise ValueError(f"expected a subcategory of \"{category}\", one of: {', '.join(subs) or 'none'}")
         return value
+
+    @model_validator(mode="after")
+    def _one_move(self) -> PublishOptions:
+        if self.moved_to and self.new_feed_url and self.moved_to != self.new_feed_url:
+            raise ValueError("moved_to and new_feed_url (its older name) name different URLs: keep moved_to")
+        return self
+
+    @property
+    def moved_feed_url(self) -> str:
+        """Where the feed has moved ("" when it has not)."""
+        return self.moved_to or self.new_feed_url
 
     @property
     def resolved_feed_url(self) -> str:
