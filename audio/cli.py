@@ -158,9 +158,13 @@ def serve(show_dir: str | None, site_dir: str | None, host: str, port: int) -> N
     from audio.publish.serve import run_server
     from audio.show import find_show
 
-    site = site_dir if site_dir is not None else find_show(show_dir).site_dir
+    show = find_show(show_dir) if show_dir is not None or site_dir is None else None
+    site = site_dir if site_dir is not None else show.site_dir
+    moved_to = show.publish.moved_feed_url if show else ""
     click.echo(f"serving {site} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    run_server(site, host=host, port=port)
+    if moved_to:
+        click.echo(f"the feed has moved: /feed.xml answers 301 to {moved_to}", err=True)
+    run_server(site, host=host, port=port, moved_to=moved_to)
 
 
 # --- back catalogue: import, batch, status ---------------------------------------------------

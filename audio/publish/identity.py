@@ -80,9 +80,10 @@ def public_url_problem(show: Show) -> str | None:
 
 
 def preview_options(publish: PublishOptions) -> PublishOptions:
-    """``publish`` as a local preview serves it: on loopback (``site_url`` when it is one)."""
+    """``publish`` as a local preview serves it: on loopback (``site_url`` and ``feed_url``
+    when they are loopback ones), else at ``serve``'s default address."""
     site = publish.site_url if is_loopback(publish.site_url) else PREVIEW_URL
-    feed = publish.feed_url if is_loopback(publish.feed_url) else ""
+    feed = publish.feed_url if site == publish.site_url and is_loopback(publish.feed_url) else ""
     return publish.model_copy(update={"site_url": site, "feed_url": feed})
 
 
