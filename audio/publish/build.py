@@ -169,8 +169,8 @@ def _transcript_segments(path: Path | None) -> tuple[tuple[float, str], ...]:
     if path is None:
         return ()
     try:
-        segments = json.loads(path.read_text(encoding="utf-8"))["segments"]
-        return tuple((float(s["startTime"]), str(s["body"])) for s in segments)
+        segments = json.loads(path.read_bytes())["segments"]  # JSON is UTF-8
+        return tuple([(float(s["startTime"]), str(s["body"])) for s in segments])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(path, f"not a readable JSON transcript ({exc})") from exc
 
@@ -190,11 +190,16 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     if not _SLUG.match(episode.slug):
         raise InputError(episode.folder, f"episode slug {episode.slug!r} is not safe as a file name")
     base = episode.folder or show.rendered_dir / episode.slug
+    try:  # one listing, not a stat per file
+        with os.scandir(base) as entries:
+            present = {entry.name for entry in entries if entry.is_file()}
+    except OSError:
+        present = set()
     sources = {}
     for role in FILE_ROLES:
         name = episode.files.get(role)
         if name:
-            if Path(name).name != name or not (base / name).is_file():
+            if name not in present:
                 raise InputError(base / str(name), f"the episode's {role} file is missing")
             sources[role] = base / name
     if "audio" not in sources:
@@ -409,5 +414,11 @@ def check_site(site_dir: str | Path, preview: bool = False) -> list[str]:
     return _check(Path(site_dir), preview=preview)
 
 
-__all__ = ["PublishReport", "check_site", "podcast_guid", "placeholder_warnings", "public_url_problem",
-           "publish_site"]
+__all__ = [
+    "PublishReport",
+    "check_site",
+    "placeholder_warnings",
+    "podcast_guid",
+    "public_url_problem",
+    "publish_site",
+]
