@@ -412,6 +412,12 @@ class Catalog:
                 self._save_identity()
         return self.state(key)
 
+    def set_state(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key``, replacing what was there (kept in the identity file too)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (key, value))
+            self._save_identity()
+
     def guid_for(self, post_key: str, candidate: str) -> str:
         """The episode GUID of a post: ``candidate`` the first time (a random UUID when another
         post holds that one already), the stored one ever after, so a retitle, re-render or

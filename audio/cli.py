@@ -107,8 +107,10 @@ def cache_prune(show_dir: str | None, older_than: float | None, everything: bool
 @main.command()
 @click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
 @click.option("--site", "site_dir", type=click.Path(file_okay=False), help="Site folder (default: <show>/site).")
+@click.option("--preview", is_flag=True,
+              help="Build for local viewing with `serve` (loopback URLs; placeholders allowed; fixes no GUID).")
 @reports_errors
-def publish(show_dir: str | None, site_dir: str | None) -> None:
+def publish(show_dir: str | None, site_dir: str | None, preview: bool) -> None:
     """Build the podcast feed and show site from the rendered episodes (atomically)."""
     from audio.publish.build import publish_site
     from audio.show import find_show
@@ -116,7 +118,7 @@ def publish(show_dir: str | None, site_dir: str | None) -> None:
 
     show = find_show(show_dir)
     with show_locked(show):  # as batch and import: one at a time, leftovers of killed runs removed
-        report = publish_site(show, site_dir)
+        report = publish_site(show, site_dir, preview=preview)
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{report.site_dir}: {report.episodes} episodes; feed {report.feed_url}")
@@ -131,14 +133,15 @@ def publish(show_dir: str | None, site_dir: str | None) -> None:
 @main.command()
 @click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
 @click.option("--site", "site_dir", type=click.Path(file_okay=False), help="Site folder (default: <show>/site).")
+@click.option("--preview", is_flag=True, help="The site is a local preview (publish --preview): http on loopback is fine.")
 @reports_errors
-def check(show_dir: str | None, site_dir: str | None) -> None:
+def check(show_dir: str | None, site_dir: str | None, preview: bool) -> None:
     """Lint the published feed(s): one line per violation, exit status 1 if any."""
     from audio.publish.build import check_site
     from audio.show import find_show
 
     site = site_dir if site_dir is not None else find_show(show_dir).site_dir
-    problems = check_site(site)
+    problems = check_site(site, preview=preview)
     for line in problems:
         click.echo(line)
     if problems:
@@ -161,8 +164,11 @@ def serve(show_dir: str | None, site_dir: str | None, host: str, port: int) -> N
 
     show = find_show(show_dir) if show_dir is not None or site_dir is None else None
     site = site_dir if site_dir is not None else show.site_dir
+    moved_to = show.publish.moved_feed_url if show else ""
     click.echo(f"serving {site} at http://{host}:{port}/ (Ctrl-C stops)", err=True)
-    run_server(site, host=host, port=port, catalog_path=show.catalog_path if show else None)
+    if moved_to:
+        click.echo(f"the feed has moved: /feed.xml answers 301 to {moved_to}", err=True)
+    run_server(site, host=host, port=port, catalog_path=show.catalog_path if show else None, moved_to=moved_to)
 
 
 # --- private-feed subscribers ----------------------------------------------------------------

@@ -46,6 +46,11 @@ class PostMeta:
     canonical_url: str = ""
     draft: bool = False  # the front matter says unpublished ("draft: true", "published: false")
     podcast_url: str = ""  # a podcast post's own audio: an http(s) URL, or a file path relative to the post
+    canonical_explicit: bool = False  # canonical_url came from the post, not from base_url
+    explicit: bool | None = None  # front matter's itunes tags (None / "": the show's default)
+    episode_type: str = ""
+    season: int | None = None
+    episode: int | None = None
 
 
 @dataclass(frozen=True)
@@ -278,4 +283,11 @@ class Episode:
     canonical_url: str = ""
     notes_html: str = ""
     own_audio: str = ""  # a podcast post's own audio published as it came (its URL or file); "" when narrated
+    # The post named canonical_url itself (else it was derived from base_url, and publish
+    # derives it again); None in records from before this was kept.
+    canonical_explicit: bool | None = None
+    explicit: bool | None = None  # the post's own itunes:explicit; None: the show's
+    episode_type: str = ""  # itunes:episodeType from the post (full, trailer, bonus); "": full
+    season: int | None = None
+    episode_number: int | None = None
     folder: Path | None = None  # where the files are; not serialised

@@ -227,6 +227,8 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
             files=files, source_hash=script.source_hash, tool_version=__version__, subtitle=meta.subtitle,
             author=meta.author or show.show.author, post_id=meta.post_id, audience=meta.audience,
             canonical_url=meta.canonical_url, notes_html=script.notes_html,
+            canonical_explicit=meta.canonical_explicit, explicit=meta.explicit, episode_type=meta.episode_type,
+            season=meta.season, episode_number=meta.episode,
         )
         (work / f"{meta.slug}{EPISODE_SUFFIX}").write_text(episode_to_json(episode), encoding="utf-8")
         move_into_place(work, dest, meta.slug)

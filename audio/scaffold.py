@@ -2,46 +2,44 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from audio.errors import OutputError
 from audio.files import atomic_write
-from audio.show import SHOW_FILE, load_show
+from audio.show import SHOW_FILE, ShowFile, load_show
 
-SHOW_TOML = '''\
-# Settings for this audio-essay show. Every key is optional; a missing key takes the
-# default shown here. Paths are relative to this folder. Other tables (publishing,
-# voices) are described in the README.
+HEADER = """\
+# Settings for this audio-essay show. Every key is optional: a missing key takes the
+# default written here. Paths are relative to this folder.
+"""
 
-[show]
-title = "{title}"
-author = ""              # spoken in each intro unless a post names its own author
-description = ""
-language = "en-us"
-# The newsletter's home: a post's canonical URL is base_url + "/p/<slug>", and the
-# outro says this address ("example dot com").
-base_url = "https://example.com"
 
-[script]
-# What the text preparer reads aloud.
-read_footnotes = false   # read footnotes at the end of their section ("Footnote one: ...")
-read_captions = false    # read image captions
-frame_quotes = true      # say quote_open / quote_close around block quotes
-quote_open = "Quote."
-quote_close = "End quote."
-omission_cues = true     # "The post shows a table here." for tables, code and equations
-notes_boilerplate = false  # keep boilerplate paragraphs in the show notes
-max_sentence_chars = 400 # longer sentences are split at clause boundaries
-lexicon = ""             # pronunciation lexicon TOML, e.g. "lexicon.toml"
-# Paragraphs matching any of these regular expressions (case-insensitive) are never
-# read. Leave the key out to use the defaults, which cover Substack's "reader-supported
-# publication", "Thanks for reading", "Share this post", "Subscribe now", ...
-# boilerplate = ["^Thanks for reading"]
-# The spoken title block and closing. Fields: {{title}} {{subtitle}} {{author}} {{date}}
-# {{site}} {{url}}. A clause (between commas) whose field is empty is left out.
-intro = "{{title}}. {{subtitle}}. Written by {{author}}, published {{date}}. This is an AI-narrated audio version of the post."
-outro = "Thanks for listening. The full post, with links and footnotes, is at {{site}}."
-'''
+def _toml_value(value: Any) -> str:
+    """A setting's value in TOML (a JSON string is a TOML basic string)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return "[\n" + "".join(f"    {_toml_value(v)},\n" for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def show_toml(title: str) -> str:
+    """The whole ``show.toml``: every table of the schema and every key at its default,
+    each with its description as a comment; ``title`` names the show."""
+    parts = [HEADER]
+    for table, info in ShowFile.model_fields.items():
+        record = info.annotation
+        about = (record.__doc__ or "").strip().splitlines()[0].partition(": ")[2]
+        parts.append(f"\n[{table}]\n# {about}\n")
+        for key, setting in record.model_fields.items():
+            value = title if (table, key) == ("show", "title") else setting.default
+            parts.append(f"# {setting.description}\n{key} = {_toml_value(value)}\n")
+    return "".join(parts)
+
 
 EXAMPLE_POST = """\
 ---
@@ -73,7 +71,7 @@ def init_show(folder: str | Path) -> Path:
     if folder.exists() and not folder.is_dir():
         raise OutputError(folder, "exists and is not a folder")
     title = folder.resolve().name.replace("-", " ").replace("_", " ").strip().title() or "My audio essays"
-    text = SHOW_TOML.format(title=title.replace('"', "'"))
+    text = show_toml(title)
     try:
         example = folder / "posts" / "example-post.md"
         if not example.exists():

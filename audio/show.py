@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from audio.config import Settings, one_of, read_toml, validate
 from audio.errors import ConfigError
@@ -81,33 +81,37 @@ def _footer(template: str) -> str:
 class ShowInfo(Settings):
     """[show]: who publishes and where the posts live."""
 
-    title: str = "My audio essays"
-    author: str = ""
-    description: str = ""
-    language: str = "en-us"
-    # The newsletter's home: a post's canonical URL is base_url + "/p/<slug>".
-    base_url: Annotated[str, AfterValidator(_http_url)] = "https://example.com"
+    title: str = Field("My audio essays", description="the show's name (feed, site, ID3 album)")
+    author: str = Field("", description="spoken in each intro unless a post names its own author")
+    description: str = Field("", description="what the show is about (feed and site)")
+    language: str = Field("en-us", description="ISO 639 language code of the episodes")
+    base_url: Annotated[str, AfterValidator(_http_url)] = Field(
+        "https://example.com", description='the newsletter\'s home: a post\'s URL is base_url + "/p/<slug>"')
 
 
 class ScriptOptions(Settings):
     """[script]: what the text preparer reads aloud and how."""
 
-    read_footnotes: bool = False  # read each section's footnotes at its end
-    read_captions: bool = False  # read image captions
-    frame_quotes: bool = True  # "Quote. ... End quote." around block quotes
-    quote_open: str = "Quote."
-    quote_close: str = "End quote."
-    omission_cues: bool = True  # "The post shows a table here."
-    # regexes, case-insensitive, searched per paragraph (a TOML list: not strict about the tuple)
-    boilerplate: tuple[Annotated[str, AfterValidator(_regex)], ...] = Field(DEFAULT_BOILERPLATE, strict=False)
-    notes_boilerplate: bool = False  # keep boilerplate paragraphs in the show notes
-    lexicon: str = ""  # path of a pronunciation lexicon TOML, relative to the show folder
-    max_sentence_chars: int = Field(400, ge=40)
-    intro: str = (
+    read_footnotes: bool = Field(False, description="read each section's footnotes at its end")
+    read_captions: bool = Field(False, description="read image captions")
+    frame_quotes: bool = Field(True, description="say quote_open / quote_close around block quotes")
+    quote_open: str = Field("Quote.", description="said before a block quote")
+    quote_close: str = Field("End quote.", description="said after a block quote")
+    omission_cues: bool = Field(True, description='"The post shows a table here." for tables, code and equations')
+    # a TOML list: not strict about the tuple
+    boilerplate: tuple[Annotated[str, AfterValidator(_regex)], ...] = Field(
+        DEFAULT_BOILERPLATE, strict=False,
+        description="paragraphs matching one of these regular expressions (case-insensitive) are never read")
+    notes_boilerplate: bool = Field(False, description="keep boilerplate paragraphs in the show notes")
+    lexicon: str = Field("", description='pronunciation lexicon TOML, relative to the show folder, e.g. "lexicon.toml"')
+    max_sentence_chars: int = Field(400, ge=40, description="longer sentences are split at clause boundaries")
+    intro: str = Field(
         "{title}. {subtitle}. Written by {author}, published {date}. "
-        "This is an AI-narrated audio version of the post."
-    )
-    outro: str = "Thanks for listening. The full post, with links and footnotes, is at {site}."
+        "This is an AI-narrated audio version of the post.",
+        description="the spoken title block; fields {title} {subtitle} {author} {date} {site} {url} "
+                    "(a clause whose field is empty is left out)")
+    outro: str = Field("Thanks for listening. The full post, with links and footnotes, is at {site}.",
+                       description="the spoken closing; same fields as intro")
 
 
 # Apple Podcasts categories (exact spelling): category -> its subcategories.
@@ -158,9 +162,13 @@ class ListenOn(Settings):
     """[publish.listen_on]: the show's pages in podcast directories, shown as "Listen on"
     links on the site (an empty one is not shown; the RSS feed always is)."""
 
-    apple: Annotated[str, AfterValidator(_https_url)] = ""  # the show's Apple Podcasts page
-    spotify: Annotated[str, AfterValidator(_https_url)] = ""  # the show's Spotify page
-    pocket_casts: Annotated[str, AfterValidator(_https_url)] = ""  # the show's Pocket Casts page
+    apple: Annotated[str, AfterValidator(_https_url)] = Field("", description="the show's Apple Podcasts page")
+    spotify: Annotated[str, AfterValidator(_https_url)] = Field("", description="the show's Spotify page")
+    pocket_casts: Annotated[str, AfterValidator(_https_url)] = Field("", description="the show's Pocket Casts page")
+
+
+PodcastPosts = one_of("own-audio", "narrate", "skip")
+DEFAULT_AI_DISCLOSURE = "This episode is an AI-narrated reading of the post."
 
 
 class PublishOptions(Settings):
@@ -170,29 +178,41 @@ class PublishOptions(Settings):
     newsletter where the posts live, ``site_url`` here is where ``publish``'s site is served.
     """
 
-    site_url: Annotated[str, AfterValidator(_site_url)] = DEFAULT_SITE_URL
-    feed_url: Annotated[str, AfterValidator(lambda url: url and _site_url(url))] = ""  # default: site_url + "/feed.xml"
-    new_feed_url: Annotated[str, AfterValidator(_https_url)] = ""  # set when the feed moves (itunes:new-feed-url)
-    artwork: str = ""  # square PNG/JPEG, 1400-3000 px, RGB; empty: a generated placeholder
-    category: AppleCategory = "Technology"  # Apple's list, exact spelling
-    subcategory: str = ""
-    explicit: bool = False
-    owner_email: Annotated[str, AfterValidator(_email)] = ""  # podcast:locked owner
-    copyright: str = ""
-    funding_url: Annotated[str, AfterValidator(_https_url)] = ""
-    funding_label: str = Field("Support the show", max_length=128)
-    locked: bool = False  # podcast:locked: other hosts may not import the feed
-    # Appended to a public episode's show notes. Fields: {base_url} {site_url} {title} {link} {show_title}.
-    episode_footer: Annotated[str, AfterValidator(_footer)] = DEFAULT_EPISODE_FOOTER
-    # Appended to a paid episode's show notes instead (same fields).
-    paid_episode_footer: Annotated[str, AfterValidator(_footer)] = DEFAULT_PAID_EPISODE_FOOTER
-    notes_lead_link: bool = True  # the post's URL opens the show notes and description
-    private_feed: bool = False  # paid posts go to a private feed per subscriber: private/<token>/feed.xml
-    private_title_suffix: str = " (paid subscribers)"  # added to the show's title in the private feeds
-    listen_on: ListenOn = ListenOn()  # "Listen on" links on the site: [publish.listen_on]
-    # A podcast post (front matter type: podcast): "own-audio" publishes the audio the post names
-    # (podcast_url, an enclosure) and skips it when it has none; "narrate" reads it aloud; "skip".
-    podcast_posts: PodcastPosts = "own-audio"
+    site_url: Annotated[str, AfterValidator(_site_url)] = Field(
+        DEFAULT_SITE_URL, description="where the site folder is served (https)")
+    feed_url: Annotated[str, AfterValidator(lambda url: url and _site_url(url))] = Field(
+        "", description='the feed\'s public URL; empty: site_url + "/feed.xml"')
+    moved_to: Annotated[str, AfterValidator(_https_url)] = Field(
+        "", description="the feed's new URL when the show moves: itunes:new-feed-url, and serve answers 301")
+    new_feed_url: Annotated[str, AfterValidator(_https_url)] = Field(
+        "", description="the older name of moved_to, still read")
+    artwork: str = Field("", description="square PNG/JPEG, 1400-3000 px, RGB; empty: a generated placeholder")
+    category: AppleCategory = Field("Technology", description="Apple Podcasts category, exact spelling")
+    subcategory: str = Field("", description="a subcategory of category, exact spelling")
+    explicit: bool = Field(False, description="itunes:explicit for the show")
+    owner_name: str = Field("", description="itunes:owner name; empty: [show] author")
+    owner_email: Annotated[str, AfterValidator(_email)] = Field(
+        "", description="itunes:owner email (directories send ownership checks there) and podcast:locked owner")
+    copyright: str = Field("", description="channel copyright")
+    funding_url: Annotated[str, AfterValidator(_https_url)] = Field("", description="podcast:funding link")
+    funding_label: str = Field("Support the show", max_length=128, description="podcast:funding text")
+    locked: bool = Field(False, description="podcast:locked: other hosts may not import the feed")
+    episode_footer: Annotated[str, AfterValidator(_footer)] = Field(
+        DEFAULT_EPISODE_FOOTER, description="appended to a public episode's show notes; "
+                                            "fields {base_url} {site_url} {title} {link} {show_title}")
+    paid_episode_footer: Annotated[str, AfterValidator(_footer)] = Field(
+        DEFAULT_PAID_EPISODE_FOOTER, description="appended to a paid episode's show notes instead; the same fields")
+    notes_lead_link: bool = Field(True, description="the post's URL opens the show notes and description")
+    private_feed: bool = Field(
+        False, description="paid posts go to a private feed per subscriber: private/<token>/feed.xml")
+    private_title_suffix: str = Field(" (paid subscribers)", description="added to the show's title in the private feeds")
+    listen_on: ListenOn = Field(ListenOn(), description='"Listen on" links on the site: [publish.listen_on]')
+    podcast_posts: PodcastPosts = Field(
+        "own-audio", description='a podcast post (type: podcast): "own-audio" publishes the audio the post names '
+                                 '(podcast_url, an enclosure) and skips it when it has none; "narrate" reads it aloud; '
+                                 '"skip"')
+    ai_disclosure: str = Field(DEFAULT_AI_DISCLOSURE,
+                               description="ends every episode's description; empty: no disclosure")
 
     @field_validator("subcategory")
     @classmethod
@@ -203,12 +223,20 @@ class PublishOptions(Settings):
             raise ValueError(f"expected a subcategory of \"{category}\", one of: {', '.join(subs) or 'none'}")
         return value
 
+    @model_validator(mode="after")
+    def _one_move(self) -> PublishOptions:
+        if self.moved_to and self.new_feed_url and self.moved_to != self.new_feed_url:
+            raise ValueError("moved_to and new_feed_url (its older name) name different URLs: keep moved_to")
+        return self
+
+    @property
+    def moved_feed_url(self) -> str:
+        """Where the feed has moved ("" when it has not)."""
+        return self.moved_to or self.new_feed_url
+
     @property
     def resolved_feed_url(self) -> str:
         return self.feed_url or self.site_url.rstrip("/") + "/feed.xml"
-
-
-PodcastPosts = one_of("own-audio", "narrate", "skip")
 
 
 Bitrate = one_of(*(f"{k}k" for k in (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)))
@@ -219,15 +247,15 @@ Channels = one_of(1, 2)
 class RenderOptions(Settings):
     """[render]: the default voice, show audio around the speech, and the MP3's format."""
 
-    voice: str = "joe"  # a profile in voices/ (or the show's own voices/ folder)
-    intro_audio: str = ""  # music/jingle before the spoken intro, relative to the show folder
-    outro_audio: str = ""  # after the spoken outro
-    transition_audio: str = ""  # between sections, instead of the section pause
-    bitrate: Bitrate = "96k"  # MP3 CBR bitrate
-    channels: Channels = 1
-    sample_rate: SampleRate = 44100
-    target_lufs: float = Field(-16.0, ge=-30, le=-10)  # integrated loudness of the MP3
-    true_peak: float = Field(-1.0, ge=-6, le=0)  # dBTP ceiling of the MP3
+    voice: str = Field("joe", description="a profile in voices/ (or the show's own voices/ folder)")
+    intro_audio: str = Field("", description="music/jingle before the spoken intro, relative to the show folder")
+    outro_audio: str = Field("", description="after the spoken outro")
+    transition_audio: str = Field("", description="between sections, instead of the section pause")
+    bitrate: Bitrate = Field("96k", description="MP3 CBR bitrate")
+    channels: Channels = Field(1, description="1 (mono) or 2 (stereo)")
+    sample_rate: SampleRate = Field(44100, description="MP3 sample rate in Hz")
+    target_lufs: float = Field(-16.0, ge=-30, le=-10, description="integrated loudness of the MP3")
+    true_peak: float = Field(-1.0, ge=-6, le=0, description="dBTP ceiling of the MP3")
 
     def audio_path(self, folder: Path, role: str) -> Path | None:
         value = getattr(self, f"{role}_audio")
@@ -293,7 +321,9 @@ def _check_files(show: Show) -> None:
         if audio and not audio.is_file():
             raise ConfigError(path, f"render.{role}_audio: no such file {audio}")
     if show.publish.artwork:
-        from audio.publish.artwork import artwork_problems  # Pillow, only when artwork is set
+        from audio.publish.artwork import (
+            artwork_problems,  # Pillow, only when artwork is set
+        )
 
         artwork = show.folder / show.publish.artwork
         problems = artwork_problems(artwork)

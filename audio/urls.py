@@ -8,6 +8,7 @@ that is not a URL. Feed URLs are also ASCII-only (non-ASCII is percent-encoded).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -20,8 +21,10 @@ _SAFE = "/:@!$&'()*+,;=~%-._"
 
 
 _PLAIN = re.compile(r"^[A-Za-z0-9/:@!$&'()*+,;=~%._?#-]*$")
+_VISIBLE_ASCII = re.compile(r"[\x21-\x5b\x5d-\x7e]+")  # printable ASCII but the space and the backslash
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a feed repeats its site's and its notes' URLs
 def ascii_url(url: str) -> str:
     """``url`` with a punycode host and percent-encoded path, query and fragment."""
     if _PLAIN.match(url):  # nothing to encode (the common case)
@@ -69,7 +72,8 @@ def web_url(value: str, base: str = "") -> str | None:
     (as a link in the page at ``base`` would); None when it is not one (any other scheme,
     no host, spaces)."""
     value = value.strip()
-    if not value or "\\" in value or any(c.isspace() or not c.isprintable() for c in value):
+    if not (_VISIBLE_ASCII.fullmatch(value) if value.isascii() else
+            "\\" not in value and not any(c.isspace() or not c.isprintable() for c in value)):
         return None
     try:
         if base and not urlsplit(value).scheme:

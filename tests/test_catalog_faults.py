@@ -207,7 +207,7 @@ def test_a_read_only_catalogue_is_refused_before_any_synthesis(shared_show, no_s
     line = (f"audio-essay: {show.catalog_path}: read-only: the catalogue cannot be written (make it writable, "
             "or work on a copy of the show)\n")
     with unprivileged():
-        for args in (["render", str(show.posts_dir / "a-post.md"), "--quiet"], ["batch"], ["publish"],
+        for args in (["render", str(show.posts_dir / "a-post.md"), "--quiet"], ["batch"], ["publish", "--preview"],
                      ["import", str(show.posts_dir)]):
             result = cli(*args, "--show", str(show.folder))
             assert (result.exit_code, result.output) == (2, line), args
@@ -244,7 +244,7 @@ def test_two_posts_that_want_one_slug_get_two_slugs_and_two_guids(tmp_path):
     assert episodes["same-slug"].guid != episodes["same-slug-2"].guid
     kept = json.loads(identity_path(show.catalog_path).read_text(encoding="utf-8"))
     assert kept["slugs"] == {"101.same-slug": "same-slug", "202.same-slug": "same-slug-2"}
-    assert cli("publish", "--show", str(show.folder)).exit_code == 0
+    assert cli("publish", "--preview", "--show", str(show.folder)).exit_code == 0
 
 
 def test_slugs_are_claimed_once_and_a_taken_guid_is_not_shared(tmp_path):

@@ -26,7 +26,7 @@ def test_gpo_subscribes_updates_and_downloads_every_episode(tmp_path):
     port = free_port()
     # The feed's URLs must reach this loopback server: a preview site on http://127.0.0.1.
     show = load_show(make_show(tmp_path / "show", site_url=f"http://127.0.0.1:{port}"))
-    publish_site(show)
+    publish_site(show, preview=True)
     site = show.site_dir
     home, downloads = tmp_path / "gpodder", tmp_path / "downloads"
     # gpo is Debian's Python with python3-gi: keep the virtualenv out of its way.

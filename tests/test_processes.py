@@ -182,7 +182,7 @@ def test_a_killed_renders_work_is_removed_by_the_next_command(tmp_path):
         (show.rendered_dir / RENDER_WORK / f"{posts[0].stem}.lock").write_text("999999\n")
         return pieces
 
-    for command in (["import", str(show.posts_dir)], ["publish"]):
+    for command in (["import", str(show.posts_dir)], ["publish", "--preview"]):
         pieces = plant()
         result = CliRunner().invoke(main, [*command, "--show", str(show.folder)])
         assert result.exit_code == 0, result.output

@@ -78,6 +78,9 @@ def test_feed_channel_and_items_follow_the_spec(show):
     assert channel.findtext("itunes:type", namespaces=ns) == "episodic"
     assert channel.find("itunes:category", ns).get("text") == "Technology"
     assert channel.findtext("itunes:author", namespaces=ns) == "Nathan Lambert"
+    owner = channel.find("itunes:owner", ns)  # the name defaults to [show] author
+    assert [(e.tag.split("}")[1], e.text) for e in owner] == [("name", "Nathan Lambert"),
+                                                              ("email", "owner@interconnects.ai")]
     assert channel.findtext("copyright") == "2026 Nathan Lambert"
     assert uuid.UUID(channel.findtext("podcast:guid", namespaces=ns)).version == 5
     assert channel.findtext("podcast:locked", namespaces=ns) == "no"
@@ -104,15 +107,18 @@ def test_feed_channel_and_items_follow_the_spec(show):
         assert "<img" not in content and "A chart" in content
         assert f'<a href="https://www.interconnects.ai/p/{slug}#footnote-1"' in content
         assert content.rstrip().endswith(
-            'visit <a href="https://www.interconnects.ai/subscribe">https://www.interconnects.ai/subscribe</a></p>')
+            'visit <a href="https://www.interconnects.ai/subscribe">https://www.interconnects.ai/subscribe</a></p>\n'
+            "<p>This episode is an AI-narrated reading of the post.</p>")
         assert "a link [https://example.org/ref]" in item.findtext("description")
+        assert item.findtext("description").endswith(
+            "/subscribe\n\nThis episode is an AI-narrated reading of the post.")
 
 
 def test_podcastparser_and_feedparser_read_every_episode_over_loopback(tmp_path):
     port = free_port()
     root = f"http://127.0.0.1:{port}"
     show = load_show(make_show(tmp_path / "show", site_url=root))
-    publish_site(show)
+    publish_site(show, preview=True)
     with Server(make_app(show.site_dir), port=port), httpx.Client(base_url=root) as client:
         response = client.get("/feed.xml")
         assert response.headers["content-type"].startswith("application/rss+xml")
@@ -249,7 +255,8 @@ def test_urls_are_ascii_and_descriptions_fit(tmp_path):
     fp = feedparser.parse(feed.encode())
     entry = fp.entries[0]
     assert len(entry.description.encode("utf-8")) <= MAX_DESCRIPTION_BYTES
-    assert entry.description.endswith("visit https://www.interconnects.ai/subscribe")
+    assert entry.description.endswith(
+        "visit https://www.interconnects.ai/subscribe\n\nThis episode is an AI-narrated reading of the post.")
     assert "Paragraph 199" in entry.content[0].value  # the full notes stay in content:encoded
     assert check_site(show.site_dir) == []
 
@@ -261,8 +268,14 @@ def test_placeholders_are_reported(tmp_path):
     warnings = "\n".join(placeholder_warnings(show))
     for expected in ("base_url", "site_url", "artwork", "title", "author", "description"):
         assert expected in warnings
-    report = publish_site(show)  # no episodes: still a valid, empty site
-    assert report.episodes == 0 and len(report.warnings) == 6
+    with pytest.raises(ConfigError) as refused:  # a public build needs real URLs
+        publish_site(show)
+    assert str(refused.value) == (
+        f"{folder / 'show.toml'}: [show] base_url = 'https://example.com' is a placeholder: set it to your "
+        "newsletter's address, or run `audio-essay publish --preview` for a local preview")
+    report = publish_site(show, preview=True)  # no episodes: still a site to look at
+    assert report.episodes == 0 and report.feed_url == "http://127.0.0.1:8000/feed.xml"
+    assert len(report.warnings) == 5  # all but site_url, which the preview replaces
     write_placeholder(folder / "cover.png", "Fresh")
     assert is_placeholder(folder / "cover.png")
     (folder / "show.toml").write_text('[publish]\nartwork = "cover.png"\n')
@@ -291,7 +304,7 @@ def test_configured_artwork_is_published_under_a_content_name(tmp_path):
     ('episode_footer = "visit {nowhere}"', "publish.episode_footer: expected a template with the fields {base_url} "),
     ('explicit = "no"', 'publish.explicit: expected true or false, got "no"'),
     ('artwork = "missing.png"', "publish.artwork:"),
-    ('colour = "red"', "publish.colour: unknown key (allowed: artwork, category, copyright, "),
+    ('colour = "red"', "publish.colour: unknown key (allowed: ai_disclosure, artwork, category, copyright, "),
 ])
 def test_bad_publish_settings_are_one_clear_error(tmp_path, setting, message):
     folder = tmp_path / "show"

@@ -44,7 +44,9 @@ def make_fake_show(folder: Path):
     """A show at ``BASE`` that renders with the fake engine, fast."""
     (folder / "voices").mkdir(parents=True)
     (folder / "voices" / "tones.toml").write_text('engine = "fake"\n[params]\nchars_per_second = 300.0\n')
-    (folder / "show.toml").write_text(f'[show]\nauthor = "Tester"\nbase_url = "{BASE}"\n[render]\nvoice = "tones"\n')
+    (folder / "show.toml").write_text(f'[show]\nauthor = "Tester"\ndescription = "Hostile posts."\nbase_url = "{BASE}"\n'
+                                      '[publish]\nsite_url = "https://audio.essays.test"\nowner_email = "me@essays.test"\n'
+                                      '[render]\nvoice = "tones"\n')
     return load_show(folder)
 
 
@@ -362,7 +364,7 @@ from hypothesis import strategies as st  # noqa: E402
 SCHEMES = st.sampled_from(["https:", "http:", "javascript:", "JaVaScRiPt:", "java\tscript:", "data:", "vbscript:",
                            "file:", "mailto:", "ftp:", "//", "/", "", " javascript:"])
 HOSTILE_URLS = st.one_of(st.builds("{}{}".format, SCHEMES, st.sampled_from(
-    ["//example.com/p/x", "alert(document.domain)", "text/html;base64,PHNjcmlwdD4=", "/p/x", "p/x", "not a url",
+    ["//news.test/p/x", "alert(document.domain)", "text/html;base64,PHNjcmlwdD4=", "/p/x", "p/x", "not a url",
      "//evil.test/%0ajavascript:x", "x\"onmouseover=\"alert(1)"])), st.text(max_size=30))
 
 

@@ -431,15 +431,18 @@ def _record(catalog: Catalog, report: BatchReport, post: PostRecord, result: Pos
 
 
 def _publish(show: Show) -> str:
-    """Rebuild the site from the rendered episodes (``audio.publish.publish_site``)."""
-    from audio.publish.build import publish_site
+    """Rebuild the site from the rendered episodes (``audio.publish.publish_site``); a local
+    preview while show.toml still has placeholder or loopback URLs."""
+    from audio.publish.build import public_url_problem, publish_site
 
+    problem = public_url_problem(show)
     try:
-        result = publish_site(show)
+        result = publish_site(show, preview=problem is not None)
     except AudioEssayError as exc:
         return f"site not rebuilt: {exc.message}"
     private = f" (+{result.private_episodes} private)" if result.private_episodes else ""
-    return f"site rebuilt: {result.site_dir} with {result.episodes} episodes{private}, feed {result.feed_url}"
+    kind = f"site rebuilt as a local preview ({problem})" if problem else "site rebuilt"
+    return f"{kind}: {result.site_dir} with {result.episodes} episodes{private}, feed {result.feed_url}"
 
 
 # --- status ----------------------------------------------------------------------------------

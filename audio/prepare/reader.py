@@ -77,6 +77,35 @@ def is_draft(front: dict[str, Any]) -> bool:
     return _flag(front.get("draft")) is True or _flag(published) is False
 
 
+EPISODE_TYPES = ("full", "trailer", "bonus")
+
+
+def episode_tags(front: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The podcast tags a post's front matter may set: ``explicit`` (yes/no), ``episode_type``
+    (full, trailer, bonus), ``season`` and ``episode`` (whole numbers from 1); absent ones are
+    left to the show. A bad value is an InputError naming the key."""
+    tags: dict[str, Any] = {}
+    if front.get("explicit") is not None:
+        tags["explicit"] = _flag(front["explicit"])
+        if tags["explicit"] is None:
+            raise InputError(path, f"front matter explicit: expected true or false, got {front['explicit']!r}")
+    if front.get("episode_type") is not None:
+        kind = str(front["episode_type"]).strip().lower()
+        if kind not in EPISODE_TYPES:
+            raise InputError(path, f"front matter episode_type: expected one of {', '.join(EPISODE_TYPES)}, "
+                                   f"got {front['episode_type']!r}")
+        tags["episode_type"] = kind
+    for key in ("season", "episode"):
+        value = front.get(key)
+        if value is None:
+            continue
+        text = str(value).strip()
+        if isinstance(value, bool) or not (text.isascii() and text.isdigit()) or int(text) < 1:
+            raise InputError(path, f"front matter {key}: expected a whole number from 1, got {value!r}")
+        tags[key] = int(text)
+    return tags
+
+
 def clean_metadata(text: str) -> str:
     """A title, byline or chapter title without invisible formatting characters."""
     return " ".join(text.translate(METADATA_CLEANUP).split())
@@ -134,5 +163,7 @@ def read_post(path: str | Path, show: Show) -> Post:
         canonical_url=canonical or post_url(show.show.base_url, slug),
         draft=is_draft(front),
         podcast_url=str(front.get("podcast_url") or "").strip(),
+        canonical_explicit=bool(canonical),
+        **episode_tags(front, path),
     )
     return Post(meta=meta, source=path, source_hash=digest, ast=ast)

@@ -17,7 +17,6 @@ import secrets
 import shutil
 import stat
 import tempfile
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,11 +51,17 @@ from audio.publish.site import (
     listen_on_links,
 )
 from audio.publish.subscribers import PrivateFeeds, private_feeds
+from audio.publish.identity import (
+    channel_guid,
+    is_example,
+    podcast_guid,
+    preview_options,
+    public_url_problem,
+)
 from audio.show import Show, ShowInfo
 from audio.urls import WEB_SCHEMES, ascii_url, checked_url, post_url, site_join, web_url
 from audio.work import site_work_prefix
 
-PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 FEED_FILE = "feed.xml"
 EPISODES = "episodes"
 PUBLIC = "everyone"
@@ -86,26 +91,15 @@ class PublishReport:
     warnings: list[str] = field(default_factory=list)
 
 
-def podcast_guid(feed_url: str) -> str:
-    """Podcasting 2.0 ``podcast:guid``: UUIDv5 of the feed URL without scheme and trailing slashes."""
-    bare = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", feed_url).rstrip("/")
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
-
-
-def _is_example(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return bool(re.search(r"(^|\.)example\.(com|org|net)$", host))
-
-
 def placeholder_warnings(show: Show) -> list[str]:
     """Every setting of ``show`` that still holds a placeholder a listener would see."""
     warnings = []
     info, pub = show.show, show.publish
-    if _is_example(info.base_url):
+    if is_example(info.base_url):
         warnings.append(f"[show] base_url is the placeholder {info.base_url}: set your newsletter's URL")
-    if _is_example(pub.site_url):
+    if is_example(pub.site_url):
         warnings.append(f"[publish] site_url is the placeholder {pub.site_url}: set where the site is hosted")
-    if pub.feed_url and _is_example(pub.feed_url):
+    if pub.feed_url and is_example(pub.feed_url):
         warnings.append(f"[publish] feed_url is the placeholder {pub.feed_url}")
     if not pub.artwork:
         warnings.append("[publish] artwork is not set: a generated placeholder image is published")
@@ -141,6 +135,33 @@ def _footer(show: Show, episode: Episode, post_url: str) -> str:
         base_url=show.show.base_url.rstrip("/"), site_url=show.publish.site_url.rstrip("/"),
         title=episode.title, link=post_url, show_title=show.show.title,
     )
+
+
+def _disclosure(show: Show, episode: Episode) -> str:
+    """The AI-narration disclosure for ``episode`` ("" when none is set, or when the
+    episode is a podcast post's own audio, which no synthetic voice read)."""
+    return "" if episode.own_audio else show.publish.ai_disclosure.strip()
+
+
+def _with_disclosure(footer: str, disclosure: str) -> str:
+    """The plain-text footer followed by the disclosure."""
+    return "\n\n".join(part for part in (footer, disclosure) if part)
+
+
+def _disclosure_html(disclosure: str) -> str:
+    return f"\n<p>{html.escape(disclosure)}</p>" if disclosure else ""
+
+
+def _post_link(show: Show, episode: Episode, warnings: list[str]) -> str:
+    """The post's URL, derived now from the settings: the canonical URL the post itself named,
+    else ``base_url/p/<slug>`` from the current base_url (never the one of render time)."""
+    explicit = episode.canonical_explicit
+    if explicit is None:  # a record from before render said: derived when it has the derived form
+        explicit = urlsplit(episode.canonical_url).path.rstrip("/") != f"/p/{episode.slug}"
+    base_url = show.show.base_url
+    post = checked_url(episode.canonical_url, base_url, f"episode {episode.slug}", "canonical_url",
+                       warnings.append) if explicit else ""
+    return ascii_url(post or post_url(base_url, episode.slug))
 
 
 def _clean_notes(notes_html: str, post_url: str, images: frozenset[str] = frozenset()) -> str:
@@ -221,7 +242,7 @@ def _transcript_segments(path: Path | None) -> tuple[tuple[tuple[float, str], ..
     if path is None:
         return ()
     try:
-        segments = json.loads(path.read_text(encoding="utf-8"))["segments"]
+        segments = json.loads(path.read_bytes())["segments"]
         paragraphs: list[tuple[tuple[float, str], ...]] = []
         current: list[tuple[float, str]] = []
         for s in segments:
@@ -250,11 +271,16 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     if not _SLUG.match(episode.slug):
         raise InputError(episode.folder, f"episode slug {episode.slug!r} is not safe as a file name")
     base = episode.folder or show.rendered_dir / episode.slug
+    try:  # one listing, not a stat per file
+        with os.scandir(base) as entries:
+            present = {entry.name for entry in entries if entry.is_file()}
+    except OSError:
+        present = set()
     sources = {}
     for role in FILE_ROLES:
         name = episode.files.get(role)
         if name:
-            if Path(name).name != name or not (base / name).is_file():
+            if name not in present:
                 raise InputError(base / str(name), f"the episode's {role} file is missing")
             sources[role] = base / name
     if "audio" not in sources:
@@ -268,12 +294,12 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     images = frozenset(path.name for role, path in sources.items() if role.startswith(IMAGE_ROLE))
     root = show.publish.site_url
     urls = {role: site_join(root, f"{folder}/{path.name}") for role, path in sources.items()}
-    base_url = show.show.base_url
-    post = checked_url(episode.canonical_url, base_url, f"episode {episode.slug}", "canonical_url", warnings.append)
-    link = ascii_url(post or post_url(base_url, episode.slug))
+    link = _post_link(show, episode, warnings)
     footer = _footer(show, episode, link)
     notes = _clean_notes(episode.notes_html, link, images)
-    page_notes = f"{notes}\n{_footer_html(footer)}".strip()  # the page links to the post in its header
+    disclosure = _disclosure(show, episode)
+    # the page links to the post in its header
+    page_notes = f"{notes}\n{_footer_html(footer)}{_disclosure_html(disclosure)}".strip()
     lead = _lead_link(link) if show.publish.notes_lead_link else ""
     page_url = site_join(root, f"{folder}/{episode.slug}.html")
     date = _episode_date(episode, sources["audio"])
@@ -281,11 +307,13 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     item = FeedItem(
         title=episode.title, guid=episode.guid, link=link, date=date, duration_s=int(round(episode.duration_s)),
         author=episode.author or show.show.author, audio_url=urls["audio"], audio_bytes=audio_bytes,
-        description=_description(lead + notes, footer),
+        description=_description(lead + notes, _with_disclosure(footer, disclosure)),
         content_html=_feed_notes(lead + page_notes, page_url if episode.audience == PUBLIC else "",
                                  site_join(root, folder)),
         transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
-        chapters_url=urls.get("chapters", ""), language=show.show.language, explicit=show.publish.explicit,
+        chapters_url=urls.get("chapters", ""), language=show.show.language,
+        explicit=show.publish.explicit if episode.explicit is None else episode.explicit,
+        episode_type=episode.episode_type or "full", season=episode.season, episode=episode.episode_number,
         page_url=page_url, audio_type=audio_type,
     )
     page = PageEpisode(
@@ -328,10 +356,11 @@ def _channel(show: Show, feed_url: str, guid: str, image_url: str, items: list[F
         title=info.title, link=ascii_url(pub.site_url.rstrip("/") + "/"),
         description=truncate_bytes(info.description or info.title, MAX_DESCRIPTION_BYTES),
         language=info.language, self_url=ascii_url(feed_url), image_url=image_url, category=pub.category,
-        subcategory=pub.subcategory, explicit=pub.explicit, author=info.author or info.title,
+        subcategory=pub.subcategory, explicit=pub.explicit, author=info.author,
         copyright=pub.copyright, podcast_guid=guid, locked=pub.locked, owner_email=pub.owner_email,
+        owner_name=pub.owner_name or info.author,
         funding_url=ascii_url(pub.funding_url) if pub.funding_url else "", funding_label=pub.funding_label,
-        new_feed_url=ascii_url(pub.new_feed_url) if pub.new_feed_url else "", block=block,
+        new_feed_url=ascii_url(pub.moved_feed_url) if pub.moved_feed_url else "", block=block,
         last_build=max((i.date for i in items), default=None),
     )
 
@@ -435,9 +464,17 @@ def _check_target(site: Path) -> None:
         raise OutputError(site, "folder is not empty and holds no feed.xml: refusing to replace it with the site")
 
 
-def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishReport:
+def publish_site(show: Show, site_dir: str | Path | None = None, preview: bool = False) -> PublishReport:
     """Build feed.xml, the private feed if enabled, the pages, audio, transcripts, chapters and
-    artwork from the rendered episodes, and swap the finished site in atomically."""
+    artwork from the rendered episodes, and swap the finished site in atomically.
+
+    A public build refuses placeholder and loopback URLs (ConfigError on show.toml) and fixes
+    the channel GUID from the real feed URL; a ``preview`` is built for ``serve`` on loopback
+    and fixes nothing."""
+    if preview:
+        show = replace(show, publish=preview_options(show.publish))
+    elif problem := public_url_problem(show):
+        raise ConfigError(show.config_path, problem)
     site = Path(site_dir) if site_dir is not None else show.site_dir
     _check_target(site)
     pub = show.publish
@@ -447,11 +484,12 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
     public = [e for e in episodes if e.audience == PUBLIC]
     private = [e for e in episodes if e.audience != PUBLIC]
     with Catalog(show.catalog_path) as catalog:
-        guid = catalog.state_once("publish.podcast_guid", lambda: podcast_guid(feed_url))
+        guid = channel_guid(catalog, "publish.podcast_guid", feed_url, FEED_FILE, fix=not preview)
         feeds = private_feeds(catalog) if pub.private_feed else None
         if feeds:
-            files_url = site_join(pub.site_url, f"private/{feeds.files_key}/{FEED_FILE}")
-            private_guid = catalog.state_once("publish.private_podcast_guid", lambda: podcast_guid(files_url))
+            files_path = f"private/{feeds.files_key}/{FEED_FILE}"
+            private_guid = channel_guid(catalog, "publish.private_podcast_guid", site_join(pub.site_url, files_path),
+                                        files_path, fix=not preview)
     artwork, artwork_name = _artwork(show)
     image_url = site_join(pub.site_url, artwork_name)
     warnings = placeholder_warnings(show) + [f"{exc.message}: left out of the site and feed" for exc in unreadable]
@@ -504,11 +542,19 @@ def publish_site(show: Show, site_dir: str | Path | None = None) -> PublishRepor
     return report
 
 
-def check_site(site_dir: str | Path) -> list[str]:
-    """Lint a built site; one line per violation (empty: it passes)."""
+def check_site(site_dir: str | Path, preview: bool = False) -> list[str]:
+    """Lint a built site; one line per violation (empty: it passes). A ``preview`` may use
+    loopback http URLs."""
     from audio.publish.check import check_site as _check
 
-    return _check(Path(site_dir))
+    return _check(Path(site_dir), preview=preview)
 
 
-__all__ = ["PublishReport", "check_site", "podcast_guid", "placeholder_warnings", "publish_site"]
+__all__ = [
+    "PublishReport",
+    "check_site",
+    "placeholder_warnings",
+    "podcast_guid",
+    "public_url_problem",
+    "publish_site",
+]

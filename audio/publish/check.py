@@ -24,6 +24,7 @@ from mutagen.mp4 import MP4
 
 from audio.publish.artwork import artwork_problems
 from audio.publish.feed import CHAPTERS_TYPE, ENCLOSURE_TYPES, ITUNES_NS, MAX_DESCRIPTION_BYTES, PODCAST_NS
+from audio.publish.identity import placeholder_guids, url_kind
 from audio.show import APPLE_CATEGORIES
 from audio.urls import url_problem, web_url
 
@@ -34,6 +35,14 @@ DURATION_TOLERANCE_S = 1.0
 _SRT_TIME = re.compile(r"^\d{2}:\d{2}:\d{2},\d{3} --> \d{2}:\d{2}:\d{2},\d{3}")
 _VTT_TIME = re.compile(r"^(\d{2}:)?\d{2}:\d{2}\.\d{3} --> (\d{2}:)?\d{2}:\d{2}\.\d{3}")
 URL_ATTRIBUTES = ("href", "src", "action", "formaction", "poster", "cite", "data")
+# How to fix a channel tag that is missing or empty: the show.toml key that fills it.
+CHANNEL_FIXES = {
+    "title": "set [show] title in show.toml",
+    "language": "set [show] language in show.toml",
+    "itunes:author": "set [show] author in show.toml",
+    "description": "set [show] description in show.toml",
+}
+PREVIEW_HINT = "or check --preview for a local preview"
 
 
 def _q(tag: str) -> str:
@@ -42,7 +51,8 @@ def _q(tag: str) -> str:
 
 
 class _Lint:
-    def __init__(self, site: Path, feed: Path):
+    def __init__(self, site: Path, feed: Path, preview: bool = False):
+        self.preview = preview  # a local preview: loopback http URLs, no GUID fixed
         self.site = site
         self.name = feed.relative_to(site).as_posix()
         self.feed = feed
@@ -70,7 +80,8 @@ class _Lint:
         element = parent.find(_q(tag) if ":" in tag else tag)
         if element is None or not (element.text or "").strip():
             if required:
-                self.add(where, f"missing <{tag}>")
+                fix = CHANNEL_FIXES.get(tag) if where == "channel" else None
+                self.add(where, f"missing <{tag}>" + (f": {fix}" if fix else ""))
             return ""
         return element.text.strip()
 
@@ -88,6 +99,8 @@ class _Lint:
                         self.add(f"<{etree.QName(element).localname}>", f"link {link!r} is not an http(s) URL")
             for value in values:
                 problem = url_problem(value)
+                if problem == "not https" and (self.preview or url_kind(value) == "loopback"):
+                    continue  # a preview's loopback http; a public build's loopback is reported once
                 if problem:
                     self.add(f"<{etree.QName(element).localname}>", f"URL {value!r} is {problem}")
                 if "/private/" in value and not self.name.startswith("private/"):
@@ -131,6 +144,8 @@ class _Lint:
                 self.root_url = href[: -len(self.name)]
             else:
                 self.add(where, f"atom:link self {href} does not end with the feed's path {self.name}")
+        self.public_urls(channel, where)
+        self.owner(channel, where)
         self.explicit(channel, where)
         kind = self.text(channel, "itunes:type", where, required=False)
         if kind and kind not in ("episodic", "serial"):
@@ -144,6 +159,9 @@ class _Lint:
                     self.add(where, f"podcast:guid {guid} is not a UUIDv5")
             except ValueError:
                 self.add(where, f"podcast:guid {guid!r} is not a UUID")
+            if not self.preview and guid in placeholder_guids(self.name):
+                self.add(where, f"<podcast:guid> {guid} was derived from a placeholder feed URL: set [publish] "
+                                "site_url in show.toml and publish again (the GUID is derived from the real URL)")
         locked = self.text(channel, "podcast:locked", where, required=False)
         if locked and locked not in ("yes", "no"):
             self.add(where, f"podcast:locked {locked!r} must be yes or no")
@@ -151,8 +169,31 @@ class _Lint:
             if len((funding.text or "").strip()) > 128:
                 self.add(where, "podcast:funding label is longer than 128 characters")
 
+    def public_urls(self, channel, where: str) -> None:
+        """A public feed's own URLs and its posts' links are real ones (no placeholder, no loopback)."""
+        if self.preview:
+            return
+        self_link = next((e for e in channel.findall(_q("atom:link")) if e.get("rel") == "self"), None)
+        item_link = channel.find("item/link")
+        for tag, url, key in (('<atom:link rel="self">', self_link.get("href", "") if self_link is not None else "",
+                               "[publish] site_url (or feed_url)"),
+                              ("<item>/<link>", item_link.text or "" if item_link is not None else "",
+                               "[show] base_url (or the posts' canonical_url)")):
+            kind = url and url_kind(url)
+            if kind:
+                self.add(where, f"{tag} {url} is a {kind} URL in a public feed: set {key} in show.toml and "
+                                f"publish again, {PREVIEW_HINT}")
+
+    def owner(self, channel, where: str) -> None:
+        email = channel.find(f"{_q('itunes:owner')}/{_q('itunes:email')}")
+        if email is None or not (email.text or "").strip():
+            self.add(where, "missing <itunes:owner>/<itunes:email>: set [publish] owner_email in show.toml "
+                            "(directories send their ownership check there)")
+
     def description(self, parent, where: str) -> None:
         text = self.text(parent, "description", where)
+        if where == "channel" and text and text == self.text(parent, "title", where, required=False):
+            self.add(where, f"<description> only repeats the title: {CHANNEL_FIXES['description']}")
         if len(text.encode("utf-8")) > MAX_DESCRIPTION_BYTES:
             self.add(where, f"description is {len(text.encode('utf-8'))} bytes (at most {MAX_DESCRIPTION_BYTES})")
 
@@ -191,6 +232,8 @@ class _Lint:
         guids: set[str] = set()
         enclosures: set[str] = set()
         previous = None
+        if channel.find("item") is None:
+            self.add("channel", "no <item>: directories refuse a feed without episodes; render a post and publish again")
         for n, item in enumerate(channel.findall("item"), start=1):
             title = self.text(item, "title", f"item {n}")
             where = f"item {n} ({title or 'untitled'})"
@@ -387,13 +430,14 @@ def page_problems(site: Path) -> list[str]:
     return lines
 
 
-def check_site(site: Path) -> list[str]:
-    """Every violation in the site's feeds (feed.xml and any private feeds) and pages."""
+def check_site(site: Path, preview: bool = False) -> list[str]:
+    """Every violation in the site's feeds (feed.xml and any private feeds) and pages; a
+    ``preview`` (``publish --preview``) may use loopback http and has no GUID fixed."""
     site = Path(site)
     feed = site / "feed.xml"
     if not feed.is_file():
         return [f"{site}: no feed.xml (not a published site)"]
     lines = []
     for path in [feed, *sorted(site.glob("private/*/feed.xml"))]:
-        lines.extend(_Lint(site, path).run())
+        lines.extend(_Lint(site, path, preview).run())
     return lines + page_problems(site)

@@ -53,6 +53,7 @@ class FeedChannel:
     podcast_guid: str
     locked: bool
     owner_email: str = ""
+    owner_name: str = ""
     funding_url: str = ""
     funding_label: str = ""
     new_feed_url: str = ""
@@ -78,6 +79,9 @@ class FeedItem:
     chapters_url: str = ""
     language: str = ""
     explicit: bool = False
+    episode_type: str = "full"  # full, trailer or bonus
+    season: int | None = None
+    episode: int | None = None
     page_url: str = ""  # the episode's page on the site ("" in a private feed)
     audio_type: str = ENCLOSURE_TYPES[".mp3"]
 
@@ -127,7 +131,12 @@ def channel_tags(channel: FeedChannel) -> list[Tag]:
     tags: list[Tag] = [("itunes:image", {"href": channel.image_url}, None)]
     sub: list[Tag] = [("itunes:category", {"text": channel.subcategory}, None)] if channel.subcategory else []
     tags.append(("itunes:category", {"text": channel.category}, sub or None))
-    tags.append(("itunes:author", {}, channel.author))
+    if channel.author:
+        tags.append(("itunes:author", {}, channel.author))
+    owner = [(f"itunes:{key}", {}, value) for key, value in (("name", channel.owner_name),
+                                                             ("email", channel.owner_email)) if value]
+    if owner:
+        tags.append(("itunes:owner", {}, owner))
     tags.append(("itunes:explicit", {}, _explicit(channel.explicit)))
     tags.append(("itunes:type", {}, "episodic"))
     tags.append(("itunes:summary", {}, channel.description))
@@ -147,9 +156,11 @@ def item_tags(item: FeedItem) -> list[Tag]:
     tags: list[Tag] = [
         ("itunes:title", {}, item.title),
         ("itunes:duration", {}, str(item.duration_s)),
-        ("itunes:episodeType", {}, "full"),
+        ("itunes:episodeType", {}, item.episode_type),
         ("itunes:explicit", {}, _explicit(item.explicit)),
     ]
+    tags += [(f"itunes:{key}", {}, str(number)) for key, number in (("season", item.season),
+                                                                     ("episode", item.episode)) if number is not None]
     for role, mime, rel in TRANSCRIPT_ROLES:
         if role in item.transcript_urls:
             attrs = {"url": item.transcript_urls[role], "type": mime}

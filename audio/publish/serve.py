@@ -30,7 +30,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -229,12 +229,29 @@ class IgnoreInvalidRange:
         await self.app(scope, receive, send)
 
 
-def make_app(site_dir, catalog_path: Path | None = None) -> Starlette:
+class MovedFeed:
+    """A moved feed (``[publish] moved_to``): the old feed path answers 301 with the new URL,
+    which podcast apps and directories follow, updating the subscription."""
+
+    def __init__(self, app: ASGIApp, path: str, location: str):
+        self.app, self.path, self.location = app, path, location
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == self.path:
+            await RedirectResponse(self.location, status_code=301)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def make_app(site_dir, catalog_path: Path | None = None, moved_to: str = "") -> Starlette:
     """The ASGI app serving ``site_dir`` (which must exist); with the show's ``catalog_path``,
-    a revoked subscriber's private feed answers 410 at once."""
+    a revoked subscriber's private feed answers 410 at once; with ``moved_to``, the feed
+    answers 301 there."""
     if not os.path.isdir(site_dir):
         raise ConfigError(site_dir, "no such site folder: run `audio-essay publish` first")
     middleware = [Middleware(IgnoreInvalidRange)]
+    if moved_to:
+        middleware.append(Middleware(MovedFeed, path="/feed.xml", location=moved_to))
     files = SiteFiles(directory=site_dir, catalog_path=catalog_path)
     return Starlette(routes=[Mount("/", app=files)], middleware=middleware)
 
@@ -334,8 +351,9 @@ def server_options(limits: ServeLimits = ServeLimits()) -> dict[str, Any]:
 
 
 def run_server(site_dir, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info",
-               limits: ServeLimits = ServeLimits(), catalog_path: Path | None = None) -> None:
+               limits: ServeLimits = ServeLimits(), catalog_path: Path | None = None, moved_to: str = "") -> None:
     """Serve until interrupted."""
     import uvicorn
 
-    uvicorn.run(make_app(site_dir, catalog_path), host=host, port=port, log_level=log_level, **server_options(limits))
+    uvicorn.run(make_app(site_dir, catalog_path, moved_to), host=host, port=port, log_level=log_level,
+                **server_options(limits))
