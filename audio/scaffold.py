@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from audio.config import Settings
 from audio.errors import OutputError
 from audio.files import atomic_write
 from audio.show import SHOW_FILE, ShowFile, load_show
@@ -27,17 +28,26 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def _table(name: str, record: type[Settings], title: str) -> list[str]:
+    """``[name]``: its one-line description, then every key at its default with its
+    description as a comment, then its own tables (``[publish.listen_on]``)."""
+    about = (record.__doc__ or "").strip().splitlines()[0].partition(": ")[2]
+    parts, tables = [f"\n[{name}]\n# {about}\n"], []
+    for key, setting in record.model_fields.items():
+        if isinstance(setting.annotation, type) and issubclass(setting.annotation, Settings):
+            tables += _table(f"{name}.{key}", setting.annotation, title)
+            continue
+        value = title if (name, key) == ("show", "title") else setting.default
+        parts.append(f"# {setting.description}\n{key} = {_toml_value(value)}\n")
+    return parts + tables
+
+
 def show_toml(title: str) -> str:
     """The whole ``show.toml``: every table of the schema and every key at its default,
     each with its description as a comment; ``title`` names the show."""
     parts = [HEADER]
     for table, info in ShowFile.model_fields.items():
-        record = info.annotation
-        about = (record.__doc__ or "").strip().splitlines()[0].partition(": ")[2]
-        parts.append(f"\n[{table}]\n# {about}\n")
-        for key, setting in record.model_fields.items():
-            value = title if (table, key) == ("show", "title") else setting.default
-            parts.append(f"# {setting.description}\n{key} = {_toml_value(value)}\n")
+        parts += _table(table, info.annotation, title)
     return "".join(parts)
 
 

@@ -159,8 +159,9 @@ DEFAULT_PAID_EPISODE_FOOTER = (
 
 
 class ListenOn(Settings):
-    """[publish.listen_on]: the show's pages in podcast directories, shown as "Listen on"
-    links on the site (an empty one is not shown; the RSS feed always is)."""
+    """[publish.listen_on]: the show's directory pages, as "Listen on" links (empty: not shown).
+
+    The RSS feed's link is always shown."""
 
     apple: Annotated[str, AfterValidator(_https_url)] = Field("", description="the show's Apple Podcasts page")
     spotify: Annotated[str, AfterValidator(_https_url)] = Field("", description="the show's Spotify page")

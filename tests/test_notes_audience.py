@@ -16,12 +16,13 @@ from publish_support import make_episode, make_show
 
 from audio.prepare import prepare_post
 from audio.publish.build import check_site, publish_site
-from audio.show import load_show
+from audio.show import DEFAULT_AI_DISCLOSURE, load_show
 
 SITE = "https://audio.interconnects.ai"
 PUBLIC_FOOTER = ("This is a public episode. If you'd like to discuss this with other subscribers or get access to "
                  "bonus episodes, visit https://www.interconnects.ai/subscribe")
 SEED_POST = SEEDS / "002_d707bd79e2bb6a8f.txt"
+DISCLOSURE = f"\n\n{DEFAULT_AI_DISCLOSURE}"  # ends every narrated episode's description
 
 
 def feed_entries(path: Path) -> dict[str, feedparser.FeedParserDict]:
@@ -37,14 +38,15 @@ def test_the_footer_follows_the_audience(tmp_path):
     private = feed_entries(show.site_dir / report.private_feed_url.removeprefix(SITE + "/"))
     assert "paid-post" not in public
     for slug in ("first-post", "third-post"):
-        assert public[slug].description.endswith(PUBLIC_FOOTER)
-        assert private[slug].description.endswith(PUBLIC_FOOTER)
+        assert public[slug].description.endswith(PUBLIC_FOOTER + DISCLOSURE)
+        assert private[slug].description.endswith(PUBLIC_FOOTER + DISCLOSURE)
     paid = private["paid-post"]
     footer = ("This episode is for paid subscribers of Interconnects Audio Essays. Thank you for your support; "
               "discuss it at https://www.interconnects.ai/p/paid-post")
-    assert paid.description.endswith(footer) and "public episode" not in paid.description
+    assert paid.description.endswith(footer + DISCLOSURE) and "public episode" not in paid.description
     assert paid.content[0].value.endswith(
-        'discuss it at <a href="https://www.interconnects.ai/p/paid-post">https://www.interconnects.ai/p/paid-post</a></p>')
+        'discuss it at <a href="https://www.interconnects.ai/p/paid-post">https://www.interconnects.ai/p/paid-post</a></p>'
+        f"\n<p>{DEFAULT_AI_DISCLOSURE}</p>")
     assert check_site(show.site_dir) == []
 
 
@@ -54,8 +56,10 @@ def test_footer_settings_old_and_new(tmp_path):
     show = load_show(make_show(tmp_path / "show", extra=extra))
     report = publish_site(show)
     private = feed_entries(show.site_dir / report.private_feed_url.removeprefix(SITE + "/"))
-    assert private["third-post"].description.endswith("Public: The third post at https://www.interconnects.ai/p/third-post")
-    assert private["paid-post"].description.endswith("Paid, Interconnects Audio Essays: A paid-only post")
+    assert private["third-post"].description.endswith(
+        "Public: The third post at https://www.interconnects.ai/p/third-post" + DISCLOSURE)
+    assert private["paid-post"].description.endswith(
+        "Paid, Interconnects Audio Essays: A paid-only post" + DISCLOSURE)
     # Without the lead link the description opens with the notes.
     assert private["third-post"].description.startswith("Notes for The third post with a link [https://example.org/ref]")
 
@@ -103,7 +107,7 @@ def test_seed_post_footnote_becomes_a_notes_list_in_feed_description_and_page(tm
     assert entry.description.endswith(
         "…\n\nNotes\n1. Some of my recent coverage on robotics is here:\n\n"
         "A realistic path to robotic foundation models [https://www.interconnects.ai/p/robotic-foundation-models]"
-        f"\n\n{PUBLIC_FOOTER}")
+        f"\n\n{PUBLIC_FOOTER}{DISCLOSURE}")
     assert len(entry.description.encode("utf-8")) <= 4000
     # The page: the marker links to the list item on the same page.
     assert page.xpath("//div[@class='notes']//sup/a/@href") == ["#note-1"]
@@ -122,7 +126,7 @@ def test_corpus_post_with_many_footnotes(tmp_path):
     for number, (marker, note) in enumerate(zip(markers, notes), 1):
         assert (marker.text, marker.get("href"), marker.get("id")) == (f"[{number}]", f"#note-{number}", f"note-ref-{number}")
         assert note.get("id") == f"note-{number}" and note.text_content().strip()
-    notes_text = entry.description.rsplit("\n\nNotes\n", 1)[1].removesuffix(PUBLIC_FOOTER).strip()
+    notes_text = entry.description.rsplit("\n\nNotes\n", 1)[1].removesuffix(PUBLIC_FOOTER + DISCLOSURE).strip()
     assert [line.split(" ", 1)[0] for line in notes_text.split("\n")] == [f"{n}." for n in range(1, count + 1)]
     assert check_site(site) == []
 
@@ -132,8 +136,9 @@ def fake_show(tmp_path: Path) -> Path:
     folder = tmp_path / "show"
     (folder / "voices").mkdir(parents=True)
     (folder / "voices" / "tones.toml").write_text('engine = "fake"\n[params]\nchars_per_second = 300.0\n')
-    (folder / "show.toml").write_text('[show]\nauthor = "Tester"\nbase_url = "https://essays.test"\n'
-                                      '[publish]\nsite_url = "https://audio.essays.test"\n[render]\nvoice = "tones"\n')
+    (folder / "show.toml").write_text('[show]\nauthor = "Tester"\ndescription = "Essays, read aloud."\n'
+                                      'base_url = "https://essays.test"\n[publish]\nsite_url = "https://audio.essays.test"\n'
+                                      'owner_email = "tester@essays.test"\n[render]\nvoice = "tones"\n')
     return folder
 
 

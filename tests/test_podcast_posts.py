@@ -409,7 +409,7 @@ def test_gpodder_downloads_the_posts_own_audio(tmp_path):
     m4a = _tone(show.posts_dir / "talk.m4a", 2.0, "-c:a", "aac", "-b:a", "64k").read_bytes()
     render_episode(_post(show, "an-interview", "An interview", audio="interview.mp3"), show)
     render_episode(_post(show, "a-talk", "A talk", audio="talk.m4a", date="2025-08-02"), show)
-    publish_site(show)
+    publish_site(show, preview=True)
     home, downloads = tmp_path / "gpodder", tmp_path / "downloads"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GPODDER_HOME": str(home),
            "GPODDER_DOWNLOAD_DIR": str(downloads), "LANG": os.environ.get("LANG", "C.UTF-8")}

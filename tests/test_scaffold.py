@@ -5,8 +5,23 @@ from __future__ import annotations
 
 import tomllib
 
+from audio.config import Settings
 from audio.scaffold import init_show
 from audio.show import ShowFile, load_show
+
+
+def _assert_table(name, record, written, lines):
+    """Every key of ``record`` is in ``written`` with its description on the line above; a
+    table of its own (``[publish.listen_on]``) is written as one, the same way."""
+    assert set(written) == set(record.model_fields), name
+    for key, setting in record.model_fields.items():
+        assert setting.description, f"[{name}] {key} has no description"
+        if isinstance(setting.annotation, type) and issubclass(setting.annotation, Settings):
+            assert f"[{name}.{key}]" in lines
+            _assert_table(f"{name}.{key}", setting.annotation, written[key], lines)
+            continue
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{key} = "))
+        assert lines[at - 1] == f"# {setting.description}"
 
 
 def test_every_setting_is_written_with_its_description_and_loads_back_to_the_defaults(tmp_path):
@@ -16,12 +31,7 @@ def test_every_setting_is_written_with_its_description_and_loads_back_to_the_def
     lines = text.splitlines()
     assert list(written) == list(ShowFile.model_fields)
     for table, info in ShowFile.model_fields.items():
-        record = info.annotation
-        assert set(written[table]) == set(record.model_fields), table
-        for key, setting in record.model_fields.items():
-            assert setting.description, f"[{table}] {key} has no description"
-            at = next(i for i, line in enumerate(lines) if line.startswith(f"{key} = "))
-            assert lines[at - 1] == f"# {setting.description}"
+        _assert_table(table, info.annotation, written[table], lines)
     show = load_show(folder)
     defaults = ShowFile()
     assert show.show == defaults.show.model_copy(update={"title": "My Show"})  # the folder names the show

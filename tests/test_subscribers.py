@@ -274,7 +274,7 @@ def test_gpodder_and_feedparser_read_a_subscribers_private_feed_over_loopback(tm
     port = free_port()
     show = load_show(make_show(tmp_path / "show", site_url=f"http://127.0.0.1:{port}", extra="private_feed = true"))
     _, url = _add(show, "Ada")
-    publish_site(show)
+    publish_site(show, preview=True)
     home, downloads = tmp_path / "gpodder", tmp_path / "downloads"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GPODDER_HOME": str(home),
            "GPODDER_DOWNLOAD_DIR": str(downloads), "LANG": os.environ.get("LANG", "C.UTF-8")}
