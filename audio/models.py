@@ -46,6 +46,7 @@ class PostMeta:
     canonical_url: str = ""
     draft: bool = False  # the front matter says unpublished ("draft: true", "published: false")
     podcast_url: str = ""  # a podcast post's own audio: an http(s) URL, or a file path relative to the post
+    language: str = ""  # primary language code ("es"): stated by the post or detected; "" unknown (the show's)
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,42 @@ class ShowInfo(Settings):
     base_url: Annotated[str, AfterValidator(_http_url)] = "https://example.com"
 
 
+def language_code(tag: str) -> str:
+    """The primary language of a BCP 47 tag, lower case: "es-MX" -> "es", "en_US" -> "en"."""
+    return re.split(r"[-_]", tag.strip().lower(), maxsplit=1)[0] if tag else ""
+
+
+def _language_key(code: str) -> str:
+    if not re.fullmatch(r"[a-z]{2,3}", code):
+        raise ValueError("expected a language code such as \"es\"")
+    return code
+
+
+LanguageKey = Annotated[str, AfterValidator(_language_key)]
+
+
+class LanguageTexts(Settings):
+    """[script.languages.<code>]: what the narrator says around a post in that language
+    (empty: the built-in text for the language, else the [script] one)."""
+
+    intro: str = ""  # the intro template, with the same fields as [script] intro
+    outro: str = ""  # the outro template
+    quote_open: str = ""  # said before a block quote
+    quote_close: str = ""  # said after it
+
+
+# The narrator's texts for posts in languages other than English, unless the show sets its own.
+BUILTIN_LANGUAGE_TEXTS = {
+    "es": LanguageTexts(
+        intro="{title}. {subtitle}. Escrito por {author}, publicado el {date}. "
+              "Esta es una versión en audio del artículo, narrada por una inteligencia artificial.",
+        outro="Gracias por escuchar. El artículo completo, con enlaces y notas, está en {site}.",
+        quote_open="Cita.",
+        quote_close="Fin de la cita.",
+    ),
+}
+
+
 class ScriptOptions(Settings):
     """[script]: what the text preparer reads aloud and how."""
 
@@ -108,6 +144,18 @@ class ScriptOptions(Settings):
         "This is an AI-narrated audio version of the post."
     )
     outro: str = "Thanks for listening. The full post, with links and footnotes, is at {site}."
+    # The intro, outro and quote framing for posts in other languages: [script.languages.es] ...
+    languages: dict[LanguageKey, LanguageTexts] = {}
+
+    def text(self, key: str, language: str, show_language: str) -> str:
+        """The intro, outro or quote framing (``key``) for a post in ``language``: the
+        [script] one in the show's own language; else the show's or the built-in text for
+        that language, else the [script] one."""
+        if language and language != show_language:
+            for texts in (self.languages.get(language), BUILTIN_LANGUAGE_TEXTS.get(language)):
+                if texts is not None and getattr(texts, key):
+                    return getattr(texts, key)
+        return getattr(self, key)
 
 
 # Apple Podcasts categories (exact spelling): category -> its subcategories.
@@ -243,6 +291,19 @@ class Show:
     script: ScriptOptions = field(default_factory=ScriptOptions)
     publish: PublishOptions = field(default_factory=PublishOptions)
     render: RenderOptions = field(default_factory=RenderOptions)
+    voices: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def language(self) -> str:
+        """The show's own language code ("en" for "en-us")."""
+        return language_code(self.show.language)
+
+    def voice_for(self, language: str) -> str | None:
+        """The voice profile that reads a post in ``language``: ``[voices] <language>``,
+        else ``[render] voice`` for the show's own language; None when the show has none."""
+        if language in self.voices:
+            return self.voices[language]
+        return self.render.voice if language in ("", self.language) else None
 
     @property
     def config_path(self) -> Path:
@@ -281,6 +342,9 @@ class ShowFile(Settings):
     script: ScriptOptions = ScriptOptions()
     publish: PublishOptions = PublishOptions()
     render: RenderOptions = RenderOptions()
+    # The voice profile for posts in each language: en = "joe", es = "my-spanish" ([render] voice
+    # reads the show's own language when it has no entry here).
+    voices: dict[LanguageKey, Annotated[str, Field(min_length=1)]] = {}
 
 
 def _check_files(show: Show) -> None:

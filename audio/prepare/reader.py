@@ -16,6 +16,7 @@ from typing import Any
 from audio import limits
 from audio.errors import InputError
 from audio.models import Post, PostMeta
+from audio.prepare.language import post_language
 from audio.readers.pandoc import plain_text
 from audio.readers.registry import post_reader
 from audio.show import Show
@@ -134,5 +135,6 @@ def read_post(path: str | Path, show: Show) -> Post:
         canonical_url=canonical or post_url(show.show.base_url, slug),
         draft=is_draft(front),
         podcast_url=str(front.get("podcast_url") or "").strip(),
+        language=post_language(front, ast, show),
     )
     return Post(meta=meta, source=path, source_hash=digest, ast=ast)
