@@ -110,13 +110,13 @@ def test_script_reads_a_spanish_post_in_spanish(tmp_path: Path):
     result = CliRunner().invoke(main, ["script", str(post), "--show", str(show.folder)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "Un título. Escrito por Ana Pérez, publicado el seis de junio de dos mil veinticinco. Esta es una versión "
-        "en audio del artículo, narrada por una inteligencia artificial.",
+        ("Un título. Escrito por Ana Pérez, publicado el seis de junio de dos mil veinticinco. Esta es una versión "
+         "en audio del artículo, narrada por una inteligencia artificial."),
         "",
-        "El seis de junio de dos mil veinticinco el gobierno de Estados Unidos anunció una inversión de cinco "
-        "millones de dólares en centros de datos para entrenar modelos de lenguaje. Nadie lo esperaba tan pronto.",
-        "¿Qué significa esto para Europa? La inflación subió un dos coma cinco por ciento y el primer trimestre fue "
-        "el peor desde mil novecientos cuarenta y tres, por ejemplo en energía.",
+        ("El seis de junio de dos mil veinticinco el gobierno de Estados Unidos anunció una inversión de cinco "
+         "millones de dólares en centros de datos para entrenar modelos de lenguaje. Nadie lo esperaba tan pronto."),
+        ("¿Qué significa esto para Europa? La inflación subió un dos coma cinco por ciento y el primer trimestre fue "
+         "el peor desde mil novecientos cuarenta y tres, por ejemplo en energía."),
         "Cita. Es la segunda vez. Fin de la cita.",
         "",
         "Gracias por escuchar. El artículo completo, con enlaces y notas, está en essays punto test.",
@@ -125,8 +125,8 @@ def test_script_reads_a_spanish_post_in_spanish(tmp_path: Path):
     paragraphs = json.loads(as_json.output)["sections"][0]["paragraphs"]
     assert [s["text"] for s in paragraphs[1]["sentences"]] == [
         "¿Qué significa esto para Europa?",
-        "La inflación subió un dos coma cinco por ciento y el primer trimestre fue el peor desde mil novecientos "
-        "cuarenta y tres, por ejemplo en energía.",
+        ("La inflación subió un dos coma cinco por ciento y el primer trimestre fue el peor desde mil novecientos "
+         "cuarenta y tres, por ejemplo en energía."),
     ]
     assert paragraphs[1]["sentences"][0]["written"] == "¿Qué significa esto para Europa?"
 
@@ -139,7 +139,7 @@ def test_a_show_sets_its_own_texts_for_a_language(tmp_path: Path):
     assert [s.text for s in script.intro[0].sentences] == ["Un título, de Ana Pérez."]
     assert [s.text for s in script.sections[0].paragraphs[1].sentences] == ["Abro cita.", "Es la segunda vez.",
                                                                             "Fin de la cita."]
-    assert [s.text for s in script.outro[0].sentences][0] == "Gracias por escuchar."
+    assert script.outro[0].sentences[0].text == "Gracias por escuchar."
 
 
 # --- no voice for the language: skipped ----------------------------------------------------------

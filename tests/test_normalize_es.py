@@ -3,7 +3,7 @@ narrator says. Each row: written, spoken."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -79,7 +79,7 @@ def test_lexicon_words_stay_as_written_and_a_lone_url_is_not_read() -> None:
 
 
 def test_intro_date_and_domain_in_spanish() -> None:
-    assert spoken_date(datetime(2025, 6, 6, tzinfo=timezone.utc)) == "6 de junio de 2025"
+    assert spoken_date(datetime(2025, 6, 6, tzinfo=UTC)) == "6 de junio de 2025"
     assert spoken_domain("https://www.interconnects.ai") == "interconnects punto ai"
 
 

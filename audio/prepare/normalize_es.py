@@ -162,7 +162,7 @@ def _number(m: re.Match[str], text: str) -> str:
 
 def spoken_domain(address: str) -> str:
     """``https://www.ejemplo.com/x`` -> ``ejemplo punto com``."""
-    host = re.sub(r"^(?:https?://|ftp://)?(?:www\.)?", "", address, flags=re.I).split("/")[0].split("@")[-1]
+    host = re.sub(r"^(?:https?://|ftp://)?(?:www\.)?", "", address, flags=re.IGNORECASE).split("/")[0].split("@")[-1]
     return " punto ".join(p for p in host.split(".") if p)
 
 
