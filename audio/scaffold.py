@@ -41,6 +41,22 @@ lexicon = ""             # pronunciation lexicon TOML, e.g. "lexicon.toml"
 # {{site}} {{url}}. A clause (between commas) whose field is empty is left out.
 intro = "{{title}}. {{subtitle}}. Written by {{author}}, published {{date}}. This is an AI-narrated audio version of the post."
 outro = "Thanks for listening. The full post, with links and footnotes, is at {{site}}."
+# A post in another language gets that language's own intro, outro and quote framing
+# (built in for Spanish); a show may set its own, per language code:
+# [script.languages.es]
+# intro = "{{title}}. Escrito por {{author}}."
+# outro = ""
+# quote_open = "Cita."
+# quote_close = "Fin de la cita."
+
+[render]
+voice = "joe"            # the voice profile for posts in the show's own language
+
+# The voice profile for posts in each language (a language code: "es"). A post in a
+# language with no voice here (and not the show's own) is skipped, never read by a voice
+# of another language.
+[voices]
+# es = "my-spanish"      # voices/my-spanish.toml, e.g. model = "voices/es_ES-davefx-medium.onnx"
 '''
 
 EXAMPLE_POST = """\

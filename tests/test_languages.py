@@ -238,3 +238,18 @@ def test_a_profile_may_point_at_any_piper_onnx(tmp_path: Path):
     bodies = [s["body"].strip() for s in transcript["segments"]]
     assert "Nació en 1943." in bodies and "Ganó 5 millones de dólares." in bodies
     assert bodies[-2:] == ["Gracias por escuchar.", "El artículo completo, con enlaces y notas, está en essays punto test."]
+
+
+def test_an_rss_channels_language_reaches_its_posts(tmp_path: Path):
+    show = make_show(tmp_path / "show")
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/'
+        'content/"><channel><title>Boletín</title><link>https://boletin.test</link><language>es</language><item>'
+        "<title>Corto</title><link>https://boletin.test/p/corto</link><pubDate>Fri, 06 Jun 2025 10:00:00 GMT"
+        "</pubDate><content:encoded><![CDATA[<p>Thanks, see you soon.</p>]]></content:encoded></item></channel></rss>",
+        encoding="utf-8")
+    assert not import_source(feed, show).problems
+    staged = show.posts_dir / "corto.md"
+    assert 'language: "es"\n' in staged.read_text(encoding="utf-8")
+    assert read_post(staged, show).meta.language == "es"  # stated: the short English text is not asked
