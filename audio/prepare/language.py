@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -83,11 +84,27 @@ def prose_sample(ast: dict[str, Any]) -> str:
     return " ".join(_NOT_PROSE.sub(" ", "".join(out)).split())[:SAMPLE_CHARS]
 
 
-@lru_cache(maxsize=1)
+_LOADING = threading.Lock()
+
+
 def _identifier():
+    """The detector, loaded once (0.5 s of CPU, mostly decompressing its model), by whichever
+    thread asks first."""
+    with _LOADING:
+        return _load_identifier()
+
+
+@lru_cache(maxsize=1)
+def _load_identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+
+
+def load_detector_in_background() -> None:
+    """Start loading the detector now, so that it is ready when the first post needing it
+    has been read (decompression releases the GIL: it overlaps the other work)."""
+    threading.Thread(target=_identifier, name="language-detector", daemon=True).start()
 
 
 def detect(text: str, candidates: frozenset[str]) -> tuple[str, float] | None:
