@@ -51,6 +51,7 @@ class PostMeta:
     episode_type: str = ""
     season: int | None = None
     episode: int | None = None
+    language: str = ""  # primary language code ("es"): stated by the post or detected; "" unknown (the show's)
 
 
 @dataclass(frozen=True)

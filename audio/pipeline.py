@@ -137,20 +137,25 @@ def render_episode(
     threads: int | None = None,
     engine: Engine | None = None,
     wait: bool = False,
+    engines: dict[str, Engine] | None = None,
 ) -> RenderedEpisode:
     """Render one post into its episode folder (``show.rendered_dir / slug`` unless
-    ``out_dir``). ``engine``, when given, is used instead of loading the voice's (a batch
-    worker keeps one loaded); ``voice`` still names the profile for pauses and records.
+    ``out_dir``). The voice is ``voice``, else the show's for the post's language (a post
+    in a language the show has no voice for is skipped). ``engine``, when given, is used
+    instead of loading the voice's; ``engines`` keeps loaded engines by profile name (a
+    batch worker keeps one per language it meets).
     Renders run side by side, but one post at a time: a render of a post being rendered
     waits for it (``wait``, as batch workers do) or is refused (``audio.work``)."""
     with rendering(show) as renders:
-        return _render_episode(post_path, show, voice, out_dir, use_cache, progress, threads, engine, renders, wait)
+        return _render_episode(post_path, show, voice, out_dir, use_cache, progress, threads, engine, renders, wait,
+                               engines)
 
 
 def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_dir: str | Path | None, use_cache: bool,
                     progress: Progress | None, threads: int | None, engine: Engine | None, renders: Renders,
-                    wait: bool) -> RenderedEpisode:
+                    wait: bool, engines: dict[str, Engine] | None = None) -> RenderedEpisode:
     from audio.prepare import prepare_read, read_post
+    from audio.prepare.language import check_voice_language, post_voice
     from audio.synth.engines.registry import create_engine
     from audio.synth.voices import load_voice
 
@@ -161,11 +166,17 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
     if post.meta.type == PODCAST and show.publish.podcast_posts != "narrate":
         return _own_audio_episode(post, show, out_dir, renders, wait, started)
     clock.add("prepare", time.perf_counter() - started)
-    profile = load_voice(voice or show.render.voice, show)
+    profile = load_voice(post_voice(post, show, voice), show)
+    if voice is None:
+        check_voice_language(profile, post, show)
 
     t = time.perf_counter()
+    if engine is None and engines is not None:
+        engine = engines.get(profile.name)
     if engine is None:
         engine = create_engine(profile, threads=threads)
+        if engines is not None:
+            engines[profile.name] = engine
     clock.add("load", time.perf_counter() - t)
 
     t = time.perf_counter()

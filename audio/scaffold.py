@@ -28,17 +28,35 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
+def _is_table(setting: Any) -> bool:
+    return isinstance(setting.annotation, type) and issubclass(setting.annotation, Settings)
+
+
+def _example(name: str, example: dict[str, Any]) -> list[str]:
+    """A table keyed by the user (a language code...), shown by its example, commented out."""
+    lines = []
+    for key, value in example.items():
+        if isinstance(value, dict):
+            lines += [f"# [{name}.{key}]\n"] + [f"# {k} = {_toml_value(v)}\n" for k, v in value.items()]
+        else:
+            lines.append(f"# {key} = {_toml_value(value)}\n")
+    return lines
+
+
 def _table(name: str, record: type[Settings], title: str) -> list[str]:
     """``[name]``: its one-line description, then every key at its default with its
-    description as a comment, then its own tables (``[publish.listen_on]``)."""
+    description as a comment, then its own tables (``[publish.listen_on]``, and those keyed
+    by the user, such as ``[script.languages.es]``, as commented examples)."""
     about = (record.__doc__ or "").strip().splitlines()[0].partition(": ")[2]
     parts, tables = [f"\n[{name}]\n# {about}\n"], []
     for key, setting in record.model_fields.items():
-        if isinstance(setting.annotation, type) and issubclass(setting.annotation, Settings):
+        if _is_table(setting):
             tables += _table(f"{name}.{key}", setting.annotation, title)
-            continue
-        value = title if (name, key) == ("show", "title") else setting.default
-        parts.append(f"# {setting.description}\n{key} = {_toml_value(value)}\n")
+        elif isinstance(setting.default, dict):
+            tables += [f"\n# {setting.description}:\n", *_example(f"{name}.{key}", setting.examples[0])]
+        else:
+            value = title if (name, key) == ("show", "title") else setting.default
+            parts.append(f"# {setting.description}\n{key} = {_toml_value(value)}\n")
     return parts + tables
 
 
@@ -47,7 +65,10 @@ def show_toml(title: str) -> str:
     each with its description as a comment; ``title`` names the show."""
     parts = [HEADER]
     for table, info in ShowFile.model_fields.items():
-        parts += _table(table, info.annotation, title)
+        if _is_table(info):
+            parts += _table(table, info.annotation, title)
+        else:  # a table keyed by the user: [voices]
+            parts += [f"\n[{table}]\n# {info.description}\n", *_example("", info.examples[0])]
     return "".join(parts)
 
 

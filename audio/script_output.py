@@ -79,10 +79,13 @@ def format_lexicon_report(report: LexiconReport) -> str:
 
 def post_output(post: str | Path, show_dir: str | Path | None, fmt: str, lexicon_report: bool) -> str:
     """What ``audio-essay script`` prints for a post."""
-    from audio.prepare import post_lexicon_report, prepare_post
+    from audio.prepare import post_lexicon_report, prepare_read, read_post
+    from audio.prepare.language import post_voice
     from audio.show import find_show
 
     show = find_show(show_dir, post)
     if lexicon_report:
         return format_lexicon_report(post_lexicon_report(post, show))
-    return format_script(prepare_post(post, show), fmt)
+    read = read_post(post, show)
+    post_voice(read, show)  # a post no voice of the show can read is refused, as render refuses it
+    return format_script(prepare_read(read, show), fmt)

@@ -89,6 +89,42 @@ class ShowInfo(Settings):
         "https://example.com", description='the newsletter\'s home: a post\'s URL is base_url + "/p/<slug>"')
 
 
+def language_code(tag: str) -> str:
+    """The primary language of a BCP 47 tag, lower case: "es-MX" -> "es", "en_US" -> "en"."""
+    return re.split(r"[-_]", tag.strip().lower(), maxsplit=1)[0] if tag else ""
+
+
+def _language_key(code: str) -> str:
+    if not re.fullmatch(r"[a-z]{2,3}", code):
+        raise ValueError("expected a language code such as \"es\"")
+    return code
+
+
+LanguageKey = Annotated[str, AfterValidator(_language_key)]
+
+
+class LanguageTexts(Settings):
+    """[script.languages.<code>]: what the narrator says around a post in that language
+    (empty: the built-in text for the language, else the [script] one)."""
+
+    intro: str = ""  # the intro template, with the same fields as [script] intro
+    outro: str = ""  # the outro template
+    quote_open: str = ""  # said before a block quote
+    quote_close: str = ""  # said after it
+
+
+# The narrator's texts for posts in languages other than English, unless the show sets its own.
+BUILTIN_LANGUAGE_TEXTS = {
+    "es": LanguageTexts(
+        intro="{title}. {subtitle}. Escrito por {author}, publicado el {date}. "
+              "Esta es una versión en audio del artículo, narrada por una inteligencia artificial.",
+        outro="Gracias por escuchar. El artículo completo, con enlaces y notas, está en {site}.",
+        quote_open="Cita.",
+        quote_close="Fin de la cita.",
+    ),
+}
+
+
 class ScriptOptions(Settings):
     """[script]: what the text preparer reads aloud and how."""
 
@@ -112,6 +148,21 @@ class ScriptOptions(Settings):
                     "(a clause whose field is empty is left out)")
     outro: str = Field("Thanks for listening. The full post, with links and footnotes, is at {site}.",
                        description="the spoken closing; same fields as intro")
+    languages: dict[LanguageKey, LanguageTexts] = Field(
+        {}, description="the intro, outro and quote framing for posts in another language, per language code "
+                        "(built in for Spanish)",
+        examples=[{"es": {"intro": "{title}. Escrito por {author}.", "outro": "", "quote_open": "Cita.",
+                          "quote_close": "Fin de la cita."}}])
+
+    def text(self, key: str, language: str, show_language: str) -> str:
+        """The intro, outro or quote framing (``key``) for a post in ``language``: the
+        [script] one in the show's own language; else the show's or the built-in text for
+        that language, else the [script] one."""
+        if language and language != show_language:
+            for texts in (self.languages.get(language), BUILTIN_LANGUAGE_TEXTS.get(language)):
+                if texts is not None and getattr(texts, key):
+                    return getattr(texts, key)
+        return getattr(self, key)
 
 
 # Apple Podcasts categories (exact spelling): category -> its subcategories.
@@ -272,6 +323,19 @@ class Show:
     script: ScriptOptions = field(default_factory=ScriptOptions)
     publish: PublishOptions = field(default_factory=PublishOptions)
     render: RenderOptions = field(default_factory=RenderOptions)
+    voices: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def language(self) -> str:
+        """The show's own language code ("en" for "en-us")."""
+        return language_code(self.show.language)
+
+    def voice_for(self, language: str) -> str | None:
+        """The voice profile that reads a post in ``language``: ``[voices] <language>``,
+        else ``[render] voice`` for the show's own language; None when the show has none."""
+        if language in self.voices:
+            return self.voices[language]
+        return self.render.voice if language in ("", self.language) else None
 
     @property
     def config_path(self) -> Path:
@@ -310,6 +374,11 @@ class ShowFile(Settings):
     script: ScriptOptions = ScriptOptions()
     publish: PublishOptions = PublishOptions()
     render: RenderOptions = RenderOptions()
+    voices: dict[LanguageKey, Annotated[str, Field(min_length=1)]] = Field(
+        {}, description="the voice profile for posts in each language; a post in a language with no voice here "
+                        "(and not the show's own, read by [render] voice) is skipped, never read by a voice of "
+                        "another language",
+        examples=[{"es": "my-spanish"}])
 
 
 def _check_files(show: Show) -> None:

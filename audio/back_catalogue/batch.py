@@ -175,8 +175,9 @@ def _init_worker(show_folder: str, voice: str | None, threads: int, parent: int)
     from audio.synth.voices import load_voice
 
     show = load_show(show_folder)
-    profile = load_voice(voice, show)
-    _worker.update(show=show, voice=voice, threads=threads, engine=create_engine(profile, threads=threads))
+    profile = load_voice(voice or show.render.voice, show)
+    # The show's voice is loaded at once; a voice for another language when a post needs it.
+    _worker.update(show=show, voice=voice, threads=threads, engines={profile.name: create_engine(profile, threads=threads)})
 
 
 def _render_one(slug: str, title: str, words: int, source: str) -> tuple[PostResult, RenderRecord | None]:
@@ -186,7 +187,7 @@ def _render_one(slug: str, title: str, words: int, source: str) -> tuple[PostRes
     start = time.perf_counter()
     error, skipped = None, False
     try:
-        episode = render_episode(Path(source), _worker["show"], voice=_worker["voice"], engine=_worker["engine"],
+        episode = render_episode(Path(source), _worker["show"], voice=_worker["voice"], engines=_worker["engines"],
                                  threads=_worker["threads"], wait=True)
     except PostSkipped as exc:
         error, skipped = exc.reason, True
@@ -328,8 +329,9 @@ def run_batch(show: Show, jobs: int | None = None, since: date | str | None = No
               progress: Callable[[BatchProgress], None] | None = None, verbose: bool = False,
               voice: str | None = None, publish: bool = True, threads: int | None = None) -> BatchReport:
     """Render every due post (see the module docstring); ``verbose`` is the CLI's per-post
-    lines and changes nothing here. ``publish`` False skips rebuilding the site."""
-    voice = voice or show.render.voice
+    lines and changes nothing here. ``publish`` False skips rebuilding the site. Without
+    ``voice``, each post is read by the show's voice for its language."""
+    asked, voice = voice, voice or show.render.voice
     if dry_run or not show.catalog_path.exists():
         return plan_batch(show, jobs, since, only, limit, retry_failed, voice, threads)
     with show_locked(show):
@@ -340,7 +342,7 @@ def run_batch(show: Show, jobs: int | None = None, since: date | str | None = No
         report.adopted = adopted
         with Catalog(show.catalog_path) as catalog:
             todo = {p.slug: p for p in catalog.posts() if p.slug in {q.slug for q in report.planned}}
-            _render_all(show, catalog, report, todo, voice, progress)
+            _render_all(show, catalog, report, todo, asked, progress)
             counts = catalog.status_counts()
         report.unchanged = counts["rendered"] - len(report.rendered) - len(report.adopted)
         if publish and (report.rendered or report.adopted or not show.site_dir.exists()):

@@ -9,6 +9,7 @@ the more specific patterns (URLs, currency, dates, model names) before the gener
 
 from __future__ import annotations
 
+import importlib
 import re
 import unicodedata
 from collections.abc import Callable
@@ -735,13 +736,23 @@ def _protect_words(text: str, words: frozenset[str], keep: _Protect) -> str:
 _DIGIT = re.compile(r"\d")
 
 
-def normalize_text(text: str, words: frozenset[str] = frozenset()) -> str:
+# Normalisers of other languages: language code -> module with its own
+# ``normalize_text(text, words)``. A language without one is left as written but for
+# its spacing (an espeak-based voice such as Piper's reads digits in its own language).
+LANGUAGE_NORMALISERS = {"es": "audio.prepare.normalize_es"}
+
+
+def normalize_text(text: str, words: frozenset[str] = frozenset(), language: str = "en") -> str:
     """What a careful narrator says for one paragraph of plain text.
 
     ``words``: words to leave exactly as written (the pronunciation lexicon's entries,
     so that "NASA" is not spelled out and the lexicon still finds "Kokotajlo").
-    A paragraph that is only a URL becomes "".
+    A paragraph that is only a URL becomes "". ``language``: the post's language code.
     """
+    if language != "en":
+        if language not in LANGUAGE_NORMALISERS:
+            return " ".join(text.split())
+        return importlib.import_module(LANGUAGE_NORMALISERS[language]).normalize_text(text, words)
     text = _unicode(text)
     if _URL.fullmatch(text.strip().strip("<>()[].,")) or _EMAIL.fullmatch(text.strip().strip("<>()[].,")):
         return ""

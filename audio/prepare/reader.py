@@ -16,6 +16,7 @@ from typing import Any
 from audio import limits
 from audio.errors import InputError
 from audio.models import Post, PostMeta
+from audio.prepare.language import post_language
 from audio.readers.pandoc import plain_text
 from audio.readers.registry import post_reader
 from audio.show import Show
@@ -165,5 +166,6 @@ def read_post(path: str | Path, show: Show) -> Post:
         podcast_url=str(front.get("podcast_url") or "").strip(),
         canonical_explicit=bool(canonical),
         **episode_tags(front, path),
+        language=post_language(front, ast, show),
     )
     return Post(meta=meta, source=path, source_hash=digest, ast=ast)

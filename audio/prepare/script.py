@@ -7,6 +7,7 @@ out, so an empty subtitle or author never leaves "Written by , ." behind.
 
 from __future__ import annotations
 
+import importlib
 import re
 import string
 from functools import lru_cache
@@ -29,7 +30,7 @@ from audio.models import (
 )
 from audio.prepare import policy
 from audio.prepare.lexicon import Lexicon
-from audio.prepare.normalize import normalize_text
+from audio.prepare.normalize import LANGUAGE_NORMALISERS, normalize_text
 from audio.prepare.sentences import split_sentences
 from audio.prepare.speakable import RawParagraph, Walk, ensure_terminal, walk_post
 from audio.show import Show
@@ -63,12 +64,20 @@ def show_lexicon(show: Show) -> Lexicon:
 class Speaker:
     """Turns written paragraphs into spoken ``Paragraph`` records."""
 
-    def __init__(self, show: Show, lexicon: Lexicon, phonemes: bool, max_chars: int):
+    def __init__(self, show: Show, lexicon: Lexicon, phonemes: bool, max_chars: int, language: str = ""):
         self.options = show.script
         self.lexicon = lexicon
         self.words = lexicon.words
         self.phonemes = phonemes
         self.max_chars = max_chars
+        self.language = language or show.language
+        self.show_language = show.language
+        self.quote_open = self.text("quote_open")
+        self.quote_close = self.text("quote_close")
+
+    def text(self, key: str) -> str:
+        """The show's intro, outro or quote framing for the post's language."""
+        return self.options.text(key, self.language, self.show_language)
 
     def sentence(self, text: str, written: str) -> Sentence:
         return Sentence(text=text, speech=self.lexicon.apply(text, self.phonemes), written=written)
@@ -78,10 +87,10 @@ class Speaker:
         return tuple(self.sentence(p, w) for p, w in zip(pieces, written_pieces(written, pieces), strict=True))
 
     def spoken(self, text: str) -> list[str]:
-        spoken = normalize_text(text, self.words)
+        spoken = normalize_text(text, self.words, self.language)
         if not any(c.isalnum() for c in spoken):
             return []
-        return [_capitalised(s) for s in split_sentences(spoken, self.max_chars)]
+        return [_capitalised(s) for s in split_sentences(spoken, self.max_chars, self.language)]
 
     def paragraph(self, raw: RawParagraph) -> Paragraph | None:
         if raw.kind == RULE:
@@ -92,13 +101,13 @@ class Speaker:
         if not pieces:
             return None
         # The words around a quote are the narrator's, written as they are said.
-        before = [self.sentence(self.options.quote_open, self.options.quote_open)] if raw.quote_open else []
-        after = [self.sentence(self.options.quote_close, self.options.quote_close)] if raw.quote_close else []
+        before = [self.sentence(self.quote_open, self.quote_open)] if raw.quote_open else []
+        after = [self.sentence(self.quote_close, self.quote_close)] if raw.quote_close else []
         sentences = [*before, *self.sentences(text, pieces), *after]
         return Paragraph(raw.kind, tuple(s for s in sentences if s.text.strip()))
 
     def template(self, show: Show, key: str, kind: str, fields: dict[str, str]) -> tuple[Paragraph, ...]:
-        text = fill_template(show, key, getattr(self.options, key), fields)
+        text = fill_template(show, key, self.text(key), fields)
         pieces = self.spoken(text) if text else []
         return (Paragraph(kind, self.sentences(text, pieces)),) if pieces else ()
 
@@ -147,13 +156,19 @@ def spoken_date(meta: PostMeta) -> str:
 
 
 def template_fields(meta: PostMeta, show: Show) -> dict[str, str]:
+    """The template fields; a language with a normaliser of its own writes the date and
+    says the domains its way (its module's ``spoken_date`` and ``spoken_domain``)."""
+    language = meta.language or show.language
+    module = importlib.import_module(LANGUAGE_NORMALISERS[language]) if language in LANGUAGE_NORMALISERS else None
+    date = (module.spoken_date(meta.date) if module else spoken_date(meta)) if meta.date else ""
+    domain = module.spoken_domain if module else policy.spoken_domain
     return {
         "title": meta.title,
         "subtitle": meta.subtitle,
         "author": meta.author,
-        "date": spoken_date(meta),
-        "site": policy.spoken_domain(show.show.base_url),
-        "url": policy.spoken_domain(meta.canonical_url),
+        "date": date,
+        "site": domain(show.show.base_url),
+        "url": domain(meta.canonical_url),
     }
 
 
@@ -161,7 +176,7 @@ def build_script(post: Post, show: Show, walk: Walk, notes_html: str, voicing: V
     """Assemble the Script from a walked post, for the voice described by ``voicing``."""
     lexicon = Lexicon.chain(lexicon_file(voicing.lexicon), show_lexicon(show))
     max_chars = min(show.script.max_sentence_chars, voicing.max_sentence_chars or show.script.max_sentence_chars)
-    speaker = Speaker(show, lexicon, voicing.phonemes, max_chars)
+    speaker = Speaker(show, lexicon, voicing.phonemes, max_chars, post.meta.language)
     sections: list[Section] = []
     index: dict[int, int] = {}  # walk section -> script section, for the omissions
     omitted = {o.section for o in walk.omissions}
@@ -226,5 +241,6 @@ def raw_texts(post: Post, show: Show) -> list[str]:
     lexicon report)."""
     walk = walk_post(post.ast, show.script)
     fields = template_fields(post.meta, show)
-    frame = [fill_template(show, key, getattr(show.script, key), fields) for key in ("intro", "outro")]
+    language = post.meta.language or show.language
+    frame = [fill_template(show, key, show.script.text(key, language, show.language), fields) for key in ("intro", "outro")]
     return [frame[0], *(p.text for s in walk.sections for p in s.paragraphs if p.text), frame[1]]

@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 
 import pysbd
+from pysbd.languages import LANGUAGE_CODES
 
 # Where a long sentence may be cut, and what each kind of cut costs: the split keeps
 # the total cost lowest, so it prefers few pieces, strong boundaries, and no fragments.
@@ -86,9 +87,11 @@ def _split_long(sentence: str, max_chars: int) -> list[str]:
     return pieces[::-1]
 
 
-@lru_cache(maxsize=1)
-def _segmenter() -> pysbd.Segmenter:
-    return pysbd.Segmenter(language="en", clean=False)
+@lru_cache(maxsize=8)
+def _segmenter(language: str = "en") -> pysbd.Segmenter:
+    """pysbd's rules for the language (its abbreviations, "¿...?" and "¡...!" in Spanish);
+    English's for a language pysbd does not know."""
+    return pysbd.Segmenter(language=language if language in LANGUAGE_CODES else "en", clean=False)
 
 
 # A candidate sentence end: . ! ? (and closing quotes or brackets), a space, then what
@@ -112,23 +115,24 @@ def _ambiguous(text: str) -> bool:
     return any(_ABBREVIATION.search(text, 0, m.start()) for m in _CANDIDATE_END.finditer(text))
 
 
-def _sentences(text: str) -> list[str]:
-    """The sentences of one paragraph. Normalised text has few abbreviations left, so an
-    unambiguous paragraph is split at its sentence punctuation directly; the rest go to
-    pysbd (slow: about 10 µs a character). If pysbd ever changes the words (it has known
-    bugs), the simple split is used instead."""
+def _sentences(text: str, language: str = "en") -> list[str]:
+    """The sentences of one paragraph. Normalised English has few abbreviations left, so
+    an unambiguous paragraph is split at its sentence punctuation directly; the rest, and
+    every paragraph in another language, go to pysbd (slow: about 10 µs a character). If
+    pysbd ever changes the words (it has known bugs), the simple split is used instead."""
     simple = [p for p in _CANDIDATE_END.split(text) if p]
-    if not _ambiguous(text):
+    if language == "en" and not _ambiguous(text):
         return simple
-    pieces = [p.strip() for p in _segmenter().segment(text)]
+    pieces = [p.strip() for p in _segmenter(language).segment(text)]
     pieces = [p for p in pieces if p]
     return pieces if " ".join(pieces).split() == text.split() else simple
 
 
-def split_sentences(text: str, max_chars: int) -> list[str]:
-    """The sentences of one paragraph, each at most ``max_chars`` characters (unless a
-    single word is longer), in order, with every word kept."""
+def split_sentences(text: str, max_chars: int, language: str = "en") -> list[str]:
+    """The sentences of one paragraph (by the rules of ``language``, a language code),
+    each at most ``max_chars`` characters (unless a single word is longer), in order,
+    with every word kept."""
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         return []
-    return [piece for sentence in _sentences(text) for piece in _split_long(sentence, max_chars)]
+    return [piece for sentence in _sentences(text, language) for piece in _split_long(sentence, max_chars)]

@@ -76,7 +76,7 @@ def _feed_items(data: bytes, origin: str) -> Iterator[SourceItem]:
         audio = _audio_enclosure(entry)
         front = {"title": entry.get("title", ""), "subtitle": entry.get("subtitle", "") or "", "date": date,
                  "type": "podcast" if audio else "newsletter", "audience": "everyone", "canonical_url": link,
-                 "podcast_url": audio}
+                 "podcast_url": audio, "language": feed.feed.get("language", "")}  # the channel's <language>
         yield SourceItem(origin=where, slug_hint=slug, html=body, front=front)
 
 
