@@ -215,6 +215,9 @@ _LIST = re.compile(r"<(/?)(ol|ul|li)\b[^>]*>", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:\*|\d+\.)$")
 _BLOCK = re.compile(r"</?(?:p|div|h[1-6]|blockquote|ol|ul|tr|br|hr|figure|pre)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]*>")
+# What an app rendering the description as HTML would take for a tag: a post's literal text
+# "<a href=...>" (markup pandoc could not parse) becomes one once unescaped.
+_TAG_LIKE = re.compile(r"</?[A-Za-z!][^<>]*>")
 
 
 def notes_text(notes_html: str) -> str:
@@ -223,7 +226,7 @@ def notes_text(notes_html: str) -> str:
     text = _LINK.sub(lambda m: f"{m.group(2)} [{m.group(1)}]", text)
     text = _BLOCK.sub("\n\n", _items(text))
     lines: list[str] = []
-    for line in html.unescape(_TAG.sub("", text)).split("\n"):
+    for line in _TAG_LIKE.sub("", html.unescape(_TAG.sub("", text))).split("\n"):
         line = " ".join(line.split())
         if lines and _BULLET.match(lines[-1]):  # <li><p>text</p></li>: the bullet joins its text
             if line:
