@@ -95,11 +95,15 @@ def sample_true_peaks(samples: np.ndarray, threshold: float) -> np.ndarray:
     candidates = np.flatnonzero(peaks > threshold)
     if len(candidates) == 0:
         return peaks
+    # The gaps either side of each candidate (between i-1..i and i..i+1), each gap once:
+    # neighbouring candidates share one. Gap g lies between samples g and g+1 (g from -1).
+    beside = np.zeros(len(samples) + 1, dtype=bool)
+    beside[candidates] = beside[candidates + 1] = True
+    gaps = np.flatnonzero(beside) - 1
     padded = np.pad(samples, (_TAPS, _TAPS))
-    # Interpolate the gaps either side of each candidate: between i-1..i and i..i+1.
+    index = gaps[:, None] + np.arange(-_TAPS + 1, _TAPS + 1)[None, :] + _TAPS
     # (einsum, not a matrix product: BLAS would start threads that fight the TTS engine's.)
-    for base in (candidates - 1, candidates):
-        index = base[:, None] + np.arange(-_TAPS + 1, _TAPS + 1)[None, :] + _TAPS
-        between = np.abs(np.einsum("nk,jk->nj", padded[index], _interpolators())).max(axis=1)
-        np.maximum.at(peaks, candidates, between)
+    between = np.zeros(len(samples) + 1, dtype=peaks.dtype)  # by gap, g + 1
+    between[gaps + 1] = np.abs(np.einsum("nk,jk->nj", padded[index], _interpolators())).max(axis=1)
+    peaks[candidates] = np.maximum(peaks[candidates], np.maximum(between[candidates], between[candidates + 1]))
     return peaks
