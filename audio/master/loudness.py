@@ -26,8 +26,32 @@ def k_weighting(rate: int) -> np.ndarray:
     return np.array([np.concatenate([f.b, f.a]) for f in stages])
 
 
+SUBNORMAL_GUARD = 1e-20  # -400 dBFS: see ``KFilter``
+
+
+class KFilter:
+    """K-weighting over a stream of blocks, the filter's state carried from one to the next.
+
+    A -400 dBFS tone at the Nyquist frequency is added to what is filtered: in exact
+    silence (the pauses) the state would otherwise decay into subnormal floats, which the
+    CPU handles some fifteen times slower. The tone keeps it normal and changes nothing
+    above -300 dBFS, so no sample of speech and no measurement.
+    """
+
+    def __init__(self, rate: int):
+        self.sos = k_weighting(rate).astype(np.float32)
+        self.state = np.zeros((len(self.sos), 2), dtype=np.float32)
+
+    def __call__(self, samples: np.ndarray) -> np.ndarray:
+        guarded = np.full(len(samples), SUBNORMAL_GUARD, dtype=np.float32)
+        guarded[1::2] = -SUBNORMAL_GUARD
+        guarded += samples
+        weighted, self.state = sosfilt(self.sos, guarded, zi=self.state)
+        return weighted
+
+
 def k_weighted(samples: np.ndarray, rate: int) -> np.ndarray:
-    return sosfilt(k_weighting(rate).astype(np.float32), samples.astype(np.float32, copy=False))
+    return KFilter(rate)(samples)
 
 
 def sub_block_energies(weighted: np.ndarray, rate: int) -> np.ndarray:
