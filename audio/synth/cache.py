@@ -257,7 +257,7 @@ class Lookahead:
     asked; a sentence that was not foreseen (or no longer needed: another render stored
     it meanwhile) is synthesized there and then, so what is served never depends on it."""
 
-    DEPTH = 4  # sentences ahead per thread: enough to go on while a segment is levelled on trial
+    DEPTH = 8  # sentences ahead per thread: enough to go on while the previous segment is measured
 
     def __init__(self, engine: Engine, sentences: Iterable[str]):
         self.engine = engine
