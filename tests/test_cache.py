@@ -218,6 +218,15 @@ def test_prune_keeps_what_current_episodes_use(tmp_path):
     assert again.misses == 0
 
 
+def test_manifest_lists_each_key_once_sorted(tmp_path):
+    """The order keys were served in depends on how synthesis and encoding overlapped: the
+    manifest does not."""
+    cache = SynthCache(tmp_path)
+    cache.used_keys.extend(["c" * 64, "a" * 64, "c" * 64, "b" * 64])
+    cache.save_manifest("episode")
+    assert (tmp_path / "manifests" / "episode.txt").read_text() == "".join(f"{k * 64}\n" for k in "abc")
+
+
 def test_prune_older_than_spares_recently_used(tmp_path):
     engine = CountingEngine()
     old, _ = render(engine, ["Used long ago."], tmp_path)

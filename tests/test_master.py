@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from ebur128 import measure, parse_ebur128
-from scipy.signal import resample_poly
+from scipy.signal import resample_poly, sosfilt
 
 from audio.errors import OutputError
 from audio.master.encode import (
@@ -24,7 +24,7 @@ from audio.master.encode import (
     measure_mp3,
     mp3_frames,
 )
-from audio.master.loudness import loudness
+from audio.master.loudness import TRUE_PEAK_CONTEXT, KFilter, _interpolators, k_weighting, loudness, sample_true_peaks
 from audio.master.mastering import (
     INTRO_CHAPTER,
     MasterSettings,
@@ -151,6 +151,40 @@ def test_loudness_meter_agrees_with_ffmpeg(tmp_path: Path):
     path = tmp_path / "x.wav"
     sf.write(path, x, RATE, subtype="FLOAT")
     assert abs(loudness(x, RATE) - measure(path).integrated_lufs) < 0.3
+
+
+def test_k_filter_streams_like_one_filter_and_never_goes_subnormal():
+    """Block by block, the K-weighting is the whole signal's; in the exact silence after a
+    sound its output stays a normal float (subnormals make the filter some 15x slower)."""
+    x = np.concatenate([speechlike(1.0, 0.5), np.zeros(3 * RATE, np.float32), speechlike(0.5, 0.5, seed=4)])
+    stream = KFilter(RATE)
+    weighted = np.concatenate([stream(x[i : i + 5000]) for i in range(0, len(x), 5000)])
+    plain = sosfilt(k_weighting(RATE).astype(np.float32), x)
+    assert np.abs(weighted - plain).max() < 1e-6
+    assert np.all(np.abs(weighted) >= np.finfo(np.float32).tiny)
+    assert np.abs(plain[RATE + RATE // 2 : 4 * RATE]).min() < np.finfo(np.float32).tiny  # without the guard: subnormal
+
+
+def test_true_peaks_interpolate_both_gaps_of_every_candidate():
+    """Each sample above the threshold gets the highest interpolated value on either side of
+    it (the same taps, sample by sample), whether its neighbours are candidates too (shared
+    gaps) or not; the rest keep |x|."""
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal(4000) * 0.3).astype(np.float32)
+    x[[0, 1, 3999]] = [0.9, -0.9, 0.95]  # candidates at both ends, two of them side by side
+    peaks = sample_true_peaks(x, 0.5)
+    taps, padded = _interpolators(), np.pad(x, (TRUE_PEAK_CONTEXT, TRUE_PEAK_CONTEXT))
+
+    def gap(g: int) -> float:  # between samples g and g + 1
+        window = padded[g + 1 : g + 1 + 2 * TRUE_PEAK_CONTEXT]
+        return float(np.abs(taps @ window).max())
+
+    candidates = np.flatnonzero(np.abs(x) > 0.5)
+    assert len(candidates) > 50 and np.diff(candidates).min() == 1
+    for i in candidates:
+        assert peaks[i] == pytest.approx(max(abs(x[i]), gap(i - 1), gap(i)), rel=1e-6)
+    quiet = np.abs(x) <= 0.5
+    assert np.array_equal(peaks[quiet], np.abs(x[quiet]))
 
 
 def test_timeline_pauses_and_chapters():

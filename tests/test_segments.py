@@ -89,3 +89,22 @@ def test_a_second_render_reuses_every_segment_from_the_cache(tmp_path: Path):
     assert again.reused == len(parts) and again.cache.misses == 0
     assert reused == parts and loud_again == loud  # the records give back what was stored
     assert not list((tmp_path / "work").iterdir())  # no trial or unfinished MP3 left behind
+
+
+def test_the_first_minute_is_levelled_on_trial_without_a_trial_encode(tmp_path: Path, monkeypatch):
+    """Segments levelled on trial are mastered twice but encoded once: one encoder per segment."""
+    made = []
+
+    class Counting(segments.SegmentEncoder):
+        def __init__(self, path, *args, **kwargs):
+            made.append(path.name)
+            super().__init__(path, *args, **kwargs)
+
+    monkeypatch.setattr(segments, "SegmentEncoder", Counting)
+    script = long_script(paragraphs=8, sentences=4)
+    first = renderer(tmp_path, script)
+    trials = []
+    monkeypatch.setattr(first, "_trial", lambda *args, _trial=first._trial: trials.append(1) or _trial(*args))
+    parts, loud = first.render()
+    assert trials and len(made) == len(parts) == len(first.plans)
+    assert abs(loud.integrated_lufs - -16.0) <= segments.LOUDNESS_TOLERANCE_LU and loud.true_peak_dbtp <= -1.0

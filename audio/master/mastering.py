@@ -29,10 +29,10 @@ from typing import Protocol
 
 import numpy as np
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import resample_poly, sosfilt
+from scipy.signal import resample_poly
 
 from audio.errors import InputError
-from audio.master.loudness import integrated, k_weighted, k_weighting, loudness, sample_true_peaks, sub_block_energies
+from audio.master.loudness import KFilter, integrated, k_weighted, loudness, sample_true_peaks, sub_block_energies
 from audio.models import AudioChunk, Chapter, Pauses, Script, TimedSentence
 
 INTRO_CHAPTER = "Introduction"
@@ -332,15 +332,13 @@ class _SubBlockMeter:
 
     def __init__(self, sink: Sink, rate: int):
         self.sink, self.rate = sink, rate
-        self.sos = k_weighting(rate).astype(np.float32)
-        self.state = np.zeros((len(self.sos), 2), dtype=np.float32)
+        self.filter = KFilter(rate)
         self.carry = np.zeros(0, dtype=np.float32)
         self.subs: list[float] = []
 
     def write(self, samples: np.ndarray) -> None:
         self.sink.write(samples)
-        weighted, self.state = sosfilt(self.sos, samples.astype(np.float32, copy=False), zi=self.state)
-        weighted = np.concatenate([self.carry, weighted])
+        weighted = np.concatenate([self.carry, self.filter(samples)])
         subs = sub_block_energies(weighted, self.rate)
         self.subs.extend(subs.tolist())
         self.carry = weighted[len(subs) * int(0.1 * self.rate) :]

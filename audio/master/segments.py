@@ -32,7 +32,15 @@ from functools import partial
 from pathlib import Path
 
 from audio import __version__
-from audio.master.encode import EncodeSettings, Loudness, Mp3Measurement, SegmentEncoder, loudness_of, measure_mp3
+from audio.master.encode import (
+    EncodeSettings,
+    Loudness,
+    Mp3Measurement,
+    SegmentEncoder,
+    as_heard,
+    loudness_of,
+    measure_mp3,
+)
 from audio.master.mastering import (
     TAIL_S,
     LoudnessTracker,
@@ -236,6 +244,13 @@ def _timed(stage: str, spend: Spend, iterator: Iterator[AudioChunk]) -> Iterator
         yield item
 
 
+class _Discard:
+    """A sink that keeps nothing: a segment mastered on trial is only measured."""
+
+    def write(self, samples) -> None:
+        pass
+
+
 class SegmentRenderer:
     """Renders a script's planned segments into MP3s, reusing those the cache holds.
 
@@ -303,7 +318,7 @@ class SegmentRenderer:
                     chunks = self._synthesize(plan)
                 if target is None:
                     start = time.perf_counter()
-                    target = leveller.target(partial(self._trial, plan, chunks, settings, index))
+                    target = leveller.target(partial(self._trial, plan, chunks, settings))
                     self.spend("master", time.perf_counter() - start)
                 parts.append(finisher.submit(self._make, plan, chunks, settings, target, key, str(index)))
             return [self._wait(part) for part in parts]
@@ -341,14 +356,12 @@ class SegmentRenderer:
             self._sentence_done()
         return part
 
-    def _trial(self, plan: SegmentPlan, chunks: list[AudioChunk], settings: MasterSettings, index: int,
+    def _trial(self, plan: SegmentPlan, chunks: list[AudioChunk], settings: MasterSettings,
                level: float) -> tuple[SegmentLayout, tuple[float, ...]]:
-        """The segment mastered and encoded at ``level``, measured as it will be heard, then discarded."""
-        encoder, layout = self._encode(plan, chunks, settings, level, f"trial-{index}")
-        encoder.finish()
-        measured = measure_mp3(encoder.path, self.encode.true_peak)
-        encoder.path.unlink()
-        return layout, measured.subs
+        """The segment mastered at ``level`` and discarded, with the sub-block energies it
+        would be heard with once encoded (``as_heard``): no trial encode."""
+        layout = master_segment(plan, iter(chunks), _Discard(), settings, level)
+        return layout, as_heard(layout.subs, settings.sample_rate, self.encode.sample_rate)
 
     def _make(self, plan: SegmentPlan, chunks: list[AudioChunk], settings: MasterSettings, target: float,
               key: str, name: str) -> Part:

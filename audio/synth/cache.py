@@ -150,9 +150,10 @@ class SynthCache:
         return dest
 
     def save_manifest(self, episode: str) -> None:
-        """Record that episode ``episode`` (its slug) uses the keys served so far."""
+        """Record that episode ``episode`` (its slug) uses the keys served so far, sorted: the
+        order they were served in depends on how synthesis and encoding overlapped."""
         path = self.folder / "manifests" / f"{episode}.txt"
-        text = "".join(f"{k}\n" for k in dict.fromkeys(self.used_keys))
+        text = "".join(f"{k}\n" for k in sorted(set(self.used_keys)))
         try:
             atomic_write(path, lambda tmp: tmp.write_text(text, encoding="ascii"))
         except OSError as exc:
@@ -256,7 +257,7 @@ class Lookahead:
     asked; a sentence that was not foreseen (or no longer needed: another render stored
     it meanwhile) is synthesized there and then, so what is served never depends on it."""
 
-    DEPTH = 4  # sentences ahead per thread: enough to go on while a segment is levelled on trial
+    DEPTH = 8  # sentences ahead per thread: enough to go on while the previous segment is measured
 
     def __init__(self, engine: Engine, sentences: Iterable[str]):
         self.engine = engine
