@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,3 +53,16 @@ def corpus_script(path: Path) -> Script:
     from conftest import SAMPLE_SHOW
 
     return prepare_post(path, load_show(SAMPLE_SHOW))
+
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def assert_golden(name: str, text: str) -> None:
+    """``text`` is the golden script ``golden/<name>.script.txt`` (UPDATE_GOLDEN=1 rewrites it:
+    read the change before committing it)."""
+    golden = GOLDEN / f"{name}.script.txt"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(text, encoding="utf-8")
+    assert golden.is_file(), f"missing golden file {golden} (run with UPDATE_GOLDEN=1 and read it)"
+    assert text == golden.read_text(encoding="utf-8")

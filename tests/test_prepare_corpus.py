@@ -9,20 +9,18 @@ and read the diff.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from conftest import CORPUS, SAMPLE_POST, SAMPLE_SHOW, corpus_posts, require
-from prepare_helpers import corpus_script
+from prepare_helpers import assert_golden, corpus_script
 
 from audio.prepare import policy, prepare_post, read_post
 from audio.script_output import script_text
 from audio.show import load_show
 
-GOLDEN = Path(__file__).parent / "golden"
 # golden name -> corpus file (None: the seed, the sample post)
 GOLDENS = {
     "brakes-on-an-intelligence-explosion": None,  # the seed: embeds, footnote, quotes, lists, rules
@@ -137,11 +135,7 @@ def test_golden_scripts(name):
         require((CORPUS / source).is_file(), f"the corpus is missing at {CORPUS}")
         script = corpus_script(CORPUS / source)
     text = script_text(script)
-    golden = GOLDEN / f"{name}.script.txt"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"missing golden file {golden} (run with UPDATE_GOLDEN=1 and read it)"
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(name, text)
 
 
 def test_golden_sources_cover_the_kinds(corpus):

@@ -10,7 +10,6 @@ Hugo post and the RSS item (tests/golden/; ``UPDATE_GOLDEN=1`` rewrites them, th
 from __future__ import annotations
 
 import html
-import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import ClassVar
 import pytest
 from click.testing import CliRunner
 from conftest import SAMPLE_SHOW
-from prepare_helpers import body_text, make_show
+from prepare_helpers import assert_golden, body_text, make_show
 from test_prepare_corpus import spoken_problems
 from test_prepare_html import saved_page
 
@@ -32,7 +31,6 @@ from audio.script_output import script_text
 from audio.show import load_show
 
 MARKUP = Path(__file__).parent / "markup"
-GOLDEN = Path(__file__).parent / "golden"
 BODY = (MARKUP / "substack-body.html").read_text(encoding="utf-8")
 
 # Every prose sentence of the Shannon post, as spoken: a footnote marker sat at the end
@@ -268,11 +266,7 @@ def test_an_iframe_is_never_fetched(tmp_path):
 @pytest.mark.parametrize("name", ["hugo-substack-markup", "rss-substack-item"])
 def test_golden_markup_scripts(shannon, name):
     text = script_text(shannon["hugo" if name.startswith("hugo") else "rss"])
-    golden = GOLDEN / f"{name}.script.txt"
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        golden.write_text(text, encoding="utf-8")
-    assert golden.is_file(), f"missing golden file {golden} (run with UPDATE_GOLDEN=1 and read it)"
-    assert text == golden.read_text(encoding="utf-8")
+    assert_golden(name, text)
 
 
 def test_unsanitised_feed_html_is_still_harmless(tmp_path):
