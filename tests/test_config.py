@@ -134,9 +134,11 @@ def test_engine_parameters_keep_their_types_and_the_numbers_as_written(tmp_path)
 
 def test_one_pauses_record_from_profile_to_mastering(tmp_path):
     """The voice's [pauses] are what mastering uses: one record, the render's defaults."""
-    import audio.master.mastering
+    import inspect
 
-    assert audio.master.mastering.Pauses is Pauses
+    from audio.master.segments import plan_segments
+
+    assert inspect.signature(plan_segments).parameters["pauses"].default == Pauses()
     default = Pauses()
     assert (default.sentence, default.paragraph, default.section, default.quote, default.list_item, default.heading) == (
         0.35, 0.8, 1.6, 0.8, 0.5, 0.8)

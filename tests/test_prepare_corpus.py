@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from conftest import CORPUS, SAMPLE_POST, SAMPLE_SHOW, corpus_posts, require

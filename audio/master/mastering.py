@@ -33,7 +33,7 @@ from scipy.signal import resample_poly
 
 from audio.errors import InputError
 from audio.master.loudness import KFilter, integrated, k_weighted, loudness, sample_true_peaks, sub_block_energies
-from audio.models import AudioChunk, Chapter, Pauses, Script, TimedSentence
+from audio.models import AudioChunk, Chapter, Script, TimedSentence
 
 INTRO_CHAPTER = "Introduction"
 TRIM_FLOOR_DB = -40.0  # a frame this far below the sentence's loudest frame is silence
