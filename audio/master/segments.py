@@ -46,7 +46,6 @@ from audio.master.mastering import (
     LoudnessTracker,
     MasterSettings,
     Pause,
-    Pauses,
     SegmentLayout,
     SegmentPlan,
     ShowAudio,
@@ -54,7 +53,7 @@ from audio.master.mastering import (
     Step,
     master_segment,
 )
-from audio.models import AudioChunk, Paragraph, Script
+from audio.models import AudioChunk, Paragraph, Pauses, Script
 from audio.synth.cache import Lookahead, SynthCache, synthesize_cached
 from audio.synth.engines.base import Engine, file_digest, parallelism
 
