@@ -24,11 +24,17 @@ from audio.master.encode import (
     measure_mp3,
     mp3_frames,
 )
-from audio.master.loudness import TRUE_PEAK_CONTEXT, KFilter, _interpolators, k_weighting, loudness, sample_true_peaks
+from audio.master.loudness import (
+    TRUE_PEAK_CONTEXT,
+    KFilter,
+    _interpolators,
+    k_weighting,
+    loudness,
+    sample_true_peaks,
+)
 from audio.master.mastering import (
     INTRO_CHAPTER,
     MasterSettings,
-    Pauses,
     SegmentPlan,
     Timeline,
     level_and_limit,
@@ -37,7 +43,19 @@ from audio.master.mastering import (
     trim_silence,
 )
 from audio.master.segments import Leveller, plan_segments
-from audio.models import LIST_ITEM, PARAGRAPH, QUOTE, RULE, AudioChunk, Paragraph, PostMeta, Script, Section, Sentence
+from audio.models import (
+    LIST_ITEM,
+    PARAGRAPH,
+    QUOTE,
+    RULE,
+    AudioChunk,
+    Paragraph,
+    Pauses,
+    PostMeta,
+    Script,
+    Section,
+    Sentence,
+)
 
 RATE = 22050
 
