@@ -29,11 +29,11 @@ def test_migrations_are_named_recorded_and_upgrade_an_old_catalogue(tmp_path):
     )
     db.close()
     with Catalog(path) as catalog:
-        assert catalog.applied_migrations() == ["0001_state", "0002_posts_renders", "0003_slugs"]
+        assert catalog.applied_migrations() == ["0001_state", "0002_posts_renders", "0003_slugs", "0004_subscribers"]
         assert catalog.guid_for("1.a", "other") == "guid-a"  # old state survives
         assert catalog.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with Catalog(path) as catalog:  # reopening applies nothing twice
-        assert catalog.applied_migrations() == ["0001_state", "0002_posts_renders", "0003_slugs"]
+        assert catalog.applied_migrations() == ["0001_state", "0002_posts_renders", "0003_slugs", "0004_subscribers"]
 
 
 def test_import_is_idempotent_and_marks_changed_posts(tmp_path):

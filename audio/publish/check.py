@@ -97,10 +97,13 @@ class _Lint:
                 for link in _html_links(text):
                     if web_url(link) is None:
                         self.add(f"<{etree.QName(element).localname}>", f"link {link!r} is not an http(s) URL")
+            parent = element.getparent()
+            post_link = element.tag == "link" and parent is not None and parent.tag == "item"
             for value in values:
                 problem = url_problem(value)
-                if problem == "not https" and (self.preview or url_kind(value) == "loopback"):
-                    continue  # a preview's loopback http; a public build's loopback is reported once
+                if problem == "not https" and (self.preview or url_kind(value) == "loopback" or post_link):
+                    continue  # a preview's loopback http; a public build's loopback is reported once; an
+                    # item's <link> is the post on the newsletter's own site, which apps only open
                 if problem:
                     self.add(f"<{etree.QName(element).localname}>", f"URL {value!r} is {problem}")
                 if "/private/" in value and not self.name.startswith("private/"):
