@@ -16,6 +16,8 @@ from functools import lru_cache
 
 from num2words import num2words
 
+from audio.prepare.tables import Tables, packaged_tables
+
 # --- number words -----------------------------------------------------------------------
 
 
@@ -68,87 +70,8 @@ def _plural(words: str) -> str:
 Replacement = str | Callable[[re.Match[str]], str]
 
 # --- tables -------------------------------------------------------------------------------
-
-# All-capital (or oddly capitalised) names a narrator reads as a word, not letter by
-# letter, written so a TTS voice does too. The show's lexicon adds its own (``words``),
-# which are left exactly as written for the lexicon to respell.
-ACRONYM_WORDS: dict[str, str] = {
-    **{w: w.capitalize() for w in """NASA NATO NASDAQ UNESCO UNICEF OPEC FOMO YOLO GIF JPEG RAM
-    CAPTCHA ASCII DARPA NIST CUDA COVID SARS MERS RAND FAIR GLUE SWAG LASER RADAR SCUBA SOTA LLAMA BERT
-    MATH HELM ATOM MAGIC NAFTA ARPA IKEA ESPN WIRED""".split()},
-    # Emphasis in running text: "this is NOT the case".
-    **{w: w.lower() for w in """NOT ALL ANY NEVER MUST VERY ONLY REALLY IS ARE WAS THE THIS THAT
-    WILL CAN YES NO NOW EVERY MUCH MORE MOST HUGE BEST WORST WHY HOW WHAT YOU HAVE WAY NOTE
-    UPDATE EDIT WARNING""".split()},
-    "OK": "okay",
-    "NVIDIA": "Nvidia",
-    "OLMo": "Olmo",
-    "OLMos": "Olmos",
-    "Ai": "A I",
-    "PaLM": "Palm",
-    "LLaMA": "Llama",
-    "LaTeX": "lay tech",
-    "NeurIPS": "Neurips",
-    "NeurIPs": "Neurips",
-    "SaaS": "sass",
-    "FLOP": "flop",
-    "FLOPs": "flops",
-    "FLOPS": "flops",
-}
-
-# Lower-case names spelled letter by letter wherever they appear.
-SPELLED_LOWER = {"gpt": "G P T", "llm": "L L M", "llms": "L L M's", "api": "A P I", "apis": "A P I's"}
-
-_UNITS = {
-    # symbol: (singular, plural)
-    "ms": ("millisecond", "milliseconds"),
-    "\u03bcs": ("microsecond", "microseconds"),  # NFKC turns the micro sign into a Greek mu
-    "ns": ("nanosecond", "nanoseconds"),
-    "sec": ("second", "seconds"),
-    "min": ("minute", "minutes"),
-    "h": ("hour", "hours"),
-    "hr": ("hour", "hours"),
-    "hrs": ("hour", "hours"),
-    "KB": ("kilobyte", "kilobytes"),
-    "MB": ("megabyte", "megabytes"),
-    "GB": ("gigabyte", "gigabytes"),
-    "TB": ("terabyte", "terabytes"),
-    "PB": ("petabyte", "petabytes"),
-    "kb": ("kilobit", "kilobits"),
-    "Mb": ("megabit", "megabits"),
-    "Gb": ("gigabit", "gigabits"),
-    "Gbps": ("gigabit per second", "gigabits per second"),
-    "Mbps": ("megabit per second", "megabits per second"),
-    "mm": ("millimeter", "millimeters"),
-    "cm": ("centimeter", "centimeters"),
-    "km": ("kilometer", "kilometers"),
-    "ft": ("foot", "feet"),
-    "kg": ("kilogram", "kilograms"),
-    "mg": ("milligram", "milligrams"),
-    "lb": ("pound", "pounds"),
-    "lbs": ("pound", "pounds"),
-    "mph": ("mile per hour", "miles per hour"),
-    "km/h": ("kilometer per hour", "kilometers per hour"),
-    "W": ("watt", "watts"),
-    "kW": ("kilowatt", "kilowatts"),
-    "MW": ("megawatt", "megawatts"),
-    "GW": ("gigawatt", "gigawatts"),
-    "kWh": ("kilowatt hour", "kilowatt hours"),
-    "MWh": ("megawatt hour", "megawatt hours"),
-    "GWh": ("gigawatt hour", "gigawatt hours"),
-    "TWh": ("terawatt hour", "terawatt hours"),
-    "Hz": ("hertz", "hertz"),
-    "kHz": ("kilohertz", "kilohertz"),
-    "MHz": ("megahertz", "megahertz"),
-    "GHz": ("gigahertz", "gigahertz"),
-    "°C": ("degree Celsius", "degrees Celsius"),
-    "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
-}
-# Single letters that are also magnitudes or plurals ("5m users", "the 100s") are left out.
-_UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
-
-_MAGNITUDES = {"m": "million", "k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion", "T": "trillion"}
-_CURRENCY = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds"), "¥": ("yen", "yen")}
+# Names, acronyms, abbreviations, units and currencies are data (``tables.py``); the
+# calendar and the count nouns below are part of the rules.
 
 _MONTHS = {
     m[:3].lower(): m
@@ -175,46 +98,6 @@ _YEAR_CONTEXT = re.compile(
     + r")\s+$",
     re.IGNORECASE,
 )
-
-# (trigger substrings, pattern, spoken): a pattern runs only if a trigger occurs.
-_ABBREVIATIONS = [
-    (("e.g",), r"\be\.g\.(?=\s|,|$)", "for example"),
-    (("eg.",), r"\beg\.(?=\s|,)", "for example"),
-    (("i.e",), r"\bi\.e\.(?=\s|,|$)", "that is"),
-    (("etc",), r"\betc\.(?=\s+[A-Z]|\s*$)", "et cetera."),
-    (("etc",), r"\betc\b\.?", "et cetera"),
-    (("vs",), r"\bvs\.?(?=\s)", "versus"),
-    (("v.",), r"\bv\.(?=\s)", "versus"),
-    (("w/",), r"\bw/o\b", "without"),
-    (("w/",), r"(?<![\w/])w/(?=\s|\w)", "with "),
-    (("a.k.a",), r"\ba\.k\.a\.", "also known as"),
-    (("aka",), r"\baka\b", "also known as"),
-    (("et al",), r"\bet al\.?'s\b", "and others'"),
-    (("et al",), r"\bet al\.(?=\s+[A-Z]|\s*$)", "and others."),
-    (("et al",), r"\bet al\b\.?", "and others"),
-    (("and/or",), r"\band/or\b", "and or"),
-    (("iOS",), r"\biOS\b", "eye O S"),
-    (("cf.",), r"\bcf\.", "compare"),
-    (("approx.",), r"\bapprox\.", "approximately"),
-    (("Dr.",), r"\bDr\.(?=\s[A-Z])", "Doctor"),
-    (("Mr.",), r"\bMr\.(?=\s[A-Z])", "Mister"),
-    (("Mrs.",), r"\bMrs\.(?=\s[A-Z])", "Missus"),
-    (("Ms.",), r"\bMs\.(?=\s[A-Z])", "Miz"),
-    (("Prof.",), r"\bProf\.(?=\s[A-Z])", "Professor"),
-    (("No.",), r"\bNo\.(?=\s?\d)", "number"),
-    (("DR",), r"\bTL;?DR\b", "T L D R"),
-    (("&",), r"\bQ&A\b", "Q and A"),
-    (("&",), r"\bR&D\b", "R and D"),
-    (("C++",), r"\bC\+\+", "C plus plus"),
-    (("#",), r"\b([CF])#", r"\1 sharp"),
-    ((".NET",), r"\.NET\b", "dot net"),
-    (("DALL",), r"\bDALL[-·]E\b", "Dall E"),
-    (("COVID",), r"\bCOVID-?19\b", "Covid nineteen"),
-    (("*",), r"\b([A-Z])\*(?!\w)", r"\1 star"),
-    (("~",), r"~\s*(?=[$€£]?\d)", "about "),
-    (("<",), r"(?<![\w<>=-])<\s?(?=[$€£]?\d)", "less than "),
-    ((">",), r"(?<![\w<>=-])>\s?(?=[$€£]?\d)", "more than "),
-]
 
 # --- URLs and e-mail ----------------------------------------------------------------------
 
@@ -274,7 +157,6 @@ def _apply(rules: list[Rule], text: str) -> str:
     return text
 
 
-_ABBREVIATION_RULES = _rules(*_ABBREVIATIONS)
 _UNICODE_RULES = _rules(
     ("\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u20e3", "[\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u20e3]", ""),
     # Ranges: an en or em dash between numbers is "to"; anywhere else a pause.
@@ -345,13 +227,29 @@ _SYMBOL_RULES = _rules(
 )
 
 
-_MONEY = re.compile(
-    rf"(?P<cur>[$€£¥])\s?(?P<low>{_NUM}|\.\d+)(?:\s?(?:-|to)\s?[$€£¥]?(?P<high>{_NUM}))?"
-    rf"(?:\s?(?P<mag>bn|[kmKMBT])\b|\s?(?P<magword>thousand|million|billion|trillion)\b)?"
-    rf"(?:\s?/\s?(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|GPU|"
-    rf"(?:1\s?)?(?:M|[Mm]tok|MTok|[Mm]illion)(?:\s?tokens?)?|(?:1\s?)?(?:[kK]|thousand)(?:\s?tokens?)?|token)\b)?"
-    rf"(?P<possessive>'s\b)?"
+_PER_UNIT = (
+    r"(?:\s?/\s?(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|GPU|"
+    r"(?:1\s?)?(?:M|[Mm]tok|MTok|[Mm]illion)(?:\s?tokens?)?|(?:1\s?)?(?:[kK]|thousand)(?:\s?tokens?)?|token)\b)?"
 )
+
+
+@lru_cache(maxsize=16)
+def _money_patterns(symbols: str, codes: str, magnitudes: str) -> tuple[re.Pattern[str], ...]:
+    """Amounts with a currency symbol or code before them ("$5-10M", "EUR 100"), with a
+    code after them ("100 EUR", "5M GBP"), and rough ones: "$10s million", "$100s of
+    billions" (tens or hundreds of some magnitude)."""
+    amount = (
+        rf"(?P<low>{_NUM}|\.\d+)(?:\s?(?:-|to)\s?[{symbols}]?(?P<high>{_NUM}))?"
+        rf"(?:\s?(?P<mag>{magnitudes})\b|\s?(?P<magword>thousand|million|billion|trillion)\b)?"
+    )
+    before = re.compile(rf"(?:(?P<cur>[{symbols}])\s?|(?<![\w.])(?P<code>{codes})\s?(?=\d)){amount}{_PER_UNIT}(?P<possessive>'s\b)?")
+    after = re.compile(rf"(?<![\w.]){amount}\s?(?P<after>{codes})\b{_PER_UNIT}")
+    rough = re.compile(
+        rf"(?P<cur>[{symbols}])(?P<power>10{{1,3}})s\b(?:\s+of)?(?:\s+(?P<mag>thousand|million|billion|trillion)s?\b)?"
+    )
+    return before, after, rough
+
+
 _PER = {"mo": "month", "yr": "year", "hr": "hour"}
 
 
@@ -370,18 +268,19 @@ _NOUN_AFTER = re.compile(
 )
 
 
-def _money(m: re.Match[str], text: str) -> str:
+def _money(m: re.Match[str], text: str, t: Tables) -> str:
     """"$1.5B" -> "one point five billion dollars", "£3.50" -> "three pounds fifty pence"."""
-    symbol, low, high = m.group("cur"), m.group("low"), m.group("high")
-    one, many = _CURRENCY[symbol]
-    magnitude = _MAGNITUDES.get(m.group("mag") or "", "") or m.group("magword") or ""
+    groups = m.groupdict()
+    low, high = m.group("low"), m.group("high")
+    one, many = t.currencies[groups.get("cur") or groups.get("code") or groups["after"]]
+    magnitude = t.magnitudes.get(m.group("mag") or "", "") or m.group("magword") or ""
     amount = cardinal(low) + (f" to {cardinal(high)}" if high else "")
     if magnitude:
         spoken = f"{amount} {magnitude} {many}"
-    elif not high and "." in low and len(low.split(".")[1]) <= 2 and symbol != "¥":
+    elif not high and "." in low and len(low.split(".")[1]) <= 2 and one != many:  # no cents in yen
         whole, cents = low.replace(",", "").split(".")
         cents = cents.ljust(2, "0")
-        small = "pence" if symbol == "£" else "cent" if cents == "01" else "cents"
+        small = "pence" if one == "pound" else "cent" if cents == "01" else "cents"
         spoken = f"{cardinal(whole or '0')} {one if whole == '1' else many}"
         if int(cents):
             change = f"{cardinal(cents.lstrip('0'))} {small}"
@@ -396,22 +295,21 @@ def _money(m: re.Match[str], text: str) -> str:
 
 
 # "$10s million", "$100s of billions": tens or hundreds of some magnitude, in some currency.
-_ROUGH_MONEY = re.compile(
-    r"(?P<cur>[$€£¥])(?P<power>10{1,3})s\b(?:\s+of)?(?:\s+(?P<mag>thousand|million|billion|trillion)s?\b)?"
-)
 _POWERS = {"10": "tens", "100": "hundreds", "1000": "thousands"}
 
 
-def _rough_money(m: re.Match[str]) -> str:
+def _rough_money(m: re.Match[str], t: Tables) -> str:
     magnitude = f" of {m.group('mag')}s" if m.group("mag") else ""
-    return f"{_POWERS[m.group('power')]}{magnitude} of {_CURRENCY[m.group('cur')][1]}"
+    return f"{_POWERS[m.group('power')]}{magnitude} of {t.currencies[m.group('cur')][1]}"
 
 
-def _currency(text: str) -> str:
-    if not any(c in text for c in "$€£¥"):
+def _currency(text: str, t: Tables) -> str:
+    if not any(c in text for c in t.currencies):
         return text
-    text = _ROUGH_MONEY.sub(_rough_money, text)
-    return _MONEY.sub(lambda m: _money(m, text), text)
+    before, after, rough = _money_patterns(t.symbols, t.codes, t.magnitude_pattern)
+    text = rough.sub(lambda m: _rough_money(m, t), text)
+    text = before.sub(lambda m: _money(m, text, t), text)
+    return after.sub(lambda m: _money(m, text, t), text)
 
 
 _LINE_TIMESTAMP = r"\d{1,2}(?::\d{2}){1,2}\s*[-:]?\s+(?=[A-Z\"'])(?![AP]\.?M\b)"
@@ -524,7 +422,7 @@ def _pairs(number: str) -> str:
     return year(number) if number[2] != "0" else f"{cardinal(number[:2])} oh {cardinal(number[3])}"
 
 
-def _numbers_with_suffixes(text: str) -> str:
+def _numbers_with_suffixes(text: str, t: Tables) -> str:
     # Version numbers "3.1.2".
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
     # Ranges of sizes "1B-7B", "7-13B": the dash is "to".
@@ -545,23 +443,23 @@ def _numbers_with_suffixes(text: str) -> str:
     )
     # Magnitudes: "10k" -> ten thousand; "7B parameters" -> seven billion parameters;
     # a bare "405B" is a model size and stays a letter ("four hundred five B").
-    text = re.sub(rf"(?<![\w.])({_NUM})(k|m|bn|[KMT])\b", lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}", text)
+    text = re.sub(rf"(?<![\w.])({_NUM})(k|m|bn|[KMT])\b", lambda m: f"{cardinal(m.group(1))} {t.magnitudes[m.group(2)]}", text)
     text = re.sub(r"(?<![\w.])(10+)s\b", lambda m: _plural(cardinal(m.group(1)).removeprefix("one ")), text)
     text = re.sub(
         rf"(?<![\w.])({_NUM})(B)(?=\s+(?:parameters?|params|tokens?|users?|people|rows|examples|"
         r"samples|images|words|documents|downloads|views|subscribers|dollars|GPUs|hours|words|of)\b)",
-        lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}",
+        lambda m: f"{cardinal(m.group(1))} {t.magnitudes[m.group(2)]}",
         text,
     )
     # Units "10 GB", "5ms", "3 km".
     def unit(m: re.Match[str]) -> str:
         amount = m.group(1)
-        one, many = _UNITS[m.group(2)]
+        one, many = t.units[m.group(2)]
         # "a 3 km walk": before a noun, after an article, the unit is an adjective.
         adjective = _ARTICLE_BEFORE.search(m.string, 0, m.start()) and _NOUN_AFTER.match(m.string, m.end())
         return f"{cardinal(amount)} {one if amount == '1' or adjective else many}" + (" per second" if m.group(3) else "")
 
-    text = re.sub(rf"(?<![\w.])({_NUM})\s?({_UNIT_RE})(/s)?(?![\w/°])", unit, text)
+    text = re.sub(rf"(?<![\w.])({_NUM})\s?({t.unit_pattern})(/s)?(?![\w/°])", unit, text)
     # Fractions "1/4", "3/4", "2/3"; "24/7"; other "a/b" read as "a out of b" or "a slash b".
     def fraction(m: re.Match[str]) -> str:
         num, den = int(m.group(1)), int(m.group(2))
@@ -593,14 +491,14 @@ def _spell(letters: str) -> str:
     return " ".join(letters)
 
 
-def _segment(part: str, words: frozenset[str]) -> str:
+def _segment(part: str, words: frozenset[str], t: Tables) -> str:
     """One letters-or-digits piece of a model name: "GPT" -> "G P T", "4" -> "four"."""
     if part in words:
         return part
-    if part in ACRONYM_WORDS:
-        return ACRONYM_WORDS[part]
-    if part.lower() in SPELLED_LOWER:
-        return SPELLED_LOWER[part.lower()]
+    if part in t.acronyms:
+        return t.acronyms[part]
+    if part.lower() in t.spelled:
+        return t.spelled[part.lower()]
     if re.fullmatch(r"\d+(?:\.\d+)*", part):
         if "." in part:
             return " point ".join(_digits_or_cardinal(p, i > 0) for i, p in enumerate(part.split(".")))
@@ -621,7 +519,7 @@ _MODEL_TOKEN = re.compile(
 )
 
 
-def _model_names(text: str, words: frozenset[str]) -> str:
+def _model_names(text: str, words: frozenset[str], t: Tables) -> str:
     """Names mixing letters and digits: "GPT-4o" -> "G P T four o", "H100" -> "H one hundred",
     "Qwen2.5-72B" -> "Qwen two point five seventy-two B"."""
 
@@ -635,7 +533,7 @@ def _model_names(text: str, words: frozenset[str]) -> str:
             r"\d+(?:\.\d+)*|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[A-Z]",
             token[:-1] if plural else token,
         )
-        said = " ".join(_segment(p, words) for p in parts)
+        said = " ".join(_segment(p, words, t) for p in parts)
         return said + "s" if plural else said
 
     return _MODEL_TOKEN.sub(spoken, text)
@@ -646,9 +544,6 @@ def _plain_numbers(text: str) -> str:
     text = re.sub(rf"(?<![\w])({_NUM})(?![\w])", lambda m: cardinal(m.group(1)), text)
     # Whatever digits are left (glued to odd neighbours): no voice should see a digit.
     return re.sub(r"\d+", lambda m: f" {cardinal(m.group(0))} ", text)
-
-
-_ODD_CASE = "|".join(rf"\b{w}\b" for w in ACRONYM_WORDS if not w.isupper())
 
 
 # Shouting: three or more all-capital words in a row, some of them plain English words.
@@ -674,17 +569,17 @@ def _pronounceable(word: str) -> bool:
     return len(word) >= 5 and bool(_PRONOUNCEABLE.fullmatch(word))
 
 
-def _acronyms(text: str, words: frozenset[str]) -> str:
+def _acronyms(text: str, words: frozenset[str], t: Tables) -> str:
     text = re.sub(r"\b(?:[A-Z]\.){2,}(?=[\s,;:!?)\"']|$)", lambda m: " ".join(m.group(0).replace(".", "")), text)
 
     def spell(m: re.Match[str]) -> str:
         token = m.group(0)
         if token in words:
             return token
-        if token in ACRONYM_WORDS:
-            return ACRONYM_WORDS[token]
-        if token.lower() in SPELLED_LOWER and token.islower():
-            return SPELLED_LOWER[token.lower()]
+        if token in t.acronyms:
+            return t.acronyms[token]
+        if token.islower() and token in t.spelled:
+            return t.spelled[token]
         camel = re.fullmatch(r"([A-Z][a-z]{2,}|[a-z]{1,})([A-Z]{2,}s?)", token)
         if camel:  # "OpenAI" -> "Open A I", "ChatGPT", "xAI"
             return f"{camel.group(1)} {_spell(camel.group(2))}"
@@ -701,8 +596,7 @@ def _acronyms(text: str, words: frozenset[str]) -> str:
 
     # Shouting: three or more all-capital words in a row are words, not acronyms.
     text = _SHOUT.sub(lambda m: m.group(0).lower() if _is_shouting(m.group(0).split(), words) else m.group(0), text)
-    text = re.sub(r"\b(?:[A-Za-z][a-z]*)?[A-Z]{2,}s?\b|\b[A-Z]{2,}[A-Z][a-z]{2,}\b|\b(?:gpt|llms?|apis?)\b|" + _ODD_CASE, spell, text)
-    return text
+    return re.sub(t.acronym_pattern, spell, text)
 
 
 def _tidy(text: str) -> str:
@@ -735,28 +629,30 @@ def _protect_words(text: str, words: frozenset[str], keep: _Protect) -> str:
 _DIGIT = re.compile(r"\d")
 
 
-def normalize_text(text: str, words: frozenset[str] = frozenset()) -> str:
+def normalize_text(text: str, words: frozenset[str] = frozenset(), *, tables: Tables | None = None) -> str:
     """What a careful narrator says for one paragraph of plain text.
 
     ``words``: words to leave exactly as written (the pronunciation lexicon's entries,
     so that "NASA" is not spelled out and the lexicon still finds "Kokotajlo").
-    A paragraph that is only a URL becomes "".
+    ``tables``: the names, abbreviations and units to use (default: the packaged ones;
+    a show's lexicon extends them). A paragraph that is only a URL becomes "".
     """
+    t = tables or packaged_tables()
     text = _unicode(text)
     if _URL.fullmatch(text.strip().strip("<>()[].,")) or _EMAIL.fullmatch(text.strip().strip("<>()[].,")):
         return ""
     keep = _Protect()
     text = _urls(text, keep)
     text = _protect_words(text, frozenset(words), keep)
-    text = _apply(_ABBREVIATION_RULES, text)
+    text = _apply(t.compiled_rules, text)
     text = _apply(_MARKUP_RULES, text)
     digits = _DIGIT.search(text) is not None
     if digits:
-        text = _numbers_with_suffixes(_years(_dates_times(_currency(text))))
+        text = _numbers_with_suffixes(_years(_dates_times(_currency(text, t))), t)
     text = _apply(_SYMBOL_RULES, text)
     if digits:
-        text = _plain_numbers(_model_names(text, frozenset(words)))
-    text = _acronyms(text, frozenset(words))
+        text = _plain_numbers(_model_names(text, frozenset(words), t))
+    text = _acronyms(text, frozenset(words), t)
     return _capitalise_numbers(_tidy(keep.restore(text)))
 
 

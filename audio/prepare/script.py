@@ -67,6 +67,7 @@ class Speaker:
         self.options = show.script
         self.lexicon = lexicon
         self.words = lexicon.words
+        self.tables = lexicon.tables
         self.phonemes = phonemes
         self.max_chars = max_chars
 
@@ -78,7 +79,7 @@ class Speaker:
         return tuple(self.sentence(p, w) for p, w in zip(pieces, written_pieces(written, pieces), strict=True))
 
     def spoken(self, text: str) -> list[str]:
-        spoken = normalize_text(text, self.words)
+        spoken = normalize_text(text, self.words, tables=self.tables)
         if not any(c.isalnum() for c in spoken):
             return []
         return [_capitalised(s) for s in split_sentences(spoken, self.max_chars)]
