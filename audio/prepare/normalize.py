@@ -84,6 +84,7 @@ _MONTH_RE = (
 _MONTH_NAMES = list(_MONTHS.values())
 
 _FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+_SIZES = {"B": "billion", "T": "trillion", "M": "million"}  # a model's parameters: "8x7B"
 
 # Nouns after which a four-digit number is a count, not a year ("1500 tokens").
 _COUNT_WORD = re.compile(
@@ -171,11 +172,21 @@ _QUOTES = str.maketrans(
 )
 
 
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+# A superscript after a number or letter is a power ("10²⁵", "x²"): NFKC would glue its
+# digits to the number ("1025"), so it becomes "^25" first.
+_SUPERSCRIPT = re.compile(r"(?<=[\w)])[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+
+
 def _unicode(text: str) -> str:
+    if not text.isascii():
+        text = _SUPERSCRIPT.sub(lambda m: "^" + m.group(0).translate(_SUPERSCRIPTS), text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    if not text.isascii():  # emoji and pictographs: a voice cannot say them
+    if not text.isascii():  # emoji and pictographs (not the degree sign): a voice cannot say them
         text = "".join(
-            c for c in text if unicodedata.category(c) not in ("So", "Cf", "Cc") and not "\U0001f3fb" <= c <= "\U0001f3ff"
+            c
+            for c in text
+            if c == "°" or unicodedata.category(c) not in ("So", "Cf", "Cc") and not "\U0001f3fb" <= c <= "\U0001f3ff"
         )
     return _apply(_UNICODE_RULES, text)
 
@@ -224,6 +235,7 @@ _SYMBOL_RULES = _rules(
     ("<>", r"[<>]+", " "),  # "<|im_end|>" and other leftovers
     ("$€£¥", r"[$€£¥]", " "),  # a currency sign with no amount: "SemiAnalysis ($)"
     ("^", r"\^", " "),
+    ("°", r"\s*°", " degrees "),
 )
 
 
@@ -312,7 +324,8 @@ def _currency(text: str, t: Tables) -> str:
     return after.sub(lambda m: _money(m, text, t), text)
 
 
-_LINE_TIMESTAMP = r"\d{1,2}(?::\d{2}){1,2}\s*[-:]?\s+(?=[A-Z\"'])(?![AP]\.?M\b)"
+_ZONES = r"(?:UTC|GMT|[PMCE][SD]?T|CES?T|BST|IST|JST|KST|AEST|AEDT)\b"
+_LINE_TIMESTAMP = rf"\d{{1,2}}(?::\d{{2}}){{1,2}}\s*[-:]?\s+(?=[A-Z\"'])(?![AP]\.?M\b|{_ZONES})"
 _LINE_TIMESTAMPS = re.compile(r"(?:^|(?<=[.!?] ))" + _LINE_TIMESTAMP)
 
 
@@ -356,14 +369,18 @@ def _dates_times(text: str) -> str:
 
     def clock(m: re.Match[str]) -> str:
         hour, minute, ampm = m.group(1), m.group(2), m.group(3)
-        spoken = cardinal(hour)
+        spoken = cardinal(str(int(hour)))
         if minute and minute != "00":
             spoken += " " + (f"oh {cardinal(minute[1])}" if minute.startswith("0") else cardinal(minute))
         elif minute and not ampm:
-            spoken += " o'clock"
+            # "14:00" is said "fourteen hundred" (a 24-hour clock), "3:00" "three o'clock".
+            spoken += " hundred" if int(hour) > 12 or hour.startswith("0") else " o'clock"
         if ampm:
-            spoken += " " + " ".join(ampm.replace(".", "").lower())
+            spoken += " " + " ".join(ampm.replace(".", "").upper())
         return spoken
+
+    # Ranges of times: "1:30-2:30 PM", "9am-5pm".
+    text = re.sub(r"(?:(?<=\d:[0-5]\d)|(?<=\d[ap]m)|(?<=\d[AP]M))\s?[-\u2013]\s?(?=\d{1,2}(?::[0-5]\d|\s?[ap]m\b|\s?[AP]M\b))", " to ", text)
 
     text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([ap]\.?m\.?|[AP]M)(?![\w]))?", clock, text)
     return re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m|[AP]M)\b", _clock_short, text)
@@ -376,7 +393,7 @@ def _duration(m: re.Match[str]) -> str:
 
 
 def _clock_short(m: re.Match[str]) -> str:
-    return f"{cardinal(m.group(1))} {' '.join(m.group(2).lower())}"
+    return f"{cardinal(m.group(1))} {' '.join(m.group(2).upper())}"
 
 
 def _years(text: str) -> str:
@@ -422,11 +439,71 @@ def _pairs(number: str) -> str:
     return year(number) if number[2] != "0" else f"{cardinal(number[:2])} oh {cardinal(number[3])}"
 
 
+def _scientific(m: re.Match[str]) -> str:
+    """"1e-5" -> "one e minus five": the notation as people working with it say it."""
+    sign = {"-": "minus ", "+": "plus "}.get(m.group(2), "")
+    return f"{cardinal(m.group(1))} e {sign}{cardinal(m.group(3))}"
+
+
+def _power(m: re.Match[str]) -> str:
+    """"10^25" -> "ten to the twenty-fifth", "2^2" -> "two squared", "10^-3" -> "ten to the minus three"."""
+    base, exponent = cardinal(m.group(1)), m.group(2)
+    if exponent.startswith("-"):
+        return f"{base} to the minus {cardinal(exponent[1:])}"
+    return f"{base} {_SQUARED.get(exponent) or 'to the ' + ordinal(exponent)}"
+
+
+_SQUARED = {"2": "squared", "3": "cubed"}
+
+
+def _slashed(m: re.Match[str]) -> str:
+    """Two numbers with a slash: a date ("04/29", "1/2025"), a fraction ("2/3", "1/10th"),
+    a score ("450/800" four hundred fifty out of eight hundred), else "a slash b"."""
+    first, second, th = m.group(1), m.group(2), m.group(3)
+    num, den = int(first), int(second)
+    if not th and 1 <= num <= 12 and (len(second) == 4 and 1900 <= den <= 2099):
+        return f"{_MONTH_NAMES[num - 1]} {year(second)}"
+    if not th and 1 <= num <= 12 and 1 <= den <= 31 and (first.startswith("0") or second.startswith("0")):
+        return f"{_MONTH_NAMES[num - 1]} {ordinal(second)}"
+    if len(first) > 3 or len(second) > 3:
+        return f"{cardinal(first)} slash {cardinal(second)}"
+    if th or 0 < num < den <= 10:
+        one, many = _FRACTIONS.get(den, (ordinal(second), _plural(ordinal(second))))
+        return f"{cardinal(first)} {one if num == 1 else many}"
+    if num <= den:
+        return f"{cardinal(first)} out of {cardinal(second)}"
+    return f"{cardinal(first)} slash {cardinal(second)}"
+
+
 def _numbers_with_suffixes(text: str, t: Tables) -> str:
+    # Scientific notation "1e-5", "3.5E+10" (not inside hex strings or identifiers).
+    text = re.sub(r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w.-])", _scientific, text)
+    # Powers "10^25", "2^16", "10^-3".
+    text = re.sub(r"(\d+)\s?\^\s?(-?\d+)", _power, text)
+    # Versions "v2.1.3", "v3": "version two point one point three".
+    text = re.sub(r"(?<![\w.-])v(?=\d+(?:\.\d+)*(?![\w-]|\.\d))", "version ", text)
+    # A software version "Python 3.12": the minor number is a number, "three point twelve".
+    text = re.sub(
+        r"\b([A-Z][A-Za-z]{1,20} )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
+        lambda m: f"{m.group(1)}{cardinal(m.group(2))} point {cardinal(m.group(3))}",
+        text,
+    )
+    # Ratios and odds "3:1", "16:9" (a clock's minutes have two digits: "3:15" is a time).
+    text = re.sub(
+        r"(?<![\w.:])(\d{1,3}):(\d)(?![\w:]|\.\d)", lambda m: f"{cardinal(m.group(1))} to {cardinal(m.group(2))}", text
+    )
+    # Mixtures of experts "8x7B": "eight times seven billion".
+    text = re.sub(
+        rf"(?<![\w.])(\d+)[xX×](\d+(?:\.\d+)?)([{''.join(_SIZES)}])\b",
+        lambda m: f"{cardinal(m.group(1))} times {cardinal(m.group(2))} {_SIZES[m.group(3)]}",
+        text,
+    )
     # Version numbers "3.1.2".
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
+    # Fractions "1/4", "2/3", "1/10th"; dates "04/29", "1/2025"; scores "450/800".
+    text = re.sub(r"(?<![\w./])(\d{1,4})/(\d{1,4})(th|rd|nd)?(?![\w/]|\.\d)", _slashed, text)
     # Ranges of sizes "1B-7B", "7-13B": the dash is "to".
-    text = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", r"\1 to ", text)
+    text = re.sub(r"(?<![\w.])(?<!\w-)(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", r"\1 to ", text)
     # Ordinals "1st", "21st".
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
     # Percentages "50%", "2.5 %", ranges "10-20%".
@@ -441,9 +518,10 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
         lambda m: cardinal(m.group(1)) + (f" to {cardinal(m.group(2))}" if m.group(2) else "") + " times",
         text,
     )
-    # Magnitudes: "10k" -> ten thousand; "7B parameters" -> seven billion parameters;
-    # a bare "405B" is a model size and stays a letter ("four hundred five B").
+    # Magnitudes: "10k" -> ten thousand; "70B" (a model's size) -> seventy billion.
     text = re.sub(rf"(?<![\w.])({_NUM})(k|m|bn|[KMT])\b", lambda m: f"{cardinal(m.group(1))} {t.magnitudes[m.group(2)]}", text)
+    # (inside a hyphened name, "Llama-3-70B", the model-name pass reads it)
+    text = re.sub(rf"(?<![\w.])(?<!\w-)({_NUM})B\b", lambda m: f"{cardinal(m.group(1))} {t.magnitudes['B']}", text)
     text = re.sub(r"(?<![\w.])(10+)s\b", lambda m: _plural(cardinal(m.group(1)).removeprefix("one ")), text)
     text = re.sub(
         rf"(?<![\w.])({_NUM})(B)(?=\s+(?:parameters?|params|tokens?|users?|people|rows|examples|"
@@ -453,28 +531,15 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
     )
     # Units "10 GB", "5ms", "3 km".
     def unit(m: re.Match[str]) -> str:
-        amount = m.group(1)
-        one, many = t.units[m.group(2)]
+        low, amount = m.group(1), m.group(2)
+        one, many = t.units[m.group(3)]
         # "a 3 km walk": before a noun, after an article, the unit is an adjective.
         adjective = _ARTICLE_BEFORE.search(m.string, 0, m.start()) and _NOUN_AFTER.match(m.string, m.end())
-        return f"{cardinal(amount)} {one if amount == '1' or adjective else many}" + (" per second" if m.group(3) else "")
+        said = f"{cardinal(low)} to " if low else ""
+        singular = amount == "1" and not low or adjective
+        return f"{said}{cardinal(amount)} {one if singular else many}" + (" per second" if m.group(4) else "")
 
-    text = re.sub(rf"(?<![\w.])({_NUM})\s?({t.unit_pattern})(/s)?(?![\w/°])", unit, text)
-    # Fractions "1/4", "3/4", "2/3"; "24/7"; other "a/b" read as "a out of b" or "a slash b".
-    def fraction(m: re.Match[str]) -> str:
-        num, den = int(m.group(1)), int(m.group(2))
-        if (num, den) == (24, 7):
-            return "twenty-four seven"
-        if 0 < num < den <= 10:
-            one, many = _FRACTIONS.get(den, (ordinal(str(den)), _plural(ordinal(str(den)))))
-            return f"{cardinal(str(num))} {one if num == 1 else many}"
-        if num <= den:
-            return f"{cardinal(str(num))} out of {cardinal(str(den))}"
-        return f"{cardinal(str(num))} slash {cardinal(str(den))}"
-
-    text = re.sub(r"(?<![\w./])(\d{1,3})/(\d{1,3})(?![\w/]|\.\d)", fraction, text)
-    # Powers "10^25".
-    text = re.sub(r"(\d+)\^(-?\d+)", lambda m: f"{cardinal(m.group(1))} to the {ordinal(m.group(2).lstrip('-'))}" + (" negative" if m.group(2).startswith("-") else ""), text)
+    text = re.sub(rf"(?<![\w.])(?:({_NUM})\s?(?:-|to)\s?)?({_NUM})\s?({t.unit_pattern})(/s)?(?![\w/°])", unit, text)
     # Number ranges "2-3", "10–20".
     text = re.sub(
         rf"(?<![\w.$-])({_NUM})\s?-\s?({_NUM})(?![\w.-]|[.,]\d)",
@@ -534,6 +599,7 @@ def _model_names(text: str, words: frozenset[str], t: Tables) -> str:
             token[:-1] if plural else token,
         )
         said = " ".join(_segment(p, words, t) for p in parts)
+        said = re.sub(r"(?<=[a-z]) B\b", " billion", said) if "B" in parts else said  # "72B": a size
         return said + "s" if plural else said
 
     return _MODEL_TOKEN.sub(spoken, text)
