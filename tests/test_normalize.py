@@ -188,6 +188,7 @@ CLASSES = [
     ("at 10²⁵ FLOP", "at ten to the twenty-fifth flop"),
     ("an error of 10^-3", "an error of ten to the minus three"),
     ("a 2^2 grid", "a two squared grid"),
+    ("at 2 x 10^24 FLOPs", "at two times ten to the twenty-fourth flops"),
     # ratios, odds, fractions, and slashes that are neither
     ("odds of 3:1 against", "odds of three to one against"),
     ("a 16:9 frame", "a sixteen to nine frame"),
@@ -197,6 +198,10 @@ CLASSES = [
     ("teams will build what OpenAI did with 1/10th the cost.", "teams will build what Open A I did with one tenth the cost."),
     ("Still recommended about 30/57 hours in.", "Still recommended about thirty out of fifty-seven hours in."),
     ("after 9/11 the", "after nine eleven the"),
+    ("the 80/20 rule", "the eighty-twenty rule"),
+    ("3/4ths of it", "Three quarters of it"),
+    ("on 3/14 we met", "on March fourteenth we met"),
+    ("scored 3/14 on it", "scored three out of fourteen on it"),
     ("Edit 04/29: Updated license line", "Edit April twenty-ninth: Updated license line"),
     ("released 1/2025", "released January twenty twenty-five"),
     # numbers with units, singular and plural
@@ -213,6 +218,9 @@ CLASSES = [
     ("100 Mbps uplink", "One hundred megabits per second uplink"),
     ("a 3 nm process", "a three nanometer process"),
     ("8 H100s in a node", "Eight H one hundreds in a node"),
+    ("1.5s per token", "One point five seconds per token"),
+    ("over 10k tokens/s", "over ten thousand tokens per second"),
+    ("at -40°C it fails", "at minus forty degrees Celsius it fails"),
     # model sizes and mixtures: parameters as a number
     ("Llama 3 70B is strong", "Llama three seventy billion is strong"),
     ("the 405B model", "the four hundred five billion model"),
@@ -241,6 +249,8 @@ CLASSES = [
     ("14:00 UTC on Friday", "Fourteen hundred U T C on Friday"),
     ("from 1:30-2:30 PM on Thursday the 12th", "from one thirty to two thirty P M on Thursday the twelfth"),
     ("open 9am-5pm", "open nine A M to five P M"),
+    ("at 5 p.m. ET, live", "at five P M E T, live"),
+    ("at 5 p.m. Then we left.", "at five P M. Then we left."),
     # ranges with units
     ("you take 10-50% as the targets", "you take ten to fifty percent as the targets"),
     ("a $5-10M round", "a five to ten million dollar round"),
@@ -260,6 +270,8 @@ CLASSES = [
     ("5M GBP in funding", "Five million pounds in funding"),
     ("JPY 1,000 each", "One thousand yen each"),
     ("¥100 a month", "One hundred yen a month"),
+    ("US$100 and C$50", "One hundred dollars and fifty Canadian dollars"),
+    ("500 CHF", "Five hundred Swiss francs"),
 ]
 
 

@@ -236,6 +236,7 @@ _SYMBOL_RULES = _rules(
     ("$€£¥", r"[$€£¥]", " "),  # a currency sign with no amount: "SemiAnalysis ($)"
     ("^", r"\^", " "),
     ("°", r"\s*°", " degrees "),
+    ("/", r"(?<=[a-z])/s(?:ec)?\b", " per second"),  # "tokens/s" after a spoken number
 )
 
 
@@ -382,8 +383,10 @@ def _dates_times(text: str) -> str:
     # Ranges of times: "1:30-2:30 PM", "9am-5pm".
     text = re.sub(r"(?:(?<=\d:[0-5]\d)|(?<=\d[ap]m)|(?<=\d[AP]M))\s?[-\u2013]\s?(?=\d{1,2}(?::[0-5]\d|\s?[ap]m\b|\s?[AP]M\b))", " to ", text)
 
-    text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([ap]\.?m\.?|[AP]M)(?![\w]))?", clock, text)
-    return re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m|[AP]M)\b", _clock_short, text)
+    text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([ap]\.?m|[AP]M)(?![\w]))?", clock, text)
+    text = re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m\b|[AP]M\b|[ap]\.m(?=\.))", _clock_short, text)
+    # "p.m." ending a sentence keeps its full stop; inside one it is gone.
+    return re.sub(rf"(?<=\b[AP] M)\.(?=\s*(?:[a-z,;:)]|\.|{_ZONES}))", "", text) if "M." in text else text
 
 
 def _duration(m: re.Match[str]) -> str:
@@ -393,7 +396,7 @@ def _duration(m: re.Match[str]) -> str:
 
 
 def _clock_short(m: re.Match[str]) -> str:
-    return f"{cardinal(m.group(1))} {' '.join(m.group(2).upper())}"
+    return f"{cardinal(m.group(1))} {' '.join(m.group(2).replace('.', '').upper())}"
 
 
 def _years(text: str) -> str:
@@ -454,6 +457,8 @@ def _power(m: re.Match[str]) -> str:
 
 
 _SQUARED = {"2": "squared", "3": "cubed"}
+# Words before "3/14" that make it a date (month/day): "on 3/14", "by 12/25".
+_DATE_BEFORE = re.compile(r"\b(?:on|by|since|until|till|from|before|after|due|dated)\s+$", re.IGNORECASE)
 
 
 def _slashed(m: re.Match[str]) -> str:
@@ -463,7 +468,8 @@ def _slashed(m: re.Match[str]) -> str:
     num, den = int(first), int(second)
     if not th and 1 <= num <= 12 and (len(second) == 4 and 1900 <= den <= 2099):
         return f"{_MONTH_NAMES[num - 1]} {year(second)}"
-    if not th and 1 <= num <= 12 and 1 <= den <= 31 and (first.startswith("0") or second.startswith("0")):
+    padded = first.startswith("0") or second.startswith("0")
+    if not th and 1 <= num <= 12 and 1 <= den <= 31 and (padded or _DATE_BEFORE.search(m.string, 0, m.start())):
         return f"{_MONTH_NAMES[num - 1]} {ordinal(second)}"
     if len(first) > 3 or len(second) > 3:
         return f"{cardinal(first)} slash {cardinal(second)}"
@@ -478,6 +484,8 @@ def _slashed(m: re.Match[str]) -> str:
 def _numbers_with_suffixes(text: str, t: Tables) -> str:
     # Scientific notation "1e-5", "3.5E+10" (not inside hex strings or identifiers).
     text = re.sub(r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w.-])", _scientific, text)
+    # "2 x 10^24": times.
+    text = re.sub(r"(?<=\d)\s?[xX×*]\s?(?=\d+\s?\^)", " times ", text)
     # Powers "10^25", "2^16", "10^-3".
     text = re.sub(r"(\d+)\s?\^\s?(-?\d+)", _power, text)
     # Versions "v2.1.3", "v3": "version two point one point three".
@@ -500,8 +508,12 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
     )
     # Version numbers "3.1.2".
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
-    # Fractions "1/4", "2/3", "1/10th"; dates "04/29", "1/2025"; scores "450/800".
-    text = re.sub(r"(?<![\w./])(\d{1,4})/(\d{1,4})(th|rd|nd)?(?![\w/]|\.\d)", _slashed, text)
+    # Fractions "1/4", "2/3", "1/10th"; dates "04/29", "on 3/14", "1/2025"; scores "450/800".
+    text = re.sub(r"(?<![\w./])(\d{1,4})/(\d{1,4})((?:th|rd|nd)s?)?(?![\w/]|\.\d)", _slashed, text)
+    # Seconds "1.5s" (a whole "5s" may be a plural: "the 50s").
+    text = re.sub(r"(?<![\w.])(\d+\.\d+)\s?s\b", lambda m: f"{cardinal(m.group(1))} seconds", text)
+    # A minus before a temperature "-40°C" (other minus signs are read with plain numbers).
+    text = re.sub(r"(?<![\w.,)-])-(?=\d[\d.,]*\s?°)", "minus ", text)
     # Ranges of sizes "1B-7B", "7-13B": the dash is "to".
     text = re.sub(r"(?<![\w.])(?<!\w-)(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", r"\1 to ", text)
     # Ordinals "1st", "21st".
