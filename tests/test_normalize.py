@@ -188,6 +188,7 @@ CLASSES = [
     ("at 10²⁵ FLOP", "at ten to the twenty-fifth flop"),
     ("an error of 10^-3", "an error of ten to the minus three"),
     ("a 2^2 grid", "a two squared grid"),
+    ("an R² of 0.8", "an R squared of zero point eight"),
     ("at 2 x 10^24 FLOPs", "at two times ten to the twenty-fourth flops"),
     # ratios, odds, fractions, and slashes that are neither
     ("odds of 3:1 against", "odds of three to one against"),
@@ -202,6 +203,7 @@ CLASSES = [
     ("3/4ths of it", "Three quarters of it"),
     ("on 3/14 we met", "on March fourteenth we met"),
     ("scored 3/14 on it", "scored three out of fourteen on it"),
+    ("Most of the improvements in 3.6/3.7 are in the post-training", "Most of the improvements in three point six slash three point seven are in the post-training"),
     ("Edit 04/29: Updated license line", "Edit April twenty-ninth: Updated license line"),
     ("released 1/2025", "released January twenty twenty-five"),
     # numbers with units, singular and plural
@@ -218,6 +220,8 @@ CLASSES = [
     ("100 Mbps uplink", "One hundred megabits per second uplink"),
     ("a 3 nm process", "a three nanometer process"),
     ("8 H100s in a node", "Eight H one hundreds in a node"),
+    ("on 8xH100", "on eight times H one hundred"),
+    ("a 4K video", "a four K video"),
     ("1.5s per token", "One point five seconds per token"),
     ("over 10k tokens/s", "over ten thousand tokens per second"),
     ("at -40°C it fails", "at minus forty degrees Celsius it fails"),

@@ -192,11 +192,12 @@ def _unicode(text: str) -> str:
 
 
 def _urls(text: str, keep: _Protect) -> str:
-    if "@" in text:
-        text = _EMAIL.sub(lambda m: keep(_domain(m.group(1))), text)
     if "." not in text:
         return text
+    # URLs first: an address glued to a URL ("a@b.aihttps://...") must not swallow it.
     text = _URL.sub(lambda m: keep(_domain(m.group(0).rstrip(".,;:!?"))) + _trailing(m.group(0)), text)
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: keep(_domain(m.group(1))), text)
     return _BARE_DOMAIN.sub(lambda m: keep(_domain(m.group(1))), text)
 
 
@@ -234,6 +235,7 @@ _SYMBOL_RULES = _rules(
     ("@", r"\s*@\s*(?=\w)", " at "),
     ("<>", r"[<>]+", " "),  # "<|im_end|>" and other leftovers
     ("$€£¥", r"[$€£¥]", " "),  # a currency sign with no amount: "SemiAnalysis ($)"
+    ("^", r"(?<=[A-Za-z)])\^2(?!\d)", " squared"),  # "R²"
     ("^", r"\^", " "),
     ("°", r"\s*°", " degrees "),
     ("/", r"(?<=[a-z])/s(?:ec)?\b", " per second"),  # "tokens/s" after a spoken number
@@ -500,6 +502,9 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
     text = re.sub(
         r"(?<![\w.:])(\d{1,3}):(\d)(?![\w:]|\.\d)", lambda m: f"{cardinal(m.group(1))} to {cardinal(m.group(2))}", text
     )
+    # "8xH100": eight times the chip; a display's "4K" is "four K", not four thousand.
+    text = re.sub(r"(?<![\w.])(\d+)[xX×](?=[A-Z]+\d)", r"\1 times ", text)
+    text = re.sub(r"(?<![\w.])([48])K(?=\s(?:video|resolution|displays?|monitors?|screens?|TVs?)\b)", r"\1 K", text)
     # Mixtures of experts "8x7B": "eight times seven billion".
     text = re.sub(
         rf"(?<![\w.])(\d+)[xX×](\d+(?:\.\d+)?)([{''.join(_SIZES)}])\b",
@@ -510,6 +515,7 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
     # Fractions "1/4", "2/3", "1/10th"; dates "04/29", "on 3/14", "1/2025"; scores "450/800".
     text = re.sub(r"(?<![\w./])(\d{1,4})/(\d{1,4})((?:th|rd|nd)s?)?(?![\w/]|\.\d)", _slashed, text)
+    text = re.sub(r"(?<![\w./])(\d+\.\d+)/(?=\d+\.\d+(?![\w/.]))", r"\1 slash ", text)  # "3.6/3.7"
     # Seconds "1.5s" (a whole "5s" may be a plural: "the 50s").
     text = re.sub(r"(?<![\w.])(\d+\.\d+)\s?s\b", lambda m: f"{cardinal(m.group(1))} seconds", text)
     # A minus before a temperature "-40°C" (other minus signs are read with plain numbers).
