@@ -383,7 +383,7 @@ def _dates_times(text: str) -> str:
         return spoken
 
     # Ranges of times: "1:30-2:30 PM", "9am-5pm".
-    text = re.sub(r"(?:(?<=\d:[0-5]\d)|(?<=\d[ap]m)|(?<=\d[AP]M))\s?[-\u2013]\s?(?=\d{1,2}(?::[0-5]\d|\s?[ap]m\b|\s?[AP]M\b))", " to ", text)
+    text = re.sub(r"(\d(?::[0-5]\d|[ap]m|[AP]M))\s?[-\u2013]\s?(?=\d{1,2}(?::[0-5]\d|\s?[ap]m\b|\s?[AP]M\b))", r"\1 to ", text)
 
     text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([ap]\.?m|[AP]M)(?![\w]))?", clock, text)
     text = re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m\b|[AP]M\b|[ap]\.m(?=\.))", _clock_short, text)
@@ -483,43 +483,43 @@ def _slashed(m: re.Match[str]) -> str:
     return f"{cardinal(first)} slash {cardinal(second)}"
 
 
-def _numbers_with_suffixes(text: str, t: Tables) -> str:
+# Notations around numbers, as (triggers, pattern, replacement): see ``_rules``.
+_NOTATION_RULES = _rules(
     # Scientific notation "1e-5", "3.5E+10" (not inside hex strings or identifiers).
-    text = re.sub(r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w.-])", _scientific, text)
-    # "2 x 10^24": times.
-    text = re.sub(r"(?<=\d)\s?[xX×*]\s?(?=\d+\s?\^)", " times ", text)
-    # Powers "10^25", "2^16", "10^-3".
-    text = re.sub(r"(\d+)\s?\^\s?(-?\d+)", _power, text)
+    (("e", "E"), r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w.-])", _scientific),
+    # "2 x 10^24": times; powers "10^25", "2^16", "10^-3".
+    ("^", r"(?<=\d)\s?[xX×*]\s?(?=\d+\s?\^)", " times "),
+    ("^", r"(\d+)\s?\^\s?(-?\d+)", _power),
     # Versions "v2.1.3", "v3": "version two point one point three".
-    text = re.sub(r"(?<![\w.-])v(?=\d+(?:\.\d+)*(?![\w-]|\.\d))", "version ", text)
+    ("v", r"(?<![\w.-])v(?=\d+(?:\.\d+)*(?![\w-]|\.\d))", "version "),
     # A software version "Python 3.12": the minor number is a number, "three point twelve".
-    text = re.sub(
-        r"\b([A-Z][A-Za-z]{1,20} )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
-        lambda m: f"{m.group(1)}{cardinal(m.group(2))} point {cardinal(m.group(3))}",
-        text,
-    )
+    (".", r"\b([A-Z][A-Za-z]{1,20} )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
+     lambda m: f"{m.group(1)}{cardinal(m.group(2))} point {cardinal(m.group(3))}"),
     # Ratios and odds "3:1", "16:9" (a clock's minutes have two digits: "3:15" is a time).
-    text = re.sub(
-        r"(?<![\w.:])(\d{1,3}):(\d)(?![\w:]|\.\d)", lambda m: f"{cardinal(m.group(1))} to {cardinal(m.group(2))}", text
-    )
+    (":", r"(?<![\w.:])(\d{1,3}):(\d)(?![\w:]|\.\d)", lambda m: f"{cardinal(m.group(1))} to {cardinal(m.group(2))}"),
     # "8xH100": eight times the chip; a display's "4K" is "four K", not four thousand.
-    text = re.sub(r"(?<![\w.])(\d+)[xX×](?=[A-Z]+\d)", r"\1 times ", text)
-    text = re.sub(r"(?<![\w.])([48])K(?=\s(?:video|resolution|displays?|monitors?|screens?|TVs?)\b)", r"\1 K", text)
+    ("xX×", r"(?<![\w.])(\d+)[xX×](?=[A-Z]+\d)", r"\1 times "),
+    ("K", r"(?<![\w.])([48])K(?=\s(?:video|resolution|displays?|monitors?|screens?|TVs?)\b)", r"\1 K"),
     # Mixtures of experts "8x7B": "eight times seven billion".
-    text = re.sub(
-        rf"(?<![\w.])(\d+)[xX×](\d+(?:\.\d+)?)([{''.join(_SIZES)}])\b",
-        lambda m: f"{cardinal(m.group(1))} times {cardinal(m.group(2))} {_SIZES[m.group(3)]}",
-        text,
-    )
+    ("xX×", rf"(?<![\w.])(\d+)[xX×](\d+(?:\.\d+)?)([{''.join(_SIZES)}])\b",
+     lambda m: f"{cardinal(m.group(1))} times {cardinal(m.group(2))} {_SIZES[m.group(3)]}"),
+)
+_FRACTION_RULES = _rules(
+    # Fractions "1/4", "2/3", "1/10th"; dates "04/29", "on 3/14", "1/2025"; scores "450/800".
+    ("/", r"(?<![\w./])(\d{1,4})/(\d{1,4})((?:th|rd|nd)s?)?(?![\w/]|\.\d)", _slashed),
+    ("/", r"(?<![\w./])(\d+\.\d+)/(?=\d+\.\d+(?![\w/.]))", r"\1 slash "),  # "3.6/3.7"
+    # Seconds "1.5s" (a whole "5s" may be a plural: "the 50s").
+    ("s", r"(?<![\w.])(\d+\.\d+)\s?s\b", lambda m: f"{cardinal(m.group(1))} seconds"),
+    # A minus before a temperature "-40°C" (other minus signs are read with plain numbers).
+    ("°", r"(?<![\w.,)-])-(?=\d[\d.,]*\s?°)", "minus "),
+)
+
+
+def _numbers_with_suffixes(text: str, t: Tables) -> str:
+    text = _apply(_NOTATION_RULES, text)
     # Version numbers "3.1.2".
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
-    # Fractions "1/4", "2/3", "1/10th"; dates "04/29", "on 3/14", "1/2025"; scores "450/800".
-    text = re.sub(r"(?<![\w./])(\d{1,4})/(\d{1,4})((?:th|rd|nd)s?)?(?![\w/]|\.\d)", _slashed, text)
-    text = re.sub(r"(?<![\w./])(\d+\.\d+)/(?=\d+\.\d+(?![\w/.]))", r"\1 slash ", text)  # "3.6/3.7"
-    # Seconds "1.5s" (a whole "5s" may be a plural: "the 50s").
-    text = re.sub(r"(?<![\w.])(\d+\.\d+)\s?s\b", lambda m: f"{cardinal(m.group(1))} seconds", text)
-    # A minus before a temperature "-40°C" (other minus signs are read with plain numbers).
-    text = re.sub(r"(?<![\w.,)-])-(?=\d[\d.,]*\s?°)", "minus ", text)
+    text = _apply(_FRACTION_RULES, text)
     # Ranges of sizes "1B-7B", "7-13B": the dash is "to".
     text = re.sub(r"(?<![\w.])(?<!\w-)(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", r"\1 to ", text)
     # Ordinals "1st", "21st".
@@ -539,7 +539,8 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
     # Magnitudes: "10k" -> ten thousand; "70B" (a model's size) -> seventy billion.
     text = re.sub(rf"(?<![\w.])({_NUM})(k|m|bn|[KMT])\b", lambda m: f"{cardinal(m.group(1))} {t.magnitudes[m.group(2)]}", text)
     # (inside a hyphened name, "Llama-3-70B", the model-name pass reads it)
-    text = re.sub(rf"(?<![\w.])(?<!\w-)({_NUM})B\b", lambda m: f"{cardinal(m.group(1))} {t.magnitudes['B']}", text)
+    if "B" in text:
+        text = re.sub(rf"(?<![\w.])(?<!\w-)({_NUM})B\b", lambda m: f"{cardinal(m.group(1))} {t.magnitudes['B']}", text)
     text = re.sub(r"(?<![\w.])(10+)s\b", lambda m: _plural(cardinal(m.group(1)).removeprefix("one ")), text)
     text = re.sub(
         rf"(?<![\w.])({_NUM})(B)(?=\s+(?:parameters?|params|tokens?|users?|people|rows|examples|"
