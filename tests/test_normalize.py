@@ -241,6 +241,7 @@ CLASSES = [
     ("the gradient w.r.t. the loss", "the gradient with respect to the loss"),
     ("cf. the appendix", "compare the appendix"),
     ("approx. 10 people", "approximately ten people"),
+    ("approx 10 people", "approximately ten people"),
     ("Liang et al. (2022), the authors", "Liang and others (twenty twenty-two), the authors"),
     ("Reddit et al.'s leverage", "Reddit and others' leverage"),
     ("papers vs. audits", "papers versus audits"),
@@ -253,6 +254,7 @@ CLASSES = [
     ("14:00 UTC on Friday", "Fourteen hundred U T C on Friday"),
     ("from 1:30-2:30 PM on Thursday the 12th", "from one thirty to two thirty P M on Thursday the twelfth"),
     ("open 9am-5pm", "open nine A M to five P M"),
+    ("the call is at 0900 UTC", "the call is at oh nine hundred U T C"),
     ("at 5 p.m. ET, live", "at five P M E T, live"),
     ("at 5 p.m. Then we left.", "at five P M. Then we left."),
     # ranges with units
@@ -264,6 +266,8 @@ CLASSES = [
     ("on June 6th, 2025", "on June sixth, twenty twenty-five"),
     ("the 6th of June", "the sixth of June"),
     ("due on the 3rd", "due on the third"),
+    ("by the 2nd of Dec. we", "by the second of December we"),
+    ("on 6 June 2024", "on the sixth of June, twenty twenty-four"),
     ("until Feb 24th, 2025, Anthropic", "until February twenty-fourth, twenty twenty-five, Anthropic"),
     # currencies other than the dollar
     ("raised €5M", "raised five million euros"),
@@ -276,6 +280,9 @@ CLASSES = [
     ("¥100 a month", "One hundred yen a month"),
     ("US$100 and C$50", "One hundred dollars and fifty Canadian dollars"),
     ("500 CHF", "Five hundred Swiss francs"),
+    ("it costs 50€", "it costs fifty euros"),
+    ("a $500M-$1B raise", "a five hundred million to one billion dollar raise"),
+    ("$5M-$10M", "Five to ten million dollars"),
 ]
 
 

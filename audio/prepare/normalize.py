@@ -254,11 +254,11 @@ def _money_patterns(symbols: str, codes: str, magnitudes: str) -> tuple[re.Patte
     code after them ("100 EUR", "5M GBP"), and rough ones: "$10s million", "$100s of
     billions" (tens or hundreds of some magnitude)."""
     amount = (
-        rf"(?P<low>{_NUM}|\.\d+)(?:\s?(?:-|to)\s?[{symbols}]?(?P<high>{_NUM}))?"
+        rf"(?P<low>{_NUM}|\.\d+)(?:(?:\s?(?P<lowmag>{magnitudes})\b)?\s?(?:-|to)\s?[{symbols}]?(?P<high>{_NUM}))?"
         rf"(?:\s?(?P<mag>{magnitudes})\b|\s?(?P<magword>thousand|million|billion|trillion)\b)?"
     )
     before = re.compile(rf"(?:(?P<cur>[{symbols}])\s?|(?<![\w.])(?P<code>{codes})\s?(?=\d)){amount}{_PER_UNIT}(?P<possessive>'s\b)?")
-    after = re.compile(rf"(?<![\w.]){amount}\s?(?P<after>{codes})\b{_PER_UNIT}")
+    after = re.compile(rf"(?<![\w.]){amount}\s?(?:(?P<after>{codes})\b|(?P<aftersymbol>[{symbols}])){_PER_UNIT}")
     rough = re.compile(
         rf"(?P<cur>[{symbols}])(?P<power>10{{1,3}})s\b(?:\s+of)?(?:\s+(?P<mag>thousand|million|billion|trillion)s?\b)?"
     )
@@ -287,9 +287,13 @@ def _money(m: re.Match[str], text: str, t: Tables) -> str:
     """"$1.5B" -> "one point five billion dollars", "£3.50" -> "three pounds fifty pence"."""
     groups = m.groupdict()
     low, high = m.group("low"), m.group("high")
-    one, many = t.currencies[groups.get("cur") or groups.get("code") or groups["after"]]
+    one, many = t.currencies[groups.get("cur") or groups.get("code") or groups.get("after") or groups["aftersymbol"]]
     magnitude = t.magnitudes.get(m.group("mag") or "", "") or m.group("magword") or ""
-    amount = cardinal(low) + (f" to {cardinal(high)}" if high else "")
+    low_magnitude = t.magnitudes.get(m.group("lowmag") or "", "")  # "$500M-$1B"
+    if low_magnitude and low_magnitude != magnitude:
+        low = f"{low} {low_magnitude}"
+    amount = " ".join(cardinal(w) if w[0].isdigit() or w[0] == "." else w for w in low.split(" "))
+    amount += f" to {cardinal(high)}" if high else ""
     if magnitude:
         spoken = f"{amount} {magnitude} {many}"
     elif not high and "." in low and len(low.split(".")[1]) <= 2 and one != many:  # no cents in yen
@@ -346,8 +350,8 @@ def _dates_times(text: str) -> str:
         text,
     )
     text = re.sub(
-        rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s(?P<month>{_MONTH_RE})\b\.?(?:,?\s(?P<year>\d{{4}})\b)?",
-        lambda m: f"the {ordinal(m.group('day'))} of {_MONTHS[m.group('month')[:3].lower()]}"
+        rf"(?P<the>\b[Tt]he\s)?\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s(?P<of>of\s)?(?P<month>{_MONTH_RE})\b\.?(?:,?\s(?P<year>\d{{4}})\b)?",
+        lambda m: f"{m.group('the') or ('' if m.group('of') else 'the ')}{ordinal(m.group('day'))} of {_MONTHS[m.group('month')[:3].lower()]}"
         + (f", {year(m.group('year'))}" if m.group("year") else ""),
         text,
     )
@@ -382,6 +386,8 @@ def _dates_times(text: str) -> str:
             spoken += " " + " ".join(ampm.replace(".", "").upper())
         return spoken
 
+    # A 24-hour time without a colon before its zone: "0900 UTC" "oh nine hundred".
+    text = re.sub(rf"\b([01]\d|2[0-3])([0-5]\d)\s?(?={_ZONES})", _military, text)
     # Ranges of times: "1:30-2:30 PM", "9am-5pm".
     text = re.sub(r"(\d(?::[0-5]\d|[ap]m|[AP]M))\s?[-\u2013]\s?(?=\d{1,2}(?::[0-5]\d|\s?[ap]m\b|\s?[AP]M\b))", r"\1 to ", text)
 
@@ -395,6 +401,12 @@ def _duration(m: re.Match[str]) -> str:
     parts = zip(m.groups(), ("hour", "minute", "second")[-len(m.groups()) :], strict=True)
     said = [f"{cardinal(str(int(n)))} {unit if int(n) == 1 else unit + 's'}" for n, unit in parts if int(n)]
     return " ".join(said) or "zero seconds"
+
+
+def _military(m: re.Match[str]) -> str:
+    hour, minute = m.group(1), m.group(2)
+    said = ("oh " if hour.startswith("0") else "") + cardinal(str(int(hour)))
+    return f"{said} {'hundred' if minute == '00' else cardinal(minute)} "
 
 
 def _clock_short(m: re.Match[str]) -> str:
