@@ -234,10 +234,13 @@ _SYMBOL_RULES = _rules(
     ("<", r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)", " less than "),
     ("@", r"\s*@\s*(?=\w)", " at "),
     ("<>", r"[<>]+", " "),  # "<|im_end|>" and other leftovers
+    ("/", r"(?<!\w)\$\s?/\s?(?=[A-Za-z])", "dollars per "),  # "$/token"
+    ("/", r"(?<!\w)€\s?/\s?(?=[A-Za-z])", "euros per "),
     ("$€£¥", r"[$€£¥]", " "),  # a currency sign with no amount: "SemiAnalysis ($)"
     ("^", r"(?<=[A-Za-z)])\^2(?!\d)", " squared"),  # "R²"
     ("^", r"\^", " "),
     ("°", r"\s*°", " degrees "),
+    ("/", r"\btok/s(?:ec)?\b", "tokens per second"),
     ("/", r"(?<=[a-z])/s(?:ec)?\b", " per second"),  # "tokens/s" after a spoken number
 )
 
@@ -527,6 +530,13 @@ _FRACTION_RULES = _rules(
 )
 
 
+def _per_unit(per: str | None) -> str:
+    """What follows a unit's slash: "GB/s" per second, "ms/token" per token."""
+    if not per:
+        return ""
+    return " per second" if per == "/s" else f" per {per[1:]}"
+
+
 def _numbers_with_suffixes(text: str, t: Tables) -> str:
     text = _apply(_NOTATION_RULES, text)
     # Version numbers "3.1.2".
@@ -568,9 +578,9 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
         adjective = _ARTICLE_BEFORE.search(m.string, 0, m.start()) and _NOUN_AFTER.match(m.string, m.end())
         said = f"{cardinal(low)} to " if low else ""
         singular = amount == "1" and not low or adjective
-        return f"{said}{cardinal(amount)} {one if singular else many}" + (" per second" if m.group(4) else "")
+        return f"{said}{cardinal(amount)} {one if singular else many}" + _per_unit(m.group(4))
 
-    text = re.sub(rf"(?<![\w.])(?:({_NUM})\s?(?:-|to)\s?)?({_NUM})\s?({t.unit_pattern})(/s)?(?![\w/°])", unit, text)
+    text = re.sub(rf"(?<![\w.])(?:({_NUM})\s?(?:-|to)\s?)?({_NUM})\s?({t.unit_pattern})(/s\b|/[A-Za-z]+\b)?(?![\w/°])", unit, text)
     # Number ranges "2-3", "10–20".
     text = re.sub(
         rf"(?<![\w.$-])({_NUM})\s?-\s?({_NUM})(?![\w.-]|[.,]\d)",
@@ -631,7 +641,7 @@ def _model_names(text: str, words: frozenset[str], t: Tables) -> str:
         )
         said = " ".join(_segment(p, words, t) for p in parts)
         said = re.sub(r"(?<=[a-z]) B\b", " billion", said) if "B" in parts else said  # "72B": a size
-        return said + "s" if plural else said
+        return _plural(said) if plural else said
 
     return _MODEL_TOKEN.sub(spoken, text)
 
