@@ -55,8 +55,8 @@ ERRORS = [
     ('[[entry]]\nmatch = "Qwen"\nsay = "kwen"\nregex = "yes"\n', "entry 1 (Qwen): 'regex' must be true or false"),
     ('[[entry]]\nmatch = "Qwen"\nsay = 1\n', "entry 1 (Qwen): 'say' must be a string"),
     ('[[entry]]\nmatch = "Qwen"\nphonemes = "[[ kwɛn ]]"\n', "entry 1 (Qwen): write 'phonemes' without the [[ ]] brackets"),
-    ('[words]\nQwen = "kwen"\n', "unknown table 'words' (a lexicon holds [[entry]] and [acronyms], [spelled], "
-     "[abbreviations], [units], [currencies])"),
+    ('[words]\nQwen = "kwen"\n', ("unknown table 'words' (a lexicon holds [[entry]] and [acronyms], [spelled], "
+                                 "[abbreviations], [units], [currencies])")),
     ('[acronyms]\nOLMo = 3\n', "acronyms.OLMo: expected a string, got 3"),
     ('[acronyms]\nOLMo = " "\n', "acronyms.OLMo: must not be empty, got \" \""),
     ('[units]\n"tok/s" = "tokens per second"\n', 'units.tok/s: expected a list of strings, got "tokens per second"'),
@@ -224,3 +224,23 @@ def test_a_lexicon_extends_the_normalisers_tables(tmp_path: Path) -> None:
     voice = load(tmp_path, '[acronyms]\nOLMo = "oh-lmo"\n')
     chained = Lexicon.chain(voice, sample)
     assert normalize_text("OLMo and PaLM", chained.words, tables=chained.tables) == "oh-lmo and Palm"
+
+
+def test_the_normalisers_tables_are_package_data() -> None:
+    """Every packaged table file is named by pyproject's package-data glob (else an installed
+    copy would have no tables), and each loads through the schema."""
+    import fnmatch
+    import tomllib
+
+    from audio.prepare.tables import TABLE_FILES, packaged_tables
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    folder = root / "audio" / "prepare"
+    shipped = {p.relative_to(folder).as_posix() for p in (folder / "tables").iterdir()}
+    assert shipped == {f"tables/{name}" for name in TABLE_FILES}
+    assert all(any(fnmatch.fnmatch(name, g) for g in globs["audio.prepare"]) for name in shipped)
+    tables = packaged_tables()
+    assert tables.units["GB"] == ("gigabyte", "gigabytes")
+    assert tables.acronyms["NASA"] == "Nasa" and "OLMo" not in tables.acronyms
+    assert tables.currencies["EUR"] == ("euro", "euros") and tables.magnitudes["B"] == "billion"

@@ -52,17 +52,17 @@ class Rule(Settings):
 class ShowTables(Settings):
     """What a show's lexicon may add to the normaliser's tables."""
 
-    acronyms: dict[str, Said] = {}  # "OLMo" = "Olmo": a name read as a word, as written here
-    spelled: dict[str, Said] = {}  # "llm" = "L L M": a lower-case name spelled out wherever it appears
-    abbreviations: dict[str, Said] = {}  # "w.r.t." = "with respect to": a written form, whole words only
-    units: dict[str, Forms] = {}  # "tok/s" = ["token per second", "tokens per second"], after a number
-    currencies: dict[str, Forms] = {}  # "CHF" = ["Swiss franc", "Swiss francs"]: a symbol or code by an amount
+    acronyms: dict[str, Said] = Field(default_factory=dict)  # "OLMo" = "Olmo": a name read as a word, as written here
+    spelled: dict[str, Said] = Field(default_factory=dict)  # "llm" = "L L M": a lower-case name spelled out wherever it appears
+    abbreviations: dict[str, Said] = Field(default_factory=dict)  # "w.r.t." = "with respect to": a written form, whole words only
+    units: dict[str, Forms] = Field(default_factory=dict)  # "tok/s" = ["token per second", "tokens per second"], after a number
+    currencies: dict[str, Forms] = Field(default_factory=dict)  # "CHF" = ["Swiss franc", "Swiss francs"]: a symbol or code by an amount
 
 
 class PackagedTables(ShowTables):
     """The packaged tables: a show's, plus magnitudes and the rules, which only ship."""
 
-    magnitudes: dict[str, Said] = {}  # "k" = "thousand", glued to a number
+    magnitudes: dict[str, Said] = Field(default_factory=dict)  # "k" = "thousand", glued to a number
     rule: tuple[Rule, ...] = Field((), strict=False)  # in order
 
 
