@@ -242,6 +242,9 @@ CLASSES = [
     ("running on v0 or v1 of the new inference stack", "running on version zero or version one of the new inference stack"),
     ("Python 3.12 is faster", "Python three point twelve is faster"),
     ("Claude 3.7 Sonnet", "Claude three point seven Sonnet"),
+    ("scores on AIME '24 and '25", "scores on A I M E twenty-four and twenty-five"),
+    ("run it with llama.cpp or Node.js", "run it with llama dot C P P or Node J S"),
+    ("MoE models with LoRA, CoT and PhDs", "M O E models with Lora, C O T and P H D's"),
     # Latin and scholarly abbreviations
     ("the gradient w.r.t. the loss", "the gradient with respect to the loss"),
     ("cf. the appendix", "compare the appendix"),

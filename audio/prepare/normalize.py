@@ -422,6 +422,8 @@ def _years(text: str) -> str:
     text = re.sub(r"\b((?:1[1-9]|20)\d0)'?s\b", lambda m: _plural(year(m.group(1))), text)
     text = re.sub(r"(?<![\w'])'?([2-9]0)'?s\b", lambda m: _plural(cardinal(m.group(1))), text)
 
+    # A year by its last two digits: "AIME '24".
+    text = re.sub(r"(?<![\w'])'(\d\d)\b(?!'|s\b)", lambda m: cardinal(m.group(1)) if m.group(1)[0] != "0" else f"oh {cardinal(m.group(1)[1])}", text)
     # Year ranges "2020-2024", "2020–24".
     def year_range(m: re.Match[str]) -> str:
         start, end = m.group(1), m.group(2)
