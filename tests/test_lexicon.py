@@ -189,6 +189,12 @@ def test_report_counts_and_candidates(tmp_path: Path) -> None:
     assert lexicon.counts == {}
 
 
+def test_report_leaves_out_the_acronyms_the_tables_read(tmp_path: Path) -> None:
+    lexicon = load(tmp_path, '[acronyms]\nOLMo = "Olmo"\n')
+    report = lexicon_report(["We trained OLMo and GRPO at NASA."], lexicon)
+    assert report.candidates == (("GRPO", 1),)
+
+
 def test_report_without_a_lexicon() -> None:
     report = lexicon_report(["We met Lambert at NeurIPS."], None)
     assert report.counts == ()

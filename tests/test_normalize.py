@@ -182,6 +182,7 @@ CLASSES = [
     # scientific notation and powers: "e" as practitioners say it; powers as ordinals
     ("a learning rate of 1e-5 works", "a learning rate of one e minus five works"),
     ("lr of 3e-4, decayed", "lr of three e minus four, decayed"),
+    ("we used 5e-5.", "we used five e minus five."),
     ("trained with 3.8e25 FLOP", "trained with three point eight e twenty-five flop"),
     ("above 10^26 FLOPs", "above ten to the twenty-sixth flops"),
     ("a 2^16 vocabulary", "a two to the sixteenth vocabulary"),

@@ -228,7 +228,7 @@ def lexicon_report(texts: Iterable[str], lexicon: Lexicon | None) -> LexiconRepo
     ``texts`` are paragraphs as written (before normalisation): the report normalises
     them itself with the lexicon's words, then applies the lexicon with fresh counts.
     Candidates are capitalised words not at the start of a sentence, all-capital
-    acronyms and names with digits, that no entry matches.
+    acronyms and names with digits, that no entry matches and no ``[acronyms]`` names.
     """
     from audio.prepare.normalize import normalize_text
 
@@ -244,7 +244,7 @@ def lexicon_report(texts: Iterable[str], lexicon: Lexicon | None) -> LexiconRepo
             acronym_like = any(c.isdigit() for c in word) or sum(c.isupper() for c in word) > 1
             if not acronym_like and (_SENTENCE_START.search(text[: m.start()]) or word in _COMMON):
                 continue
-            if word and not fresh.covers(word):
+            if word and not fresh.covers(word) and word not in tables.acronyms:  # those are read right
                 found[word] += 1
     counts = tuple((e.match, fresh.counts[e.match]) for e in fresh.entries)
     candidates = tuple(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))

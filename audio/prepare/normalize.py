@@ -503,7 +503,7 @@ def _slashed(m: re.Match[str]) -> str:
 # Notations around numbers, as (triggers, pattern, replacement): see ``_rules``.
 _NOTATION_RULES = _rules(
     # Scientific notation "1e-5", "3.5E+10" (not inside hex strings or identifiers).
-    (("e", "E"), r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w.-])", _scientific),
+    (("e", "E"), r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w-]|\.\d)", _scientific),
     # "2 x 10^24": times; powers "10^25", "2^16", "10^-3".
     ("^", r"(?<=\d)\s?[xX×*]\s?(?=\d+\s?\^)", " times "),
     ("^", r"(\d+)\s?\^\s?(-?\d+)", _power),
