@@ -242,6 +242,8 @@ CLASSES = [
     ("released v2.1.3 today", "released version two point one point three today"),
     ("running on v0 or v1 of the new inference stack", "running on version zero or version one of the new inference stack"),
     ("Python 3.12 is faster", "Python three point twelve is faster"),
+    ("from version 3.11 to v3.12", "from version three point eleven to version three point twelve"),
+    ("pi is 3.14", "pi is three point one four"),
     ("Claude 3.7 Sonnet", "Claude three point seven Sonnet"),
     ("scores on AIME '24 and '25", "scores on A I M E twenty-four and twenty-five"),
     ("run it with llama.cpp or Node.js", "run it with llama dot C P P or Node J S"),

@@ -510,7 +510,7 @@ _NOTATION_RULES = _rules(
     # Versions "v2.1.3", "v3": "version two point one point three".
     ("v", r"(?<![\w.-])v(?=\d+(?:\.\d+)*(?![\w-]|\.\d))", "version "),
     # A software version "Python 3.12": the minor number is a number, "three point twelve".
-    (".", r"\b([A-Z][A-Za-z]{1,20} )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
+    (".", r"\b([A-Z][A-Za-z]{1,20} |version )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
      lambda m: f"{m.group(1)}{cardinal(m.group(2))} point {cardinal(m.group(3))}"),
     # Ratios and odds "3:1", "16:9" (a clock's minutes have two digits: "3:15" is a time).
     (":", r"(?<![\w.:])(\d{1,3}):(\d)(?![\w:]|\.\d)", lambda m: f"{cardinal(m.group(1))} to {cardinal(m.group(2))}"),
