@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from num2words import num2words
@@ -151,9 +151,9 @@ def _rules(*rules: tuple[str | tuple[str, ...], str, Replacement]) -> list[Rule]
     return [(tuple(trigger), re.compile(pattern), repl) for trigger, pattern, repl in rules]
 
 
-def _apply(rules: list[Rule], text: str) -> str:
+def _apply(rules: Iterable[Rule], text: str) -> str:
     for trigger, pattern, repl in rules:
-        if any(t in text for t in trigger):
+        if any(map(text.__contains__, trigger)):
             text = pattern.sub(repl, text)
     return text
 
@@ -503,12 +503,12 @@ def _slashed(m: re.Match[str]) -> str:
 # Notations around numbers, as (triggers, pattern, replacement): see ``_rules``.
 _NOTATION_RULES = _rules(
     # Scientific notation "1e-5", "3.5E+10" (not inside hex strings or identifiers).
-    (("e", "E"), r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w-]|\.\d)", _scientific),
+    (tuple(f"{d}{e}" for d in "0123456789" for e in "eE"), r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w-]|\.\d)", _scientific),
     # "2 x 10^24": times; powers "10^25", "2^16", "10^-3".
     ("^", r"(?<=\d)\s?[xX×*]\s?(?=\d+\s?\^)", " times "),
     ("^", r"(\d+)\s?\^\s?(-?\d+)", _power),
     # Versions "v2.1.3", "v3": "version two point one point three".
-    ("v", r"(?<![\w.-])v(?=\d+(?:\.\d+)*(?![\w-]|\.\d))", "version "),
+    (tuple(f"v{d}" for d in "0123456789"), r"(?<![\w.-])v(?=\d+(?:\.\d+)*(?![\w-]|\.\d))", "version "),
     # A software version "Python 3.12": the minor number is a number, "three point twelve".
     (".", r"\b([A-Z][A-Za-z]{1,20} |version )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
      lambda m: f"{m.group(1)}{cardinal(m.group(2))} point {cardinal(m.group(3))}"),

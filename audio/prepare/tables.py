@@ -93,16 +93,22 @@ class Tables:
         )
 
     @cached_property
-    def compiled_rules(self) -> tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...]:
-        """The abbreviations (longest first, whole words; one ending a paragraph keeps its
-        full stop as the sentence's), then the rules, as (triggers, pattern, replacement)."""
-        plain = []
-        for written, said in sorted(self.abbreviations.items(), key=lambda kv: -len(kv[0])):
-            word = rf"(?<![\w.]){re.escape(written)}"
-            if written.endswith("."):
-                plain.append(((written,), re.compile(word + r"(?=\s*$)"), said.replace("\\", r"\\") + "."))
-            plain.append(((written,), re.compile(word + r"(?!\w)"), said.replace("\\", r"\\")))
-        return (*plain, *((r.when or ("",), re.compile(r.match), r.say) for r in self.rules))
+    def compiled_rules(self) -> tuple[tuple[tuple[str, ...], re.Pattern[str], object], ...]:
+        """The abbreviations (one pattern, longest first, whole words; one ending the
+        paragraph with a full stop keeps it as the sentence's), then the rules, as
+        (triggers, pattern, replacement)."""
+        rules = tuple((r.when or ("",), re.compile(r.match), r.say) for r in self.rules)
+        if not self.abbreviations:
+            return rules
+        written = sorted(self.abbreviations, key=len, reverse=True)
+        ending = "|".join(re.escape(w) for w in written if w.endswith("."))
+        anywhere = "|".join(re.escape(w) for w in written)
+        pattern = re.compile(rf"(?<![\w.])(?:(?P<end>{ending or '(?!)'})(?=\s*$)|(?:{anywhere})(?!\w))")
+
+        def said(m: re.Match[str]) -> str:
+            return self.abbreviations[m.group(0)] + ("." if m.group("end") else "")
+
+        return ((tuple(written), pattern, said), *rules)
 
     @cached_property
     def unit_pattern(self) -> str:
