@@ -202,6 +202,8 @@ CLASSES = [
     ("after 9/11 the", "after nine eleven the"),
     ("the 80/20 rule", "the eighty-twenty rule"),
     ("3/4ths of it", "Three quarters of it"),
+    ("½ of it and 1½ hours", "One half of it and one and one half hours"),
+    ("an error of ±5%", "an error of plus or minus five percent"),
     ("on 3/14 we met", "on March fourteenth we met"),
     ("scored 3/14 on it", "scored three out of fourteen on it"),
     ("Most of the improvements in 3.6/3.7 are in the post-training", "Most of the improvements in three point six slash three point seven are in the post-training"),
@@ -273,6 +275,8 @@ CLASSES = [
     ("a $5-10M round", "a five to ten million dollar round"),
     ("10-15 km away", "Ten to fifteen kilometers away"),
     ("5-10M users", "Five to ten million users"),
+    ("a 5x–10x speedup", "a five times to ten times speedup"),
+    ("7 days/week", "Seven days per week"),
     # ordinals in dates
     ("on June 6th, 2025", "on June sixth, twenty twenty-five"),
     ("the 6th of June", "the sixth of June"),

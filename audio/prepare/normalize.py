@@ -161,7 +161,7 @@ def _apply(rules: Iterable[Rule], text: str) -> str:
 _UNICODE_RULES = _rules(
     ("\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u20e3", "[\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u20e3]", ""),
     # Ranges: an en or em dash between numbers is "to"; anywhere else a pause.
-    ("\u2013\u2014", r"(?<=\d)\s*[\u2013\u2014]\s*(?=[$€£]?\d)", " to "),
+    ("\u2013\u2014", r"(?:(?<=\d)|(?<=\d[xX%KMBT]))\s*[\u2013\u2014]\s*(?=[$€£]?\d)", " to "),
     ("\u2014\u2015-", r"\s*(?:\u2014|\u2015|\s---?\s|---)\s*", ", "),
     ("\u2013", r"\s+\u2013\s+|\u2013", ", "),
 )
@@ -178,9 +178,19 @@ _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+
 _SUPERSCRIPT = re.compile(r"(?<=[\w)])[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 
 
+# A vulgar fraction "½", "1½": a fraction the number passes read ("1/2", "1 and 1/2").
+_VULGAR = re.compile(r"(\d?)([\u00bc-\u00be\u2150-\u215e])")
+
+
+def _vulgar(m: re.Match[str]) -> str:
+    fraction = unicodedata.normalize("NFKC", m.group(2)).replace("\u2044", "/")
+    return f"{m.group(1)} and {fraction}" if m.group(1) else f" {fraction}"
+
+
 def _unicode(text: str) -> str:
     if not text.isascii():
         text = _SUPERSCRIPT.sub(lambda m: "^" + m.group(0).translate(_SUPERSCRIPTS), text)
+        text = _VULGAR.sub(_vulgar, text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     if not text.isascii():  # emoji and pictographs (not the degree sign): a voice cannot say them
         text = "".join(
@@ -228,6 +238,8 @@ _SYMBOL_RULES = _rules(
     ("+", r"\s*\+\s*", " plus "),
     ("=", r"\s*(?<![=!<>])==?(?!=)\s*", " equals "),
     ("≈", r"\s*≈\s*", " approximately "),
+    ("±", r"\s*±\s*", " plus or minus "),
+    ("/", r"(?<=[a-z])/(?=(?:second|minute|hour|day|week|month|year|person|user|GPU|token)\b)", " per "),
     ("≥>", r"\s*≥\s*|\s*>=\s*", " at least "),
     ("≤<", r"\s*≤\s*|\s*<=\s*", " at most "),
     (">", r"(?<=\d)\s*>\s*(?=\d)|\s>\s(?=[$€£]?\d)", " greater than "),
