@@ -194,6 +194,10 @@ CLASSES = [
     # ratios, odds, fractions, and slashes that are neither
     ("odds of 3:1 against", "odds of three to one against"),
     ("a 16:9 frame", "a sixteen to nine frame"),
+    ("a ratio of 1:1000", "a ratio of one to one thousand"),
+    ("a 1:16 ratio", "a one to sixteen ratio"),
+    ("a split of 20:80", "a split of twenty to eighty"),
+    ("the 3:15 train", "the three fifteen train"),
     ("a 50/50 split", "a fifty-fifty split"),
     ("open 24/7.", "open twenty-four seven."),
     ("1/3 of the data", "One third of the data"),

@@ -381,6 +381,9 @@ def _dates_times(text: str) -> str:
         r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", lambda m: numeric(m.group(3), m.group(1), m.group(2)) or m.group(0), text
     )
 
+    # Ratios and odds "3:1", "20:80", "1:1000"; "1:16" only beside "ratio", "odds"...: else a time.
+    if ":" in text:
+        text = _RATIO.sub(_ratio, text)
     # Transcript timestamps "[00:50:12]" and chapter lists "19:28 What comes next?" (a line
     # each, the lines joined as sentences) are markers, not words; a bare "1:02:19" is a duration.
     text = re.sub(r"[\[(]\d{1,2}(?::\d{2}){1,2}[\])]|^\s*" + _LINE_TIMESTAMP, " ", text)
@@ -406,7 +409,7 @@ def _dates_times(text: str) -> str:
     # Ranges of times: "1:30-2:30 PM", "9am-5pm".
     text = re.sub(r"(\d(?::[0-5]\d|[ap]m|[AP]M))\s?[-\u2013]\s?(?=\d{1,2}(?::[0-5]\d|\s?[ap]m\b|\s?[AP]M\b))", r"\1 to ", text)
 
-    text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([ap]\.?m|[AP]M)(?![\w]))?", clock, text)
+    text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?!\d)(?:\s?([ap]\.?m|[AP]M)(?![\w]))?", clock, text)
     text = re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m\b|[AP]M\b|[ap]\.m(?=\.))", _clock_short, text)
     # "p.m." ending a sentence keeps its full stop; inside one it is gone.
     return re.sub(rf"(?<=\b[AP] M)\.(?=\s*(?:[a-z,;:)]|\.|{_ZONES}))", "", text) if "M." in text else text
@@ -416,6 +419,19 @@ def _duration(m: re.Match[str]) -> str:
     parts = zip(m.groups(), ("hour", "minute", "second")[-len(m.groups()) :], strict=True)
     said = [f"{cardinal(str(int(n)))} {unit if int(n) == 1 else unit + 's'}" for n, unit in parts if int(n)]
     return " ".join(said) or "zero seconds"
+
+
+_RATIO = re.compile(r"(?<![\w.:])(\d{1,4}):(\d{1,4})(?![\w:]|\.\d)")
+_RATIO_BEFORE = re.compile(r"\b(?:ratios?|odds|split|mix)\s+(?:of\s+)?(?:about\s+|roughly\s+)?$", re.IGNORECASE)
+_RATIO_AFTER = re.compile(r"\s+(?:ratios?|odds|splits?|mix|aspect)\b")
+
+
+def _ratio(m: re.Match[str]) -> str:
+    first, second = m.group(1), m.group(2)
+    clock = len(first) <= 2 and len(second) == 2 and int(second) <= 59
+    if clock and not (_RATIO_BEFORE.search(m.string, 0, m.start()) or _RATIO_AFTER.match(m.string, m.end())):
+        return m.group(0)
+    return f"{cardinal(first)} to {cardinal(second)}"
 
 
 def _military(m: re.Match[str]) -> str:
@@ -524,8 +540,6 @@ _NOTATION_RULES = _rules(
     # A software version "Python 3.12": the minor number is a number, "three point twelve".
     (".", r"\b([A-Z][A-Za-z]{1,20} |version )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
      lambda m: f"{m.group(1)}{cardinal(m.group(2))} point {cardinal(m.group(3))}"),
-    # Ratios and odds "3:1", "16:9" (a clock's minutes have two digits: "3:15" is a time).
-    (":", r"(?<![\w.:])(\d{1,3}):(\d)(?![\w:]|\.\d)", lambda m: f"{cardinal(m.group(1))} to {cardinal(m.group(2))}"),
     # "8xH100": eight times the chip; a display's "4K" is "four K", not four thousand.
     ("xX×", r"(?<![\w.])(\d+)[xX×](?=[A-Z]+\d)", r"\1 times "),
     ("K", r"(?<![\w.])([48])K(?=\s(?:video|resolution|displays?|monitors?|screens?|TVs?)\b)", r"\1 K"),
