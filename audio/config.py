@@ -113,6 +113,8 @@ def _field(schema: Any, loc: tuple[str | int, ...]) -> tuple[Any, list[Any], lis
             annotation, metadata, examples = info.annotation, info.metadata, info.examples or []
         elif isinstance(part, int) and get_origin(annotation) is tuple:
             annotation, metadata, examples = get_args(annotation)[0], [], []
+        elif isinstance(part, str) and get_origin(annotation) is dict:  # a table's value
+            annotation, metadata, examples = get_args(annotation)[1], [], []
         else:
             break
     return annotation, metadata, examples

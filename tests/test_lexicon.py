@@ -55,7 +55,12 @@ ERRORS = [
     ('[[entry]]\nmatch = "Qwen"\nsay = "kwen"\nregex = "yes"\n', "entry 1 (Qwen): 'regex' must be true or false"),
     ('[[entry]]\nmatch = "Qwen"\nsay = 1\n', "entry 1 (Qwen): 'say' must be a string"),
     ('[[entry]]\nmatch = "Qwen"\nphonemes = "[[ kwɛn ]]"\n', "entry 1 (Qwen): write 'phonemes' without the [[ ]] brackets"),
-    ('[words]\nQwen = "kwen"\n', "unknown table 'words' (a lexicon holds only [[entry]] tables)"),
+    ('[words]\nQwen = "kwen"\n', ("unknown table 'words' (a lexicon holds [[entry]] and [acronyms], [spelled], "
+                                 "[abbreviations], [units], [currencies])")),
+    ('[acronyms]\nOLMo = 3\n', "acronyms.OLMo: expected a string, got 3"),
+    ('[acronyms]\nOLMo = " "\n', "acronyms.OLMo: must not be empty, got \" \""),
+    ('[units]\n"tok/s" = "tokens per second"\n', 'units.tok/s: expected a list of strings, got "tokens per second"'),
+    ('[abbreviations]\n"w.r.t." = ["with respect to"]\n', 'abbreviations.w.r.t.: expected a string, got ["with respect to"]'),
     ('entry = "Qwen"\n', "entry: expected [[entry]] tables"),
     ("entry = [1]\n", "entry 1: expected a table"),
 ]
@@ -184,6 +189,12 @@ def test_report_counts_and_candidates(tmp_path: Path) -> None:
     assert lexicon.counts == {}
 
 
+def test_report_leaves_out_the_acronyms_the_tables_read(tmp_path: Path) -> None:
+    lexicon = load(tmp_path, '[acronyms]\nOLMo = "Olmo"\n')
+    report = lexicon_report(["We trained OLMo and GRPO at NASA."], lexicon)
+    assert report.candidates == (("GRPO", 1),)
+
+
 def test_report_without_a_lexicon() -> None:
     report = lexicon_report(["We met Lambert at NeurIPS."], None)
     assert report.counts == ()
@@ -198,3 +209,44 @@ def test_chain_lets_a_voice_override_the_show(tmp_path: Path) -> None:
     assert chained.apply("Qwen and Nous", phonemes=False) == "chwen and noose"
     assert chained.words == {"Qwen", "Nous"}
     assert Lexicon.chain().entries == ()
+
+
+def test_a_lexicon_extends_the_normalisers_tables(tmp_path: Path) -> None:
+    """[acronyms], [spelled], [abbreviations], [units] and [currencies] add to the packaged
+    tables (and win over them); the sample show reads its newsletter's names so."""
+    from audio.prepare.normalize import normalize_text
+
+    lexicon = load(
+        tmp_path,
+        '[acronyms]\nGRPO = "grpo"\nNASA = "N A S A"\n[spelled]\nvllm = "V L L M"\n'
+        '[abbreviations]\n"s.t." = "such that"\n[units]\n"img/s" = ["image per second", "images per second"]\n'
+        '[currencies]\nSEK = ["krona", "kronor"]\n',
+    )
+    spoken = normalize_text("GRPO, NASA and vllm s.t. 1 img/s costs 100 SEK", lexicon.words, tables=lexicon.tables)
+    assert spoken == "grpo, N A S A and V L L M such that one image per second costs one hundred kronor"
+    assert normalize_text("GRPO and NASA") == "G R P O and Nasa"  # the packaged tables are unchanged
+    sample = Lexicon.chain(None, Lexicon.load(SAMPLE_LEXICON))
+    assert normalize_text("OLMo 2 at NeurIPS", sample.words, tables=sample.tables) == "Olmo two at Neurips"
+    voice = load(tmp_path, '[acronyms]\nOLMo = "oh-lmo"\n')
+    chained = Lexicon.chain(voice, sample)
+    assert normalize_text("OLMo and PaLM", chained.words, tables=chained.tables) == "oh-lmo and Palm"
+
+
+def test_the_normalisers_tables_are_package_data() -> None:
+    """Every packaged table file is named by pyproject's package-data glob (else an installed
+    copy would have no tables), and each loads through the schema."""
+    import fnmatch
+    import tomllib
+
+    from audio.prepare.tables import TABLE_FILES, packaged_tables
+
+    root = Path(__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["package-data"]
+    folder = root / "audio" / "prepare"
+    shipped = {p.relative_to(folder).as_posix() for p in (folder / "tables").iterdir()}
+    assert shipped == {f"tables/{name}" for name in TABLE_FILES}
+    assert all(any(fnmatch.fnmatch(name, g) for g in globs["audio.prepare"]) for name in shipped)
+    tables = packaged_tables()
+    assert tables.units["GB"] == ("gigabyte", "gigabytes")
+    assert tables.acronyms["NASA"] == "Nasa" and "OLMo" not in tables.acronyms
+    assert tables.currencies["EUR"] == ("euro", "euros") and tables.magnitudes["B"] == "billion"

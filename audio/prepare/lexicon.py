@@ -14,9 +14,12 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
+from audio.config import validate
 from audio.errors import ConfigError
+from audio.prepare.tables import ShowTables, Tables, packaged_tables
 
 _KEYS = {"match", "say", "phonemes", "regex", "case_sensitive"}
 
@@ -53,6 +56,7 @@ class Lexicon:
     entries: tuple[Entry, ...] = ()
     path: Path | None = None
     counts: Counter[str] = field(default_factory=Counter)  # entry.match -> times it fired
+    additions: ShowTables = field(default_factory=ShowTables)  # what the file adds to the normaliser's tables
 
     @classmethod
     def load(cls, path: str | Path) -> Lexicon:
@@ -65,19 +69,32 @@ class Lexicon:
             raise ConfigError(path, f"cannot read lexicon ({exc})") from exc
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(path, f"not valid TOML ({exc})") from exc
-        unknown = set(raw) - {"entry"}
+        unknown = set(raw) - {"entry", *ShowTables.model_fields}
         if unknown:
-            raise ConfigError(path, f"unknown table {sorted(unknown)[0]!r} (a lexicon holds only [[entry]] tables)")
-        items = raw.get("entry", [])
+            raise ConfigError(
+                path, f"unknown table {min(unknown)!r} (a lexicon holds [[entry]] and {_TABLES})"
+            )
+        items = raw.pop("entry", [])
         if not isinstance(items, list):
             raise ConfigError(path, "entry: expected [[entry]] tables")
-        return cls(tuple(_entry(path, i, item) for i, item in enumerate(items, start=1)), path)
+        entries = tuple(_entry(path, i, item) for i, item in enumerate(items, start=1))
+        return cls(entries, path, additions=validate(ShowTables, raw, path))
 
     @classmethod
     def chain(cls, *lexicons: Lexicon | None) -> Lexicon:
         """One lexicon from several, earlier ones winning: ``chain(voice, show)`` lets a
         voice's entries override the show's for the same word."""
-        return cls(tuple(e for lexicon in lexicons if lexicon for e in lexicon.entries))
+        present = [lexicon for lexicon in lexicons if lexicon]
+        additions = {
+            key: {k: v for lexicon in reversed(present) for k, v in getattr(lexicon.additions, key).items()}
+            for key in ShowTables.model_fields
+        }
+        return cls(tuple(e for lexicon in present for e in lexicon.entries), additions=ShowTables(**additions))
+
+    @property
+    def tables(self) -> Tables:
+        """The normaliser's tables with this lexicon's additions."""
+        return _extended(self.additions.model_dump_json())
 
     @property
     def words(self) -> frozenset[str]:
@@ -121,6 +138,15 @@ def _speech_fixes(text: str) -> str:
     if "A" not in text:
         return text
     return _LETTER_A.sub(lambda m: "A-" if m.group(0).startswith("A") else "-A", text)
+
+
+_TABLES = ", ".join(f"[{key}]" for key in ShowTables.model_fields)
+
+
+@lru_cache(maxsize=16)
+def _extended(additions: str) -> Tables:
+    """The packaged tables with a lexicon's additions (as JSON: one build per content)."""
+    return packaged_tables().extended(ShowTables.model_validate_json(additions))
 
 
 _COMBINED: dict[tuple[Entry, ...], re.Pattern[str]] = {}
@@ -202,15 +228,15 @@ def lexicon_report(texts: Iterable[str], lexicon: Lexicon | None) -> LexiconRepo
     ``texts`` are paragraphs as written (before normalisation): the report normalises
     them itself with the lexicon's words, then applies the lexicon with fresh counts.
     Candidates are capitalised words not at the start of a sentence, all-capital
-    acronyms and names with digits, that no entry matches.
+    acronyms and names with digits, that no entry matches and no ``[acronyms]`` names.
     """
     from audio.prepare.normalize import normalize_text
 
-    fresh = Lexicon(lexicon.entries, lexicon.path) if lexicon else Lexicon()
-    words = fresh.words
+    fresh = Lexicon(lexicon.entries, lexicon.path, additions=lexicon.additions) if lexicon else Lexicon()
+    words, tables = fresh.words, fresh.tables
     found: Counter[str] = Counter()
     for text in texts:
-        fresh.apply(normalize_text(text, words), phonemes=False)
+        fresh.apply(normalize_text(text, words, tables=tables), phonemes=False)
         for m in _CANDIDATE.finditer(text):
             word = m.group(0).rstrip(".'").removesuffix("'s")
             if len(word) > 30 or re.search(r"[./]\w", word):
@@ -218,7 +244,7 @@ def lexicon_report(texts: Iterable[str], lexicon: Lexicon | None) -> LexiconRepo
             acronym_like = any(c.isdigit() for c in word) or sum(c.isupper() for c in word) > 1
             if not acronym_like and (_SENTENCE_START.search(text[: m.start()]) or word in _COMMON):
                 continue
-            if word and not fresh.covers(word):
+            if word and not fresh.covers(word) and word not in tables.acronyms:  # those are read right
                 found[word] += 1
     counts = tuple((e.match, fresh.counts[e.match]) for e in fresh.entries)
     candidates = tuple(sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))

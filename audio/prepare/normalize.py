@@ -12,10 +12,12 @@ from __future__ import annotations
 import importlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from num2words import num2words
+
+from audio.prepare.tables import Tables, packaged_tables
 
 # --- number words -----------------------------------------------------------------------
 
@@ -69,87 +71,8 @@ def _plural(words: str) -> str:
 Replacement = str | Callable[[re.Match[str]], str]
 
 # --- tables -------------------------------------------------------------------------------
-
-# All-capital (or oddly capitalised) names a narrator reads as a word, not letter by
-# letter, written so a TTS voice does too. The show's lexicon adds its own (``words``),
-# which are left exactly as written for the lexicon to respell.
-ACRONYM_WORDS: dict[str, str] = {
-    **{w: w.capitalize() for w in """NASA NATO NASDAQ UNESCO UNICEF OPEC FOMO YOLO GIF JPEG RAM
-    CAPTCHA ASCII DARPA NIST CUDA COVID SARS MERS RAND FAIR GLUE SWAG LASER RADAR SCUBA SOTA LLAMA BERT
-    MATH HELM ATOM MAGIC NAFTA ARPA IKEA ESPN WIRED""".split()},
-    # Emphasis in running text: "this is NOT the case".
-    **{w: w.lower() for w in """NOT ALL ANY NEVER MUST VERY ONLY REALLY IS ARE WAS THE THIS THAT
-    WILL CAN YES NO NOW EVERY MUCH MORE MOST HUGE BEST WORST WHY HOW WHAT YOU HAVE WAY NOTE
-    UPDATE EDIT WARNING""".split()},
-    "OK": "okay",
-    "NVIDIA": "Nvidia",
-    "OLMo": "Olmo",
-    "OLMos": "Olmos",
-    "Ai": "A I",
-    "PaLM": "Palm",
-    "LLaMA": "Llama",
-    "LaTeX": "lay tech",
-    "NeurIPS": "Neurips",
-    "NeurIPs": "Neurips",
-    "SaaS": "sass",
-    "FLOP": "flop",
-    "FLOPs": "flops",
-    "FLOPS": "flops",
-}
-
-# Lower-case names spelled letter by letter wherever they appear.
-SPELLED_LOWER = {"gpt": "G P T", "llm": "L L M", "llms": "L L M's", "api": "A P I", "apis": "A P I's"}
-
-_UNITS = {
-    # symbol: (singular, plural)
-    "ms": ("millisecond", "milliseconds"),
-    "\u03bcs": ("microsecond", "microseconds"),  # NFKC turns the micro sign into a Greek mu
-    "ns": ("nanosecond", "nanoseconds"),
-    "sec": ("second", "seconds"),
-    "min": ("minute", "minutes"),
-    "h": ("hour", "hours"),
-    "hr": ("hour", "hours"),
-    "hrs": ("hour", "hours"),
-    "KB": ("kilobyte", "kilobytes"),
-    "MB": ("megabyte", "megabytes"),
-    "GB": ("gigabyte", "gigabytes"),
-    "TB": ("terabyte", "terabytes"),
-    "PB": ("petabyte", "petabytes"),
-    "kb": ("kilobit", "kilobits"),
-    "Mb": ("megabit", "megabits"),
-    "Gb": ("gigabit", "gigabits"),
-    "Gbps": ("gigabit per second", "gigabits per second"),
-    "Mbps": ("megabit per second", "megabits per second"),
-    "mm": ("millimeter", "millimeters"),
-    "cm": ("centimeter", "centimeters"),
-    "km": ("kilometer", "kilometers"),
-    "ft": ("foot", "feet"),
-    "kg": ("kilogram", "kilograms"),
-    "mg": ("milligram", "milligrams"),
-    "lb": ("pound", "pounds"),
-    "lbs": ("pound", "pounds"),
-    "mph": ("mile per hour", "miles per hour"),
-    "km/h": ("kilometer per hour", "kilometers per hour"),
-    "W": ("watt", "watts"),
-    "kW": ("kilowatt", "kilowatts"),
-    "MW": ("megawatt", "megawatts"),
-    "GW": ("gigawatt", "gigawatts"),
-    "kWh": ("kilowatt hour", "kilowatt hours"),
-    "MWh": ("megawatt hour", "megawatt hours"),
-    "GWh": ("gigawatt hour", "gigawatt hours"),
-    "TWh": ("terawatt hour", "terawatt hours"),
-    "Hz": ("hertz", "hertz"),
-    "kHz": ("kilohertz", "kilohertz"),
-    "MHz": ("megahertz", "megahertz"),
-    "GHz": ("gigahertz", "gigahertz"),
-    "°C": ("degree Celsius", "degrees Celsius"),
-    "°F": ("degree Fahrenheit", "degrees Fahrenheit"),
-}
-# Single letters that are also magnitudes or plurals ("5m users", "the 100s") are left out.
-_UNIT_RE = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
-
-_MAGNITUDES = {"m": "million", "k": "thousand", "K": "thousand", "M": "million", "B": "billion", "bn": "billion", "T": "trillion"}
-_CURRENCY = {"$": ("dollar", "dollars"), "€": ("euro", "euros"), "£": ("pound", "pounds"), "¥": ("yen", "yen")}
+# Names, acronyms, abbreviations, units and currencies are data (``tables.py``); the
+# calendar and the count nouns below are part of the rules.
 
 _MONTHS = {
     m[:3].lower(): m
@@ -162,6 +85,7 @@ _MONTH_RE = (
 _MONTH_NAMES = list(_MONTHS.values())
 
 _FRACTIONS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+_SIZES = {"B": "billion", "T": "trillion", "M": "million"}  # a model's parameters: "8x7B"
 
 # Nouns after which a four-digit number is a count, not a year ("1500 tokens").
 _COUNT_WORD = re.compile(
@@ -176,46 +100,6 @@ _YEAR_CONTEXT = re.compile(
     + r")\s+$",
     re.IGNORECASE,
 )
-
-# (trigger substrings, pattern, spoken): a pattern runs only if a trigger occurs.
-_ABBREVIATIONS = [
-    (("e.g",), r"\be\.g\.(?=\s|,|$)", "for example"),
-    (("eg.",), r"\beg\.(?=\s|,)", "for example"),
-    (("i.e",), r"\bi\.e\.(?=\s|,|$)", "that is"),
-    (("etc",), r"\betc\.(?=\s+[A-Z]|\s*$)", "et cetera."),
-    (("etc",), r"\betc\b\.?", "et cetera"),
-    (("vs",), r"\bvs\.?(?=\s)", "versus"),
-    (("v.",), r"\bv\.(?=\s)", "versus"),
-    (("w/",), r"\bw/o\b", "without"),
-    (("w/",), r"(?<![\w/])w/(?=\s|\w)", "with "),
-    (("a.k.a",), r"\ba\.k\.a\.", "also known as"),
-    (("aka",), r"\baka\b", "also known as"),
-    (("et al",), r"\bet al\.?'s\b", "and others'"),
-    (("et al",), r"\bet al\.(?=\s+[A-Z]|\s*$)", "and others."),
-    (("et al",), r"\bet al\b\.?", "and others"),
-    (("and/or",), r"\band/or\b", "and or"),
-    (("iOS",), r"\biOS\b", "eye O S"),
-    (("cf.",), r"\bcf\.", "compare"),
-    (("approx.",), r"\bapprox\.", "approximately"),
-    (("Dr.",), r"\bDr\.(?=\s[A-Z])", "Doctor"),
-    (("Mr.",), r"\bMr\.(?=\s[A-Z])", "Mister"),
-    (("Mrs.",), r"\bMrs\.(?=\s[A-Z])", "Missus"),
-    (("Ms.",), r"\bMs\.(?=\s[A-Z])", "Miz"),
-    (("Prof.",), r"\bProf\.(?=\s[A-Z])", "Professor"),
-    (("No.",), r"\bNo\.(?=\s?\d)", "number"),
-    (("DR",), r"\bTL;?DR\b", "T L D R"),
-    (("&",), r"\bQ&A\b", "Q and A"),
-    (("&",), r"\bR&D\b", "R and D"),
-    (("C++",), r"\bC\+\+", "C plus plus"),
-    (("#",), r"\b([CF])#", r"\1 sharp"),
-    ((".NET",), r"\.NET\b", "dot net"),
-    (("DALL",), r"\bDALL[-·]E\b", "Dall E"),
-    (("COVID",), r"\bCOVID-?19\b", "Covid nineteen"),
-    (("*",), r"\b([A-Z])\*(?!\w)", r"\1 star"),
-    (("~",), r"~\s*(?=[$€£]?\d)", "about "),
-    (("<",), r"(?<![\w<>=-])<\s?(?=[$€£]?\d)", "less than "),
-    ((">",), r"(?<![\w<>=-])>\s?(?=[$€£]?\d)", "more than "),
-]
 
 # --- URLs and e-mail ----------------------------------------------------------------------
 
@@ -268,18 +152,17 @@ def _rules(*rules: tuple[str | tuple[str, ...], str, Replacement]) -> list[Rule]
     return [(tuple(trigger), re.compile(pattern), repl) for trigger, pattern, repl in rules]
 
 
-def _apply(rules: list[Rule], text: str) -> str:
+def _apply(rules: Iterable[Rule], text: str) -> str:
     for trigger, pattern, repl in rules:
-        if any(t in text for t in trigger):
+        if any(map(text.__contains__, trigger)):
             text = pattern.sub(repl, text)
     return text
 
 
-_ABBREVIATION_RULES = _rules(*_ABBREVIATIONS)
 _UNICODE_RULES = _rules(
     ("\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u20e3", "[\u200b\u200c\u200d\u2060\ufeff\u00ad\ufe0e\ufe0f\u20e3]", ""),
     # Ranges: an en or em dash between numbers is "to"; anywhere else a pause.
-    ("\u2013\u2014", r"(?<=\d)\s*[\u2013\u2014]\s*(?=[$€£]?\d)", " to "),
+    ("\u2013\u2014", r"(?:(?<=\d)|(?<=\d[xX%KMBT]))\s*[\u2013\u2014]\s*(?=[$€£]?\d)", " to "),
     ("\u2014\u2015-", r"\s*(?:\u2014|\u2015|\s---?\s|---)\s*", ", "),
     ("\u2013", r"\s+\u2013\s+|\u2013", ", "),
 )
@@ -290,21 +173,42 @@ _QUOTES = str.maketrans(
 )
 
 
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+# A superscript after a number or letter is a power ("10²⁵", "x²"): NFKC would glue its
+# digits to the number ("1025"), so it becomes "^25" first.
+_SUPERSCRIPT = re.compile(r"(?<=[\w)])[⁻⁺]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+
+
+# A vulgar fraction "½", "1½": a fraction the number passes read ("1/2", "1 and 1/2").
+_VULGAR = re.compile(r"(\d?)([\u00bc-\u00be\u2150-\u215e])")
+
+
+def _vulgar(m: re.Match[str]) -> str:
+    fraction = unicodedata.normalize("NFKC", m.group(2)).replace("\u2044", "/")
+    return f"{m.group(1)} and {fraction}" if m.group(1) else f" {fraction}"
+
+
 def _unicode(text: str) -> str:
+    if not text.isascii():
+        text = _SUPERSCRIPT.sub(lambda m: "^" + m.group(0).translate(_SUPERSCRIPTS), text)
+        text = _VULGAR.sub(_vulgar, text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    if not text.isascii():  # emoji and pictographs: a voice cannot say them
+    if not text.isascii():  # emoji and pictographs (not the degree sign): a voice cannot say them
         text = "".join(
-            c for c in text if unicodedata.category(c) not in ("So", "Cf", "Cc") and not "\U0001f3fb" <= c <= "\U0001f3ff"
+            c
+            for c in text
+            if c == "°" or unicodedata.category(c) not in ("So", "Cf", "Cc") and not "\U0001f3fb" <= c <= "\U0001f3ff"
         )
     return _apply(_UNICODE_RULES, text)
 
 
 def _urls(text: str, keep: _Protect) -> str:
-    if "@" in text:
-        text = _EMAIL.sub(lambda m: keep(_domain(m.group(1))), text)
     if "." not in text:
         return text
+    # URLs first: an address glued to a URL ("a@b.aihttps://...") must not swallow it.
     text = _URL.sub(lambda m: keep(_domain(m.group(0).rstrip(".,;:!?"))) + _trailing(m.group(0)), text)
+    if "@" in text:
+        text = _EMAIL.sub(lambda m: keep(_domain(m.group(1))), text)
     return _BARE_DOMAIN.sub(lambda m: keep(_domain(m.group(1))), text)
 
 
@@ -335,24 +239,48 @@ _SYMBOL_RULES = _rules(
     ("+", r"\s*\+\s*", " plus "),
     ("=", r"\s*(?<![=!<>])==?(?!=)\s*", " equals "),
     ("≈", r"\s*≈\s*", " approximately "),
+    ("±", r"\s*±\s*", " plus or minus "),
+    ("/", r"(?<=[a-z])/(?=(?:second|minute|hour|day|week|month|year|person|user|GPU|token)\b)", " per "),
     ("≥>", r"\s*≥\s*|\s*>=\s*", " at least "),
     ("≤<", r"\s*≤\s*|\s*<=\s*", " at most "),
     (">", r"(?<=\d)\s*>\s*(?=\d)|\s>\s(?=[$€£]?\d)", " greater than "),
     ("<", r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)", " less than "),
     ("@", r"\s*@\s*(?=\w)", " at "),
     ("<>", r"[<>]+", " "),  # "<|im_end|>" and other leftovers
+    ("/", r"(?<!\w)\$\s?/\s?(?=[A-Za-z])", "dollars per "),  # "$/token"
+    ("/", r"(?<!\w)€\s?/\s?(?=[A-Za-z])", "euros per "),
     ("$€£¥", r"[$€£¥]", " "),  # a currency sign with no amount: "SemiAnalysis ($)"
+    ("^", r"(?<=[A-Za-z)])\^2(?!\d)", " squared"),  # "R²"
     ("^", r"\^", " "),
+    ("°", r"\s*°", " degrees "),
+    ("/", r"\btok/s(?:ec)?\b", "tokens per second"),
+    ("/", r"(?<=[a-z])/s(?:ec)?\b", " per second"),  # "tokens/s" after a spoken number
 )
 
 
-_MONEY = re.compile(
-    rf"(?P<cur>[$€£¥])\s?(?P<low>{_NUM}|\.\d+)(?:\s?(?:-|to)\s?[$€£¥]?(?P<high>{_NUM}))?"
-    rf"(?:\s?(?P<mag>bn|[kmKMBT])\b|\s?(?P<magword>thousand|million|billion|trillion)\b)?"
-    rf"(?:\s?/\s?(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|GPU|"
-    rf"(?:1\s?)?(?:M|[Mm]tok|MTok|[Mm]illion)(?:\s?tokens?)?|(?:1\s?)?(?:[kK]|thousand)(?:\s?tokens?)?|token)\b)?"
-    rf"(?P<possessive>'s\b)?"
+_PER_UNIT = (
+    r"(?:\s?/\s?(?P<per>month|mo|year|yr|hour|hr|day|week|person|user|GPU|"
+    r"(?:1\s?)?(?:M|[Mm]tok|MTok|[Mm]illion)(?:\s?tokens?)?|(?:1\s?)?(?:[kK]|thousand)(?:\s?tokens?)?|token)\b)?"
 )
+
+
+@lru_cache(maxsize=16)
+def _money_patterns(symbols: str, codes: str, magnitudes: str) -> tuple[re.Pattern[str], ...]:
+    """Amounts with a currency symbol or code before them ("$5-10M", "EUR 100"), with a
+    code after them ("100 EUR", "5M GBP"), and rough ones: "$10s million", "$100s of
+    billions" (tens or hundreds of some magnitude)."""
+    amount = (
+        rf"(?P<low>{_NUM}|\.\d+)(?:(?:\s?(?P<lowmag>{magnitudes})\b)?\s?(?:-|to)\s?[{symbols}]?(?P<high>{_NUM}))?"
+        rf"(?:\s?(?P<mag>{magnitudes})\b|\s?(?P<magword>thousand|million|billion|trillion)\b)?"
+    )
+    before = re.compile(rf"(?:(?P<cur>[{symbols}])\s?|(?<![\w.])(?P<code>{codes})\s?(?=\d)){amount}{_PER_UNIT}(?P<possessive>'s\b)?")
+    after = re.compile(rf"(?<![\w.]){amount}\s?(?:(?P<after>{codes})\b|(?P<aftersymbol>[{symbols}])){_PER_UNIT}")
+    rough = re.compile(
+        rf"(?P<cur>[{symbols}])(?P<power>10{{1,3}})s\b(?:\s+of)?(?:\s+(?P<mag>thousand|million|billion|trillion)s?\b)?"
+    )
+    return before, after, rough
+
+
 _PER = {"mo": "month", "yr": "year", "hr": "hour"}
 
 
@@ -371,18 +299,23 @@ _NOUN_AFTER = re.compile(
 )
 
 
-def _money(m: re.Match[str], text: str) -> str:
+def _money(m: re.Match[str], text: str, t: Tables) -> str:
     """"$1.5B" -> "one point five billion dollars", "£3.50" -> "three pounds fifty pence"."""
-    symbol, low, high = m.group("cur"), m.group("low"), m.group("high")
-    one, many = _CURRENCY[symbol]
-    magnitude = _MAGNITUDES.get(m.group("mag") or "", "") or m.group("magword") or ""
-    amount = cardinal(low) + (f" to {cardinal(high)}" if high else "")
+    groups = m.groupdict()
+    low, high = m.group("low"), m.group("high")
+    one, many = t.currencies[groups.get("cur") or groups.get("code") or groups.get("after") or groups["aftersymbol"]]
+    magnitude = t.magnitudes.get(m.group("mag") or "", "") or m.group("magword") or ""
+    low_magnitude = t.magnitudes.get(m.group("lowmag") or "", "")  # "$500M-$1B"
+    if low_magnitude and low_magnitude != magnitude:
+        low = f"{low} {low_magnitude}"
+    amount = " ".join(cardinal(w) if w[0].isdigit() or w[0] == "." else w for w in low.split(" "))
+    amount += f" to {cardinal(high)}" if high else ""
     if magnitude:
         spoken = f"{amount} {magnitude} {many}"
-    elif not high and "." in low and len(low.split(".")[1]) <= 2 and symbol != "¥":
+    elif not high and "." in low and len(low.split(".")[1]) <= 2 and one != many:  # no cents in yen
         whole, cents = low.replace(",", "").split(".")
         cents = cents.ljust(2, "0")
-        small = "pence" if symbol == "£" else "cent" if cents == "01" else "cents"
+        small = "pence" if one == "pound" else "cent" if cents == "01" else "cents"
         spoken = f"{cardinal(whole or '0')} {one if whole == '1' else many}"
         if int(cents):
             change = f"{cardinal(cents.lstrip('0'))} {small}"
@@ -397,25 +330,25 @@ def _money(m: re.Match[str], text: str) -> str:
 
 
 # "$10s million", "$100s of billions": tens or hundreds of some magnitude, in some currency.
-_ROUGH_MONEY = re.compile(
-    r"(?P<cur>[$€£¥])(?P<power>10{1,3})s\b(?:\s+of)?(?:\s+(?P<mag>thousand|million|billion|trillion)s?\b)?"
-)
 _POWERS = {"10": "tens", "100": "hundreds", "1000": "thousands"}
 
 
-def _rough_money(m: re.Match[str]) -> str:
+def _rough_money(m: re.Match[str], t: Tables) -> str:
     magnitude = f" of {m.group('mag')}s" if m.group("mag") else ""
-    return f"{_POWERS[m.group('power')]}{magnitude} of {_CURRENCY[m.group('cur')][1]}"
+    return f"{_POWERS[m.group('power')]}{magnitude} of {t.currencies[m.group('cur')][1]}"
 
 
-def _currency(text: str) -> str:
-    if not any(c in text for c in "$€£¥"):
+def _currency(text: str, t: Tables) -> str:
+    if not any(c in text for c in t.currencies):
         return text
-    text = _ROUGH_MONEY.sub(_rough_money, text)
-    return _MONEY.sub(lambda m: _money(m, text), text)
+    before, after, rough = _money_patterns(t.symbols, t.codes, t.magnitude_pattern)
+    text = rough.sub(lambda m: _rough_money(m, t), text)
+    text = before.sub(lambda m: _money(m, text, t), text)
+    return after.sub(lambda m: _money(m, text, t), text)
 
 
-_LINE_TIMESTAMP = r"\d{1,2}(?::\d{2}){1,2}\s*[-:]?\s+(?=[A-Z\"'])(?![AP]\.?M\b)"
+_ZONES = r"(?:UTC|GMT|[PMCE][SD]?T|CES?T|BST|IST|JST|KST|AEST|AEDT)\b"
+_LINE_TIMESTAMP = rf"\d{{1,2}}(?::\d{{2}}){{1,2}}\s*[-:]?\s+(?=[A-Z\"'])(?![AP]\.?M\b|{_ZONES})"
 _LINE_TIMESTAMPS = re.compile(r"(?:^|(?<=[.!?] ))" + _LINE_TIMESTAMP)
 
 
@@ -433,8 +366,8 @@ def _dates_times(text: str) -> str:
         text,
     )
     text = re.sub(
-        rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s(?P<month>{_MONTH_RE})\b\.?(?:,?\s(?P<year>\d{{4}})\b)?",
-        lambda m: f"the {ordinal(m.group('day'))} of {_MONTHS[m.group('month')[:3].lower()]}"
+        rf"(?P<the>\b[Tt]he\s)?\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s(?P<of>of\s)?(?P<month>{_MONTH_RE})\b\.?(?:,?\s(?P<year>\d{{4}})\b)?",
+        lambda m: f"{m.group('the') or ('' if m.group('of') else 'the ')}{ordinal(m.group('day'))} of {_MONTHS[m.group('month')[:3].lower()]}"
         + (f", {year(m.group('year'))}" if m.group("year") else ""),
         text,
     )
@@ -449,6 +382,9 @@ def _dates_times(text: str) -> str:
         r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", lambda m: numeric(m.group(3), m.group(1), m.group(2)) or m.group(0), text
     )
 
+    # Ratios and odds "3:1", "20:80", "1:1000"; "1:16" only beside "ratio", "odds"...: else a time.
+    if ":" in text:
+        text = _RATIO.sub(_ratio, text)
     # Transcript timestamps "[00:50:12]" and chapter lists "19:28 What comes next?" (a line
     # each, the lines joined as sentences) are markers, not words; a bare "1:02:19" is a duration.
     text = re.sub(r"[\[(]\d{1,2}(?::\d{2}){1,2}[\])]|^\s*" + _LINE_TIMESTAMP, " ", text)
@@ -459,17 +395,25 @@ def _dates_times(text: str) -> str:
 
     def clock(m: re.Match[str]) -> str:
         hour, minute, ampm = m.group(1), m.group(2), m.group(3)
-        spoken = cardinal(hour)
+        spoken = cardinal(str(int(hour)))
         if minute and minute != "00":
             spoken += " " + (f"oh {cardinal(minute[1])}" if minute.startswith("0") else cardinal(minute))
         elif minute and not ampm:
-            spoken += " o'clock"
+            # "14:00" is said "fourteen hundred" (a 24-hour clock), "3:00" "three o'clock".
+            spoken += " hundred" if int(hour) > 12 or hour.startswith("0") else " o'clock"
         if ampm:
-            spoken += " " + " ".join(ampm.replace(".", "").lower())
+            spoken += " " + " ".join(ampm.replace(".", "").upper())
         return spoken
 
-    text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?:\s?([ap]\.?m\.?|[AP]M)(?![\w]))?", clock, text)
-    return re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m|[AP]M)\b", _clock_short, text)
+    # A 24-hour time without a colon before its zone: "0900 UTC" "oh nine hundred".
+    text = re.sub(rf"\b([01]\d|2[0-3])([0-5]\d)\s?(?={_ZONES})", _military, text)
+    # Ranges of times: "1:30-2:30 PM", "9am-5pm".
+    text = re.sub(r"(\d(?::[0-5]\d|[ap]m|[AP]M))\s?[-\u2013]\s?(?=\d{1,2}(?::[0-5]\d|\s?[ap]m\b|\s?[AP]M\b))", r"\1 to ", text)
+
+    text = re.sub(r"\b([01]?\d|2[0-3]):([0-5]\d)(?!\d)(?:\s?([ap]\.?m|[AP]M)(?![\w]))?", clock, text)
+    text = re.sub(r"\b(1[0-2]|0?[1-9])\s?([ap]m\b|[AP]M\b|[ap]\.m(?=\.))", _clock_short, text)
+    # "p.m." ending a sentence keeps its full stop; inside one it is gone.
+    return re.sub(rf"(?<=\b[AP] M)\.(?=\s*(?:[a-z,;:)]|\.|{_ZONES}))", "", text) if "M." in text else text
 
 
 def _duration(m: re.Match[str]) -> str:
@@ -478,8 +422,27 @@ def _duration(m: re.Match[str]) -> str:
     return " ".join(said) or "zero seconds"
 
 
+_RATIO = re.compile(r"(?<![\w.:])(\d{1,4}):(\d{1,4})(?![\w:]|\.\d)")
+_RATIO_BEFORE = re.compile(r"\b(?:ratios?|odds|split|mix)\s+(?:of\s+)?(?:about\s+|roughly\s+)?$", re.IGNORECASE)
+_RATIO_AFTER = re.compile(r"\s+(?:ratios?|odds|splits?|mix|aspect)\b")
+
+
+def _ratio(m: re.Match[str]) -> str:
+    first, second = m.group(1), m.group(2)
+    clock = len(first) <= 2 and len(second) == 2 and int(second) <= 59
+    if clock and not (_RATIO_BEFORE.search(m.string, 0, m.start()) or _RATIO_AFTER.match(m.string, m.end())):
+        return m.group(0)
+    return f"{cardinal(first)} to {cardinal(second)}"
+
+
+def _military(m: re.Match[str]) -> str:
+    hour, minute = m.group(1), m.group(2)
+    said = ("oh " if hour.startswith("0") else "") + cardinal(str(int(hour)))
+    return f"{said} {'hundred' if minute == '00' else cardinal(minute)} "
+
+
 def _clock_short(m: re.Match[str]) -> str:
-    return f"{cardinal(m.group(1))} {' '.join(m.group(2).lower())}"
+    return f"{cardinal(m.group(1))} {' '.join(m.group(2).replace('.', '').upper())}"
 
 
 def _years(text: str) -> str:
@@ -488,6 +451,8 @@ def _years(text: str) -> str:
     text = re.sub(r"\b((?:1[1-9]|20)\d0)'?s\b", lambda m: _plural(year(m.group(1))), text)
     text = re.sub(r"(?<![\w'])'?([2-9]0)'?s\b", lambda m: _plural(cardinal(m.group(1))), text)
 
+    # A year by its last two digits: "AIME '24".
+    text = re.sub(r"(?<![\w'])'(\d\d)\b(?!'|s\b)", lambda m: cardinal(m.group(1)) if m.group(1)[0] != "0" else f"oh {cardinal(m.group(1)[1])}", text)
     # Year ranges "2020-2024", "2020–24".
     def year_range(m: re.Match[str]) -> str:
         start, end = m.group(1), m.group(2)
@@ -525,11 +490,89 @@ def _pairs(number: str) -> str:
     return year(number) if number[2] != "0" else f"{cardinal(number[:2])} oh {cardinal(number[3])}"
 
 
-def _numbers_with_suffixes(text: str) -> str:
+def _scientific(m: re.Match[str]) -> str:
+    """"1e-5" -> "one e minus five": the notation as people working with it say it."""
+    sign = {"-": "minus ", "+": "plus "}.get(m.group(2), "")
+    return f"{cardinal(m.group(1))} e {sign}{cardinal(m.group(3))}"
+
+
+def _power(m: re.Match[str]) -> str:
+    """"10^25" -> "ten to the twenty-fifth", "2^2" -> "two squared", "10^-3" -> "ten to the minus three"."""
+    base, exponent = cardinal(m.group(1)), m.group(2)
+    if exponent.startswith("-"):
+        return f"{base} to the minus {cardinal(exponent[1:])}"
+    return f"{base} {_SQUARED.get(exponent) or 'to the ' + ordinal(exponent)}"
+
+
+_SQUARED = {"2": "squared", "3": "cubed"}
+# Words before "3/14" that make it a date (month/day): "on 3/14", "by 12/25".
+_DATE_BEFORE = re.compile(r"\b(?:on|by|since|until|till|from|before|after|due|dated)\s+$", re.IGNORECASE)
+
+
+def _slashed(m: re.Match[str]) -> str:
+    """Two numbers with a slash: a date ("04/29", "1/2025"), a fraction ("2/3", "1/10th"),
+    a score ("450/800" four hundred fifty out of eight hundred), else "a slash b"."""
+    first, second, th = m.group(1), m.group(2), m.group(3)
+    num, den = int(first), int(second)
+    if not th and 1 <= num <= 12 and (len(second) == 4 and 1900 <= den <= 2099):
+        return f"{_MONTH_NAMES[num - 1]} {year(second)}"
+    padded = first.startswith("0") or second.startswith("0")
+    if not th and 1 <= num <= 12 and 1 <= den <= 31 and (padded or _DATE_BEFORE.search(m.string, 0, m.start())):
+        return f"{_MONTH_NAMES[num - 1]} {ordinal(second)}"
+    if len(first) > 3 or len(second) > 3:
+        return f"{cardinal(first)} slash {cardinal(second)}"
+    if th or 0 < num < den <= 10:
+        one, many = _FRACTIONS.get(den, (ordinal(second), _plural(ordinal(second))))
+        return f"{cardinal(first)} {one if num == 1 else many}"
+    if num <= den:
+        return f"{cardinal(first)} out of {cardinal(second)}"
+    return f"{cardinal(first)} slash {cardinal(second)}"
+
+
+# Notations around numbers, as (triggers, pattern, replacement): see ``_rules``.
+_NOTATION_RULES = _rules(
+    # Scientific notation "1e-5", "3.5E+10" (not inside hex strings or identifiers).
+    (tuple(f"{d}{e}" for d in "0123456789" for e in "eE"), r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w-]|\.\d)", _scientific),
+    # "2 x 10^24": times; powers "10^25", "2^16", "10^-3".
+    ("^", r"(?<=\d)\s?[xX×*]\s?(?=\d+\s?\^)", " times "),
+    ("^", r"(\d+)\s?\^\s?(-?\d+)", _power),
+    # Versions "v2.1.3", "v3": "version two point one point three".
+    (tuple(f"v{d}" for d in "0123456789"), r"(?<![\w.-])v(?=\d+(?:\.\d+)*(?![\w-]|\.\d))", "version "),
+    # A software version "Python 3.12": the minor number is a number, "three point twelve".
+    (".", r"\b([A-Z][A-Za-z]{1,20} |version )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
+     lambda m: f"{m.group(1)}{cardinal(m.group(2))} point {cardinal(m.group(3))}"),
+    # "8xH100": eight times the chip; a display's "4K" is "four K", not four thousand.
+    ("xX×", r"(?<![\w.])(\d+)[xX×](?=[A-Z]+\d)", r"\1 times "),
+    ("K", r"(?<![\w.])([48])K(?=\s(?:video|resolution|displays?|monitors?|screens?|TVs?)\b)", r"\1 K"),
+    # Mixtures of experts "8x7B": "eight times seven billion".
+    ("xX×", rf"(?<![\w.])(\d+)[xX×](\d+(?:\.\d+)?)([{''.join(_SIZES)}])\b",
+     lambda m: f"{cardinal(m.group(1))} times {cardinal(m.group(2))} {_SIZES[m.group(3)]}"),
+)
+_FRACTION_RULES = _rules(
+    # Fractions "1/4", "2/3", "1/10th"; dates "04/29", "on 3/14", "1/2025"; scores "450/800".
+    ("/", r"(?<![\w./])(\d{1,4})/(\d{1,4})((?:th|rd|nd)s?)?(?![\w/]|\.\d)", _slashed),
+    ("/", r"(?<![\w./])(\d+\.\d+)/(?=\d+\.\d+(?![\w/.]))", r"\1 slash "),  # "3.6/3.7"
+    # Seconds "1.5s" (a whole "5s" may be a plural: "the 50s").
+    ("s", r"(?<![\w.])(\d+\.\d+)\s?s\b", lambda m: f"{cardinal(m.group(1))} seconds"),
+    # A minus before a temperature "-40°C" (other minus signs are read with plain numbers).
+    ("°", r"(?<![\w.,)-])-(?=\d[\d.,]*\s?°)", "minus "),
+)
+
+
+def _per_unit(per: str | None) -> str:
+    """What follows a unit's slash: "GB/s" per second, "ms/token" per token."""
+    if not per:
+        return ""
+    return " per second" if per == "/s" else f" per {per[1:]}"
+
+
+def _numbers_with_suffixes(text: str, t: Tables) -> str:
+    text = _apply(_NOTATION_RULES, text)
     # Version numbers "3.1.2".
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
+    text = _apply(_FRACTION_RULES, text)
     # Ranges of sizes "1B-7B", "7-13B": the dash is "to".
-    text = re.sub(r"(?<![\w.])(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", r"\1 to ", text)
+    text = re.sub(r"(?<![\w.])(?<!\w-)(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", r"\1 to ", text)
     # Ordinals "1st", "21st".
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
     # Percentages "50%", "2.5 %", ranges "10-20%".
@@ -544,40 +587,29 @@ def _numbers_with_suffixes(text: str) -> str:
         lambda m: cardinal(m.group(1)) + (f" to {cardinal(m.group(2))}" if m.group(2) else "") + " times",
         text,
     )
-    # Magnitudes: "10k" -> ten thousand; "7B parameters" -> seven billion parameters;
-    # a bare "405B" is a model size and stays a letter ("four hundred five B").
-    text = re.sub(rf"(?<![\w.])({_NUM})(k|m|bn|[KMT])\b", lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}", text)
+    # Magnitudes: "10k" -> ten thousand; "70B" (a model's size) -> seventy billion.
+    text = re.sub(rf"(?<![\w.])({_NUM})(k|m|bn|[KMT])\b", lambda m: f"{cardinal(m.group(1))} {t.magnitudes[m.group(2)]}", text)
+    # (inside a hyphened name, "Llama-3-70B", the model-name pass reads it)
+    if "B" in text:
+        text = re.sub(rf"(?<![\w.])(?<!\w-)({_NUM})B\b", lambda m: f"{cardinal(m.group(1))} {t.magnitudes['B']}", text)
     text = re.sub(r"(?<![\w.])(10+)s\b", lambda m: _plural(cardinal(m.group(1)).removeprefix("one ")), text)
     text = re.sub(
         rf"(?<![\w.])({_NUM})(B)(?=\s+(?:parameters?|params|tokens?|users?|people|rows|examples|"
         r"samples|images|words|documents|downloads|views|subscribers|dollars|GPUs|hours|words|of)\b)",
-        lambda m: f"{cardinal(m.group(1))} {_MAGNITUDES[m.group(2)]}",
+        lambda m: f"{cardinal(m.group(1))} {t.magnitudes[m.group(2)]}",
         text,
     )
     # Units "10 GB", "5ms", "3 km".
     def unit(m: re.Match[str]) -> str:
-        amount = m.group(1)
-        one, many = _UNITS[m.group(2)]
+        low, amount = m.group(1), m.group(2)
+        one, many = t.units[m.group(3)]
         # "a 3 km walk": before a noun, after an article, the unit is an adjective.
         adjective = _ARTICLE_BEFORE.search(m.string, 0, m.start()) and _NOUN_AFTER.match(m.string, m.end())
-        return f"{cardinal(amount)} {one if amount == '1' or adjective else many}" + (" per second" if m.group(3) else "")
+        said = f"{cardinal(low)} to " if low else ""
+        singular = amount == "1" and not low or adjective
+        return f"{said}{cardinal(amount)} {one if singular else many}" + _per_unit(m.group(4))
 
-    text = re.sub(rf"(?<![\w.])({_NUM})\s?({_UNIT_RE})(/s)?(?![\w/°])", unit, text)
-    # Fractions "1/4", "3/4", "2/3"; "24/7"; other "a/b" read as "a out of b" or "a slash b".
-    def fraction(m: re.Match[str]) -> str:
-        num, den = int(m.group(1)), int(m.group(2))
-        if (num, den) == (24, 7):
-            return "twenty-four seven"
-        if 0 < num < den <= 10:
-            one, many = _FRACTIONS.get(den, (ordinal(str(den)), _plural(ordinal(str(den)))))
-            return f"{cardinal(str(num))} {one if num == 1 else many}"
-        if num <= den:
-            return f"{cardinal(str(num))} out of {cardinal(str(den))}"
-        return f"{cardinal(str(num))} slash {cardinal(str(den))}"
-
-    text = re.sub(r"(?<![\w./])(\d{1,3})/(\d{1,3})(?![\w/]|\.\d)", fraction, text)
-    # Powers "10^25".
-    text = re.sub(r"(\d+)\^(-?\d+)", lambda m: f"{cardinal(m.group(1))} to the {ordinal(m.group(2).lstrip('-'))}" + (" negative" if m.group(2).startswith("-") else ""), text)
+    text = re.sub(rf"(?<![\w.])(?:({_NUM})\s?(?:-|to)\s?)?({_NUM})\s?({t.unit_pattern})(/s\b|/[A-Za-z]+\b)?(?![\w/°])", unit, text)
     # Number ranges "2-3", "10–20".
     text = re.sub(
         rf"(?<![\w.$-])({_NUM})\s?-\s?({_NUM})(?![\w.-]|[.,]\d)",
@@ -594,14 +626,14 @@ def _spell(letters: str) -> str:
     return " ".join(letters)
 
 
-def _segment(part: str, words: frozenset[str]) -> str:
+def _segment(part: str, words: frozenset[str], t: Tables) -> str:
     """One letters-or-digits piece of a model name: "GPT" -> "G P T", "4" -> "four"."""
     if part in words:
         return part
-    if part in ACRONYM_WORDS:
-        return ACRONYM_WORDS[part]
-    if part.lower() in SPELLED_LOWER:
-        return SPELLED_LOWER[part.lower()]
+    if part in t.acronyms:
+        return t.acronyms[part]
+    if part.lower() in t.spelled:
+        return t.spelled[part.lower()]
     if re.fullmatch(r"\d+(?:\.\d+)*", part):
         if "." in part:
             return " point ".join(_digits_or_cardinal(p, i > 0) for i, p in enumerate(part.split(".")))
@@ -622,7 +654,7 @@ _MODEL_TOKEN = re.compile(
 )
 
 
-def _model_names(text: str, words: frozenset[str]) -> str:
+def _model_names(text: str, words: frozenset[str], t: Tables) -> str:
     """Names mixing letters and digits: "GPT-4o" -> "G P T four o", "H100" -> "H one hundred",
     "Qwen2.5-72B" -> "Qwen two point five seventy-two B"."""
 
@@ -636,8 +668,9 @@ def _model_names(text: str, words: frozenset[str]) -> str:
             r"\d+(?:\.\d+)*|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[A-Z]",
             token[:-1] if plural else token,
         )
-        said = " ".join(_segment(p, words) for p in parts)
-        return said + "s" if plural else said
+        said = " ".join(_segment(p, words, t) for p in parts)
+        said = re.sub(r"(?<=[a-z]) B\b", " billion", said) if "B" in parts else said  # "72B": a size
+        return _plural(said) if plural else said
 
     return _MODEL_TOKEN.sub(spoken, text)
 
@@ -647,9 +680,6 @@ def _plain_numbers(text: str) -> str:
     text = re.sub(rf"(?<![\w])({_NUM})(?![\w])", lambda m: cardinal(m.group(1)), text)
     # Whatever digits are left (glued to odd neighbours): no voice should see a digit.
     return re.sub(r"\d+", lambda m: f" {cardinal(m.group(0))} ", text)
-
-
-_ODD_CASE = "|".join(rf"\b{w}\b" for w in ACRONYM_WORDS if not w.isupper())
 
 
 # Shouting: three or more all-capital words in a row, some of them plain English words.
@@ -675,17 +705,17 @@ def _pronounceable(word: str) -> bool:
     return len(word) >= 5 and bool(_PRONOUNCEABLE.fullmatch(word))
 
 
-def _acronyms(text: str, words: frozenset[str]) -> str:
+def _acronyms(text: str, words: frozenset[str], t: Tables) -> str:
     text = re.sub(r"\b(?:[A-Z]\.){2,}(?=[\s,;:!?)\"']|$)", lambda m: " ".join(m.group(0).replace(".", "")), text)
 
     def spell(m: re.Match[str]) -> str:
         token = m.group(0)
         if token in words:
             return token
-        if token in ACRONYM_WORDS:
-            return ACRONYM_WORDS[token]
-        if token.lower() in SPELLED_LOWER and token.islower():
-            return SPELLED_LOWER[token.lower()]
+        if token in t.acronyms:
+            return t.acronyms[token]
+        if token.islower() and token in t.spelled:
+            return t.spelled[token]
         camel = re.fullmatch(r"([A-Z][a-z]{2,}|[a-z]{1,})([A-Z]{2,}s?)", token)
         if camel:  # "OpenAI" -> "Open A I", "ChatGPT", "xAI"
             return f"{camel.group(1)} {_spell(camel.group(2))}"
@@ -702,8 +732,7 @@ def _acronyms(text: str, words: frozenset[str]) -> str:
 
     # Shouting: three or more all-capital words in a row are words, not acronyms.
     text = _SHOUT.sub(lambda m: m.group(0).lower() if _is_shouting(m.group(0).split(), words) else m.group(0), text)
-    text = re.sub(r"\b(?:[A-Za-z][a-z]*)?[A-Z]{2,}s?\b|\b[A-Z]{2,}[A-Z][a-z]{2,}\b|\b(?:gpt|llms?|apis?)\b|" + _ODD_CASE, spell, text)
-    return text
+    return re.sub(t.acronym_pattern, spell, text)
 
 
 def _tidy(text: str) -> str:
@@ -742,32 +771,36 @@ _DIGIT = re.compile(r"\d")
 LANGUAGE_NORMALISERS = {"es": "audio.prepare.normalize_es"}
 
 
-def normalize_text(text: str, words: frozenset[str] = frozenset(), language: str = "en") -> str:
+def normalize_text(text: str, words: frozenset[str] = frozenset(), language: str = "en", *,
+                   tables: Tables | None = None) -> str:
     """What a careful narrator says for one paragraph of plain text.
 
     ``words``: words to leave exactly as written (the pronunciation lexicon's entries,
     so that "NASA" is not spelled out and the lexicon still finds "Kokotajlo").
-    A paragraph that is only a URL becomes "". ``language``: the post's language code.
+    ``tables``: the names, abbreviations and units to use (default: the packaged ones;
+    a show's lexicon extends them). A paragraph that is only a URL becomes "".
+    ``language``: the post's language code.
     """
     if language != "en":
         if language not in LANGUAGE_NORMALISERS:
             return " ".join(text.split())
         return importlib.import_module(LANGUAGE_NORMALISERS[language]).normalize_text(text, words)
+    t = tables or packaged_tables()
     text = _unicode(text)
     if _URL.fullmatch(text.strip().strip("<>()[].,")) or _EMAIL.fullmatch(text.strip().strip("<>()[].,")):
         return ""
     keep = _Protect()
     text = _urls(text, keep)
     text = _protect_words(text, frozenset(words), keep)
-    text = _apply(_ABBREVIATION_RULES, text)
+    text = _apply(t.compiled_rules, text)
     text = _apply(_MARKUP_RULES, text)
     digits = _DIGIT.search(text) is not None
     if digits:
-        text = _numbers_with_suffixes(_years(_dates_times(_currency(text))))
+        text = _numbers_with_suffixes(_years(_dates_times(_currency(text, t))), t)
     text = _apply(_SYMBOL_RULES, text)
     if digits:
-        text = _plain_numbers(_model_names(text, frozenset(words)))
-    text = _acronyms(text, frozenset(words))
+        text = _plain_numbers(_model_names(text, frozenset(words), t))
+    text = _acronyms(text, frozenset(words), t)
     return _capitalise_numbers(_tidy(keep.restore(text)))
 
 

@@ -68,6 +68,7 @@ class Speaker:
         self.options = show.script
         self.lexicon = lexicon
         self.words = lexicon.words
+        self.tables = lexicon.tables
         self.phonemes = phonemes
         self.max_chars = max_chars
         self.language = language or show.language
@@ -87,7 +88,7 @@ class Speaker:
         return tuple(self.sentence(p, w) for p, w in zip(pieces, written_pieces(written, pieces), strict=True))
 
     def spoken(self, text: str) -> list[str]:
-        spoken = normalize_text(text, self.words, self.language)
+        spoken = normalize_text(text, self.words, self.language, tables=self.tables)
         if not any(c.isalnum() for c in spoken):
             return []
         return [_capitalised(s) for s in split_sentences(spoken, self.max_chars, self.language)]
