@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from audio.models import Post, Script, Voicing
-from audio.prepare.language import load_detector_in_background
+from audio.prepare.language import candidate_languages, load_detector_in_background
 from audio.prepare.lexicon import LexiconReport, lexicon_report
 from audio.prepare.notes import note_images, render_notes
 from audio.prepare.reader import read_post
@@ -52,7 +52,7 @@ def prepare_posts(paths: Iterable[str | Path], show: Show, voicing: Voicing = Vo
     Python work (normalisation, sentence splitting: in this thread, as pysbd's segmenter
     is not thread-safe), so the subprocesses and the interpreter overlap. The first bad
     post raises its ``AudioEssayError``."""
-    load_detector_in_background()
+    load_detector_in_background(candidate_languages(show))
     with ThreadPoolExecutor(max_workers=max(1, readers)) as pool:
         for post, notes_html in pool.map(lambda path: _read_with_notes(path, show), paths):
             yield prepare_read(post, show, voicing, notes_html)

@@ -87,24 +87,29 @@ def prose_sample(ast: dict[str, Any]) -> str:
 _LOADING = threading.Lock()
 
 
-def _identifier():
-    """The detector, loaded once (0.5 s of CPU, mostly decompressing its model), by whichever
-    thread asks first."""
+def _identifier(candidates: frozenset[str]):
+    """The detector for ``candidates``, loaded once (0.5 s of CPU, mostly decompressing its
+    model), by whichever thread asks first."""
     with _LOADING:
-        return _load_identifier()
+        return _load_identifier(candidates)
 
 
-@lru_cache(maxsize=1)
-def _load_identifier():
+@lru_cache(maxsize=2)
+def _load_identifier(candidates: frozenset[str]):
+    """The model cut down to ``candidates``: the scores of the other 140 languages (28 MB
+    of the model's 77) are never compared, so they are not kept while a voice synthesizes."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    keep = [i for i, code in enumerate(full.nb_classes) if code in candidates]
+    return LanguageIdentifier(full.nb_ptc[:, keep].copy(), full.nb_pc[keep].copy(), [full.nb_classes[i] for i in keep],
+                              full.tk_nextmove, full.tk_output, norm_probs=False, tk_row=full.tk_row)
 
 
-def load_detector_in_background() -> None:
+def load_detector_in_background(candidates: frozenset[str]) -> None:
     """Start loading the detector now, so that it is ready when the first post needing it
     has been read (decompression releases the GIL: it overlaps the other work)."""
-    threading.Thread(target=_identifier, name="language-detector", daemon=True).start()
+    threading.Thread(target=_identifier, args=(candidates,), name="language-detector", daemon=True).start()
 
 
 def detect(text: str, candidates: frozenset[str]) -> tuple[str, float] | None:
@@ -113,7 +118,7 @@ def detect(text: str, candidates: frozenset[str]) -> tuple[str, float] | None:
     among the candidates only (thread-safe: the model is not changed)."""
     if len(text.split()) < MIN_WORDS:
         return None
-    identifier = _identifier()
+    identifier = _identifier(candidates)
     known = [c for c in sorted(candidates) if c in identifier.nb_classes]
     if len(known) < 2:
         return (known[0], 1.0) if known else None
