@@ -3,7 +3,8 @@
 Prints: audio seconds, wall seconds, real-time factor, the time split (prepare /
 synthesize / master / encode / tag), the ratios of render wall time and CPU seconds to
 raw Piper synthesis of the same sentences measured in this run (one onnxruntime session
-on N threads, default every core, one sentence at a time), a re-render after a
+on N threads, default every core, one sentence at a time; in a process of its own, before
+and after the render, the mean taken: this machine's speed drifts), a re-render after a
 one-paragraph edit as a percentage of the cold render, peak RSS, and peak RSS of a cold
 render of the longest corpus post (in a fresh process).
 
@@ -85,46 +86,73 @@ def _raw_piper(engine, threads: int | None):
     return raw
 
 
-def seed_run(threads: int | None) -> dict:
-    from audio.pipeline import render_episode, voicing_of
+def _seed_speech(show, post, engine, profile) -> list[str]:
+    from audio.pipeline import voicing_of
     from audio.prepare import prepare_post
+
+    return [s.speech for s in prepare_post(post, show, voicing_of(engine, profile)).sentences()]
+
+
+def raw_run(threads: int | None) -> dict:
+    """Raw Piper on the seed post's sentences, in a process of its own (its session never
+    adds to the render's memory)."""
     from audio.synth.engines.registry import create_engine
     from audio.synth.voices import load_voice
 
     with tempfile.TemporaryDirectory() as tmp:
         show, post = _show_copy(Path(tmp), SEED)
         profile = load_voice(show.render.voice, show)
+        engine = create_engine(profile, threads=threads)
+        speech = _seed_speech(show, post, engine, profile)
+        raw = _raw_piper(engine, threads)
+        list(raw.synthesize(speech[:2]))  # warm-up: espeak data, onnxruntime arenas
+        t, c = time.perf_counter(), _cpu_s()
+        audio = sum(len(chunk.samples) for chunk in raw.synthesize(speech)) / engine.sample_rate
+        return {"raw_s": time.perf_counter() - t, "raw_cpu_s": _cpu_s() - c, "raw_speech_s": audio}
+
+
+def _raw_child(threads: int | None) -> dict:
+    cmd = [sys.executable, __file__, "--raw-only"] + (["--threads", str(threads)] if threads else [])
+    return json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+
+
+def seed_run(threads: int | None) -> dict:
+    """Raw Piper before and after the render (the yardstick is their mean: a machine whose
+    speed drifts during the run moves both), the cold render, and a re-render after an edit."""
+    from audio.pipeline import render_episode
+    from audio.synth.engines.registry import create_engine
+    from audio.synth.voices import load_voice
+
+    before = _raw_child(threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        show, post = _show_copy(Path(tmp), SEED)
+        profile = load_voice(show.render.voice, show)
         t = time.perf_counter()
         engine = create_engine(profile, threads=threads)
         load_s = time.perf_counter() - t
-        speech = [s.speech for s in prepare_post(post, show, voicing_of(engine, profile)).sentences()]
-        raw = _raw_piper(engine, threads)
-        list(engine.synthesize(speech[:2]))  # warm-up: espeak data, onnxruntime arenas
-        list(raw.synthesize(speech[:2]))
-
-        t, c = time.perf_counter(), _cpu_s()
-        raw_audio = sum(len(c.samples) for c in raw.synthesize(speech)) / engine.sample_rate
-        raw_s, raw_cpu = time.perf_counter() - t, _cpu_s() - c
-        del raw  # its session and memory
+        list(engine.synthesize(_seed_speech(show, post, engine, profile)[:2]))  # warm-up, as for raw
 
         c = _cpu_s()
         cold = render_episode(post, show, engine=engine).stats
         cold_cpu = _cpu_s() - c
         _edit_one_paragraph(post)
         warm = render_episode(post, show, engine=engine).stats
-        return {
-            "sentences": cold.sentences,
-            "audio_s": cold.audio_s,
-            "raw_speech_s": raw_audio,
-            "load_s": load_s,
-            "raw_synth_s": raw_s,
-            "raw_cpu_s": raw_cpu,
-            "cold_cpu_s": cold_cpu,
-            "load_avg": os.getloadavg()[0],
-            "cold": cold,
-            "warm": warm,
-            "peak_rss_mb": _peak_rss_mb(),
-        }
+        peak = _peak_rss_mb()
+    after = _raw_child(threads)
+    return {
+        "sentences": cold.sentences,
+        "audio_s": cold.audio_s,
+        "raw_speech_s": before["raw_speech_s"],
+        "load_s": load_s,
+        "raw_runs": (before["raw_s"], after["raw_s"]),
+        "raw_synth_s": (before["raw_s"] + after["raw_s"]) / 2,
+        "raw_cpu_s": (before["raw_cpu_s"] + after["raw_cpu_s"]) / 2,
+        "cold_cpu_s": cold_cpu,
+        "load_avg": os.getloadavg()[0],
+        "cold": cold,
+        "warm": warm,
+        "peak_rss_mb": peak,
+    }
 
 
 def longest_run(threads: int | None) -> dict:
@@ -143,8 +171,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int)
     parser.add_argument("--skip-longest", action="store_true")
-    parser.add_argument("--longest-only", action="store_true", help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--longest-only", action="store_true", help=argparse.SUPPRESS)  # the child processes
+    parser.add_argument("--raw-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.raw_only:
+        print(json.dumps(raw_run(args.threads)))
+        return
     if args.longest_only:
         print(json.dumps(longest_run(args.threads)))
         return
@@ -158,7 +190,8 @@ def main() -> None:
     print(f"real-time factor         {cold.real_time_factor:9.4f}   target <= 0.04")
     print(f"split prepare/synthesize/master/encode/tag (s): {_split(cold)}   (+ write {cold.write_s:.2f})")
     print(f"raw Piper synthesis      {r['raw_synth_s']:9.2f} s for {r['raw_speech_s']:.1f} s of untrimmed speech "
-          f"(RTF {r['raw_synth_s'] / r['raw_speech_s']:.4f})")
+          f"(RTF {r['raw_synth_s'] / r['raw_speech_s']:.4f}; mean of {r['raw_runs'][0]:.2f} s before the render "
+          f"and {r['raw_runs'][1]:.2f} s after)")
     print(f"render / raw, wall       {cold.wall_s / r['raw_synth_s']:9.3f}   target <= 0.95   "
           f"({cold.wall_s:.2f} / {r['raw_synth_s']:.2f} s)")
     print(f"render / raw, CPU        {r['cold_cpu_s'] / r['raw_cpu_s']:9.3f}   target <= 1.10   "
