@@ -17,7 +17,7 @@ import types
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from audio.errors import ConfigError
@@ -43,6 +43,16 @@ def one_of(*values: Any) -> Any:
 
     return Annotated[Literal[values], BeforeValidator(same_type)]
 
+
+def _regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"expected a regular expression ({exc})") from exc
+    return pattern
+
+
+Regex = Annotated[str, AfterValidator(_regex)]  # a setting holding a regular expression
 
 _TOML_WHERE = re.compile(r"(.*) \(at (line \d+, column \d+|end of document)\)", re.DOTALL)
 

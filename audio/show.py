@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from audio.config import Settings, one_of, read_toml, validate
+from audio.config import Regex, Settings, one_of, read_toml, validate
 from audio.errors import ConfigError
 
 SHOW_FILE = "show.toml"
@@ -29,14 +29,6 @@ DEFAULT_BOILERPLATE = (
     r"^Share$",
     r"^Leave a comment$",
 )
-
-
-def _regex(pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"expected a regular expression ({exc})") from exc
-    return pattern
 
 
 def _http_url(url: str) -> str:
@@ -135,7 +127,7 @@ class ScriptOptions(Settings):
     quote_close: str = Field("End quote.", description="said after a block quote")
     omission_cues: bool = Field(True, description='"The post shows a table here." for tables, code and equations')
     # a TOML list: not strict about the tuple
-    boilerplate: tuple[Annotated[str, AfterValidator(_regex)], ...] = Field(
+    boilerplate: tuple[Regex, ...] = Field(
         DEFAULT_BOILERPLATE, strict=False,
         description="paragraphs matching one of these regular expressions (case-insensitive) are never read")
     notes_boilerplate: bool = Field(False, description="keep boilerplate paragraphs in the show notes")

@@ -19,15 +19,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from audio.config import Settings, validate
-
-
-def _regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression ({exc})") from exc
-    return value
+from audio.config import Regex, Settings, validate
 
 
 def _words(value: str) -> str:
@@ -44,7 +36,7 @@ Forms = Annotated[tuple[Said, Said], Field(strict=False)]
 class Rule(Settings):
     """A written form found by a regular expression and what is said for it."""
 
-    match: Annotated[str, AfterValidator(_regex)]  # a regular expression
+    match: Regex  # a regular expression
     say: str  # its replacement (\1 names a group)
     when: tuple[str, ...] = Field((), strict=False)  # substrings, one of which must occur for the rule to run
 
