@@ -302,6 +302,51 @@ CLASSES = [
     ("it costs 50€", "it costs fifty euros"),
     ("a $500M-$1B raise", "a five hundred million to one billion dollar raise"),
     ("$5M-$10M", "Five to ten million dollars"),
+    # two prices with one slash (input/output), and a price per million tokens before its noun
+    ("initially offered at $5/15 by Together AI", "initially offered at five dollars and fifteen dollars by Together A I"),
+    ("$3/$15 per million tokens", "Three dollars and fifteen dollars per million tokens"),
+    ("$0.15/1M input tokens", "Fifteen cents per million input tokens"),
+    # magnitudes written short after a currency
+    ("lessons, Mistral raises $400mil, Google's loss", "lessons, Mistral raises four hundred million dollars, Google's loss"),
+    ("a €2bn fund", "a two billion euro fund"),
+    # words with a slash: alternatives, "or"
+    ("I am reading (newsletters/blogs):", "I am reading (newsletters or blogs):"),
+    ("reduced into a chosen/rejected sample that RLHF", "reduced into a chosen or rejected sample that R L H F"),
+    ("priced per input/output token", "priced per input or output token"),
+    ('"why wasn\'t this release/product/model you?"', '"why wasn\'t this release or product or model you?"'),
+    ("a search-heavy generation and/or post-training process", "a search-heavy generation and or post-training process"),
+    ("job describing what A/B testing is in", "job describing what A B testing is in"),
+    ("success with its VR/AR investments", "success with its V R or A R investments"),
+    ("recipes, in Tülu 2/2.5, so not very", "recipes, in Tülu two or two point five, so not very"),
+    ("the OLMo 2 7B/13B model that is", "the OLMo two seven billion or thirteen billion model that is"),
+    ("the r/LocalLLaMA crowd", "the r/LocalLLaMA crowd"),
+    # a chip's generation glued to its name
+    ("Google's TPUv5e chips", "Google's T P U v five e chips"),
+    ("a pod of TPUv4s", "a pod of T P U v fours"),
+    # decimals with no leading zero
+    ("because it scores .06 higher on one", "because it scores zero point zero six higher on one"),
+    ("a .5 point gain", "a zero point five point gain"),
+    # percentage points and basis points
+    ("margins up 3pp year over year", "margins up three percentage points year over year"),
+    ("a 50bp cut", "a fifty basis point cut"),
+    ("cut by 25 bps", "cut by twenty-five basis points"),
+    # a tilde after "about" says "about" once; comparisons glued to a variable
+    ("about ~100 GPUs", "About one hundred G P U's"),
+    ("approx ~5 GB", "approximately five gigabytes"),
+    ("significant at p<0.05 on", "significant at p less than zero point zero five on"),
+    ("only runs with n>100 seeds", "only runs with n greater than one hundred seeds"),
+    # dimensions and multipliers written before the number
+    ("a 2x2 grid of images", "a two by two grid of images"),
+    ("a 3×3 convolution", "a three by three convolution"),
+    ("a x10 speedup", "a times ten speedup"),
+    ("runs on x86 chips", "runs on x eighty-six chips"),
+    # thousands grouped by spaces
+    ("1 000 000 tokens", "One million tokens"),
+    ("1\u202f500\u202f000 users", "One million five hundred thousand users"),
+    ("scores of 128 256 512", "scores of one hundred twenty-eight two hundred fifty-six five hundred twelve"),
+    # arXiv identifiers: year and month, then a serial
+    ("see arXiv:2401.12345 for details", "see arXiv twenty-four oh one dot one two three four five for details"),
+    ("the paper (2309.16155v1) studies", "the paper (twenty-three oh nine dot one six one five five version one) studies"),
 ]
 
 

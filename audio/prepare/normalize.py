@@ -173,6 +173,9 @@ _QUOTES = str.maketrans(
 )
 
 
+# A thin or no-break space between digit groups is a thousands separator: "1 000 000".
+_GROUPED = re.compile(r"(?<=\d)[\u00a0\u2009\u202f](?=\d{3}(?!\d))")
+
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 # A superscript after a number or letter is a power ("10²⁵", "x²"): NFKC would glue its
 # digits to the number ("1025"), so it becomes "^25" first.
@@ -192,6 +195,7 @@ def _unicode(text: str) -> str:
     if not text.isascii():
         text = _SUPERSCRIPT.sub(lambda m: "^" + m.group(0).translate(_SUPERSCRIPTS), text)
         text = _VULGAR.sub(_vulgar, text)
+        text = _GROUPED.sub("", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     if not text.isascii():  # emoji and pictographs (not the degree sign): a voice cannot say them
         text = "".join(
@@ -231,7 +235,7 @@ _SYMBOL_RULES = _rules(
     (">", r"\s*(?:->|=>|-->)\s*", " to "),
     ("<", r"\s*<-+\s*", " from "),
     ("&", r"\s*&\s*", " and "),
-    ("~", r"~\s*(?=[$€£]?\d)", "about "),
+    ("~", r"~\s*(?=[$€£]?\.?\d)", "about "),
     ("~", r"~", " "),
     ("#", r"#(\d)", r"number \1"),
     ("+", r"(?<=\w)\s*\+\s*(?=[\w$])", " plus "),
@@ -243,8 +247,9 @@ _SYMBOL_RULES = _rules(
     ("/", r"(?<=[a-z])/(?=(?:second|minute|hour|day|week|month|year|person|user|GPU|token)\b)", " per "),
     ("≥>", r"\s*≥\s*|\s*>=\s*", " at least "),
     ("≤<", r"\s*≤\s*|\s*<=\s*", " at most "),
-    (">", r"(?<=\d)\s*>\s*(?=\d)|\s>\s(?=[$€£]?\d)", " greater than "),
-    ("<", r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)", " less than "),
+    # "p<0.05", "n>100": a comparison glued to a variable too.
+    (">", r"(?<=\d)\s*>\s*(?=\d)|\s>\s(?=[$€£]?\d)|(?<=\b[A-Za-z])\s*>\s*(?=[$€£]?\.?\d)", " greater than "),
+    ("<", r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)|(?<=\b[A-Za-z])\s*<\s*(?=[$€£]?\.?\d)", " less than "),
     ("@", r"\s*@\s*(?=\w)", " at "),
     ("<>", r"[<>]+", " "),  # "<|im_end|>" and other leftovers
     ("/", r"(?<!\w)\$\s?/\s?(?=[A-Za-z])", "dollars per "),  # "$/token"
@@ -255,6 +260,14 @@ _SYMBOL_RULES = _rules(
     ("°", r"\s*°", " degrees "),
     ("/", r"\btok/s(?:ec)?\b", "tokens per second"),
     ("/", r"(?<=[a-z])/s(?:ec)?\b", " per second"),  # "tokens/s" after a spoken number
+)
+# Words with a slash between them offer alternatives: "newsletters/blogs", "input/output",
+# "Tülu 2/2.5" (once its numbers are words) -> "or"; "and/or" is "and or"; "A/B testing" "A B".
+_SLASH_RULES = _rules(
+    ("/", r"\bA/B\b", "A B"),
+    ("/", r"\b(and)/(or)\b", r"\1 \2"),
+    ("/", r"(?<![\w/.])[^\W\d_][^\W\d_'-]*[^\W\d_](?:/[^\W\d_][^\W\d_'-]*[^\W\d_])+(?![\w/])",
+     lambda m: m.group(0).replace("/", " or ")),
 )
 
 
@@ -286,10 +299,11 @@ _PER = {"mo": "month", "yr": "year", "hr": "hour"}
 
 def _per(unit: str) -> str:
     """"/mo" -> "month", "/1M tokens" -> "million tokens"."""
+    tokens = " tokens" if "tok" in unit.lower() else ""  # "$0.15/1M input tokens": said after
     if re.fullmatch(r"(?:1\s?)?(?:M|[Mm]tok|MTok|[Mm]illion)(?:\s?tokens?)?", unit):
-        return "million tokens"
+        return "million" + tokens
     if re.fullmatch(r"(?:1\s?)?(?:[kK]|thousand)(?:\s?tokens?)?", unit):
-        return "thousand tokens"
+        return "thousand" + tokens
     return _PER.get(unit, unit)
 # "a $2,000 tip": after an article and before a noun, the currency is an adjective (singular).
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the|this|that|[Tt]he)\s+$")
@@ -342,6 +356,9 @@ def _currency(text: str, t: Tables) -> str:
     if not any(c in text for c in t.currencies):
         return text
     before, after, rough = _money_patterns(t.symbols, t.codes, t.magnitude_pattern)
+    # Two prices with one slash, "$5/15 per million tokens" (input/output): both are amounts.
+    if "/" in text:
+        text = re.sub(rf"([{t.symbols}])({_NUM}[kKMB]?)\s?/\s?[{t.symbols}]?(?=\d)(?!1\s?(?:[MKk]|[Mm]tok|MTok|[Mm]illion|thousand)\b)", r"\1\2 and \1", text)
     text = rough.sub(lambda m: _rough_money(m, t), text)
     text = before.sub(lambda m: _money(m, text, t), text)
     return after.sub(lambda m: _money(m, text, t), text)
@@ -544,6 +561,9 @@ _NOTATION_RULES = _rules(
     # "8xH100": eight times the chip; a display's "4K" is "four K", not four thousand.
     ("xX×", r"(?<![\w.])(\d+)[xX×](?=[A-Z]+\d)", r"\1 times "),
     ("K", r"(?<![\w.])([48])K(?=\s(?:video|resolution|displays?|monitors?|screens?|TVs?)\b)", r"\1 K"),
+    # Dimensions "2x2", "1920x1080": "two by two"; "x10" a multiplier, "times ten".
+    ("xX×", r"(?<![\w.])(\d+)[xX×](\d+)(?![\w.]|\.\d)", r"\1 by \2"),
+    ("x×", r"(?<![\w.])[x×](?!86\b|64\b)(?=\d+(?:\.\d+)?(?![\w.]|\.\d))", "times "),  # not "x86"
     # Mixtures of experts "8x7B": "eight times seven billion".
     ("xX×", rf"(?<![\w.])(\d+)[xX×](\d+(?:\.\d+)?)([{''.join(_SIZES)}])\b",
      lambda m: f"{cardinal(m.group(1))} times {cardinal(m.group(2))} {_SIZES[m.group(3)]}"),
@@ -566,7 +586,23 @@ def _per_unit(per: str | None) -> str:
     return " per second" if per == "/s" else f" per {per[1:]}"
 
 
+# An arXiv identifier "2401.12345" (year and month, then a serial): "twenty-four oh one dot
+# one two three four five", not a decimal.
+_ARXIV = re.compile(r"(?:\barXiv:\s?)?(?<![\w.])([0-3]\d(?:0[1-9]|1[0-2]))\.(\d{4,5})(?:v(\d+))?(?![\w.]|\.\d)")
+
+
+def _arxiv(m: re.Match[str]) -> str:
+    prefix = "arXiv " if m.group(0).startswith("arXiv") else ""
+    said = f"{prefix}{_pairs(m.group(1))} dot {' '.join(_DIGITS[d] for d in m.group(2))}"
+    return said + (f" version {cardinal(m.group(3))}" if m.group(3) else "")
+
+
 def _numbers_with_suffixes(text: str, t: Tables) -> str:
+    if "." in text:
+        text = _ARXIV.sub(_arxiv, text)
+        text = re.sub(r"(?<![\w.])\.(?=\d)", "0.", text)  # ".5", "scores .06 higher": a leading zero
+    # Thousands grouped by spaces, "1 000 000", "10 000" ("128 256 512", a table's row, is not).
+    text = re.sub(r"(?<![\w.,])(\d{1,3})((?: 000)+)(?![\w.,]?\d)", lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
     text = _apply(_NOTATION_RULES, text)
     # Version numbers "3.1.2".
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
@@ -665,7 +701,7 @@ def _model_names(text: str, words: frozenset[str], t: Tables) -> str:
         token = re.sub(r"(?<=\d)b\b", "B", token)  # "7b" is a model size, "seven B"
         plural = token.endswith("s") and token[-2:-1].isdigit()  # "H100s" -> "H one hundreds"
         parts = re.findall(
-            r"\d+(?:\.\d+)*|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[A-Z]",
+            r"\d+(?:\.\d+)*|[A-Z]{2,}(?=[a-z]\d)|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[A-Z]",
             token[:-1] if plural else token,
         )
         said = " ".join(_segment(p, words, t) for p in parts)
@@ -800,6 +836,7 @@ def normalize_text(text: str, words: frozenset[str] = frozenset(), language: str
     text = _apply(_SYMBOL_RULES, text)
     if digits:
         text = _plain_numbers(_model_names(text, frozenset(words), t))
+    text = _apply(_SLASH_RULES, text)
     text = _acronyms(text, frozenset(words), t)
     return _capitalise_numbers(_tidy(keep.restore(text)))
 
