@@ -347,6 +347,21 @@ CLASSES = [
     # arXiv identifiers: year and month, then a serial
     ("see arXiv:2401.12345 for details", "see arXiv twenty-four oh one dot one two three four five for details"),
     ("the paper (2309.16155v1) studies", "the paper (twenty-three oh nine dot one six one five five version one) studies"),
+    # a tilde after an article is "roughly"
+    ("a ~3x speedup", "a roughly three times speedup"),
+    # a year by its last two digits glued to a quarter or a name; a month abbreviated before a year
+    ("revenue in Q4'24 grew", "revenue in Q four twenty-four grew"),
+    ("AIME'25 scores", "A I M E twenty-five scores"),
+    ("released in Dec 2024", "released in December twenty twenty-four"),
+    ("since Jan '25", "since January twenty-five"),
+    # a minus before a measure
+    ("share fell -2.3 pp", "share fell minus two point three percentage points"),
+    ("a -3 dB drop", "a minus three decibel drop"),
+    # a decimal before a hyphened word; number formats and tags inside names
+    ("1.58-bit weights", "One point five eight bit weights"),
+    ("are run in fp16 (not quantized) with", "are run in F P sixteen (not quantized) with"),
+    ("trained in bf16 and served in fp8", "trained in B F sixteen and served in F P eight"),
+    ("the smaller gpt-oss-20B with 3.6B active", "the smaller G P T O S S twenty billion with three point six billion active"),
 ]
 
 

@@ -306,7 +306,7 @@ def _per(unit: str) -> str:
         return "thousand" + tokens
     return _PER.get(unit, unit)
 # "a $2,000 tip": after an article and before a noun, the currency is an adjective (singular).
-_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the|this|that|[Tt]he)\s+$")
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the|this|that|[Tt]he)\s+(?:minus\s+)?$")
 _NOUN_AFTER = re.compile(
     r"\s+(?!(?:in|of|for|to|from|on|at|with|and|or|is|was|are|were|that|which|per|a|an|the|"
     r"raised|spent|paid|invested|deal|each|total|annually|more|less|or)\b)[a-z]+\b"
@@ -386,6 +386,12 @@ def _dates_times(text: str) -> str:
         rf"(?P<the>\b[Tt]he\s)?\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s(?P<of>of\s)?(?P<month>{_MONTH_RE})\b\.?(?:,?\s(?P<year>\d{{4}})\b)?",
         lambda m: f"{m.group('the') or ('' if m.group('of') else 'the ')}{ordinal(m.group('day'))} of {_MONTHS[m.group('month')[:3].lower()]}"
         + (f", {year(m.group('year'))}" if m.group("year") else ""),
+        text,
+    )
+    # A month abbreviated before a year: "Dec 2024", "Jan '25" -> "December ...".
+    text = re.sub(
+        r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?(?=\s(?:(?:19|20)\d\d|'\d\d)\b)",
+        lambda m: _MONTHS[m.group(1)[:3].lower()],
         text,
     )
     # ISO dates 2024-04-30 and US dates 4/30/2024.
@@ -468,7 +474,8 @@ def _years(text: str) -> str:
     text = re.sub(r"\b((?:1[1-9]|20)\d0)'?s\b", lambda m: _plural(year(m.group(1))), text)
     text = re.sub(r"(?<![\w'])'?([2-9]0)'?s\b", lambda m: _plural(cardinal(m.group(1))), text)
 
-    # A year by its last two digits: "AIME '24".
+    # A year by its last two digits: "AIME '24", glued to a quarter or a name: "Q4'24", "AIME'25".
+    text = re.sub(r"(?<=[A-Z0-9])'(?=\d\d\b(?!'|s\b))", " '", text)
     text = re.sub(r"(?<![\w'])'(\d\d)\b(?!'|s\b)", lambda m: cardinal(m.group(1)) if m.group(1)[0] != "0" else f"oh {cardinal(m.group(1)[1])}", text)
     # Year ranges "2020-2024", "2020–24".
     def year_range(m: re.Match[str]) -> str:
@@ -604,6 +611,8 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
     # Thousands grouped by spaces, "1 000 000", "10 000" ("128 256 512", a table's row, is not).
     text = re.sub(r"(?<![\w.,])(\d{1,3})((?: 000)+)(?![\w.,]?\d)", lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
     text = _apply(_NOTATION_RULES, text)
+    # A decimal before a hyphened word is a number, not part of a name: "1.58-bit", "2.5-hour".
+    text = re.sub(r"(?<![\w.-])(\d+\.\d+)-(?=[A-Za-z])", lambda m: cardinal(m.group(1)) + " ", text)
     # Version numbers "3.1.2".
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
     text = _apply(_FRACTION_RULES, text)
@@ -645,6 +654,8 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
         singular = amount == "1" and not low or adjective
         return f"{said}{cardinal(amount)} {one if singular else many}" + _per_unit(m.group(4))
 
+    # A minus before a measure: "-2.3 pp", "-3 dB" (a range's dash follows a digit).
+    text = re.sub(rf"(?<![\w.,)-])-(?={_NUM}\s?(?:{t.unit_pattern})(?![\w/°]))", "minus ", text)
     text = re.sub(rf"(?<![\w.])(?:({_NUM})\s?(?:-|to)\s?)?({_NUM})\s?({t.unit_pattern})(/s\b|/[A-Za-z]+\b)?(?![\w/°])", unit, text)
     # Number ranges "2-3", "10–20".
     text = re.sub(
