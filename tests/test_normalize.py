@@ -362,6 +362,17 @@ CLASSES = [
     ("are run in fp16 (not quantized) with", "are run in F P sixteen (not quantized) with"),
     ("trained in bf16 and served in fp8", "trained in B F sixteen and served in F P eight"),
     ("the smaller gpt-oss-20B with 3.6B active", "the smaller G P T O S S twenty billion with three point six billion active"),
+    # years with a slash: the next year is a span (a season, a fiscal year), else either
+    ("GPQA, AIME 2024/2025, LiveCodeBench", "G P Q A, A I M E twenty twenty-four to twenty twenty-five, LiveCodeBench"),
+    ("the 2023/24 season", "the twenty twenty-three to twenty twenty-four season"),
+    ("back in time 2002/2006, at this time", "back in time two thousand two or two thousand six, at this time"),
+    ("an I/O bound job", "an I O bound job"),
+    ("license: N/A", "license: not applicable"),
+    # Latin abbreviations written without their last full stop, or capitalised
+    ("(e.g with their RL4LMs library)", "(for example with their R L four L M's library)"),
+    ("of the stack. E.g. degradations in post-training", "of the stack. For example degradations in post-training"),
+    ("I.e., the model", "That is, the model"),
+    ("(AdA a.k.a XLand 2-ish)", "(AdA also known as XLand two ish)"),
 ]
 
 

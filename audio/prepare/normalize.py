@@ -262,9 +262,11 @@ _SYMBOL_RULES = _rules(
     ("/", r"(?<=[a-z])/s(?:ec)?\b", " per second"),  # "tokens/s" after a spoken number
 )
 # Words with a slash between them offer alternatives: "newsletters/blogs", "input/output",
-# "Tülu 2/2.5" (once its numbers are words) -> "or"; "and/or" is "and or"; "A/B testing" "A B".
+# "Tülu 2/2.5" (once its numbers are words) -> "or"; "and/or" is "and or"; "A/B testing" "A B",
+# "I/O" "I O", "N/A" "not applicable".
 _SLASH_RULES = _rules(
-    ("/", r"\bA/B\b", "A B"),
+    ("/", r"\b([AI])/([BO])\b", r"\1 \2"),  # "A/B testing", "I/O"
+    ("/", r"\bN/A\b", "not applicable"),
     ("/", r"\b(and)/(or)\b", r"\1 \2"),
     ("/", r"(?<![\w/.])[^\W\d_][^\W\d_'-]*[^\W\d_](?:/[^\W\d_][^\W\d_'-]*[^\W\d_])+(?![\w/])",
      lambda m: m.group(0).replace("/", " or ")),
@@ -543,6 +545,12 @@ def _slashed(m: re.Match[str]) -> str:
     padded = first.startswith("0") or second.startswith("0")
     if not th and 1 <= num <= 12 and 1 <= den <= 31 and (padded or _DATE_BEFORE.search(m.string, 0, m.start())):
         return f"{_MONTH_NAMES[num - 1]} {ordinal(second)}"
+    if len(first) == 4 and 1900 <= num <= 2099 and not th:  # years: "2023/24" a season, "2002/2006" either
+        later = int(first[:2] + second) if len(second) == 2 else den
+        if later == num + 1:
+            return f"{year(first)} to {year(str(later))}"
+        if len(second) == 4 and 1900 <= den <= 2099:
+            return f"{year(first)} or {year(second)}"
     if len(first) > 3 or len(second) > 3:
         return f"{cardinal(first)} slash {cardinal(second)}"
     if th or 0 < num < den <= 10:
