@@ -373,6 +373,11 @@ CLASSES = [
     ("of the stack. E.g. degradations in post-training", "of the stack. For example degradations in post-training"),
     ("I.e., the model", "That is, the model"),
     ("(AdA a.k.a XLand 2-ish)", "(AdA also known as XLand two ish)"),
+    # a decimal score out of a whole number; a power minus one; more units
+    ("rated 4.5/5 by users", "rated four point five out of five by users"),
+    ("scores 85.2/100 on the eval", "scores eighty-five point two out of one hundred on the eval"),
+    ("up to 2^31-1 tokens", "up to two to the thirty-first minus one tokens"),
+    ("takes 5mins at 30 FPS", "takes five minutes at thirty frames per second"),
 ]
 
 

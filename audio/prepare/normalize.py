@@ -567,6 +567,7 @@ _NOTATION_RULES = _rules(
     (tuple(f"{d}{e}" for d in "0123456789" for e in "eE"), r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w-]|\.\d)", _scientific),
     # "2 x 10^24": times; powers "10^25", "2^16", "10^-3".
     ("^", r"(?<=\d)\s?[xX×*]\s?(?=\d+\s?\^)", " times "),
+    ("^", r"(\^-?\d+)\s?-\s?(?=\d)", r"\1 minus "),  # "2^31-1"
     ("^", r"(\d+)\s?\^\s?(-?\d+)", _power),
     # Versions "v2.1.3", "v3": "version two point one point three".
     (tuple(f"v{d}" for d in "0123456789"), r"(?<![\w.-])v(?=\d+(?:\.\d+)*(?![\w-]|\.\d))", "version "),
@@ -587,6 +588,8 @@ _FRACTION_RULES = _rules(
     # Fractions "1/4", "2/3", "1/10th"; dates "04/29", "on 3/14", "1/2025"; scores "450/800".
     ("/", r"(?<![\w./])(\d{1,4})/(\d{1,4})((?:th|rd|nd)s?)?(?![\w/]|\.\d)", _slashed),
     ("/", r"(?<![\w./])(\d+\.\d+)/(?=\d+\.\d+(?![\w/.]))", r"\1 slash "),  # "3.6/3.7"
+    # A score out of a whole number: "4.5/5", "85.2/100", "12.5/10".
+    ("/", r"(?<![\w./])(\d+\.\d+)/(?=\d+(?![\w/]|\.\d))", r"\1 out of "),
     # Seconds "1.5s" (a whole "5s" may be a plural: "the 50s").
     ("s", r"(?<![\w.])(\d+\.\d+)\s?s\b", lambda m: f"{cardinal(m.group(1))} seconds"),
     # A minus before a temperature "-40°C" (other minus signs are read with plain numbers).
