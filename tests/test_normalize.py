@@ -378,6 +378,16 @@ CLASSES = [
     ("scores 85.2/100 on the eval", "scores eighty-five point two out of one hundred on the eval"),
     ("up to 2^31-1 tokens", "up to two to the thirty-first minus one tokens"),
     ("takes 5mins at 30 FPS", "takes five minutes at thirty frames per second"),
+    # a fraction before a plural noun is a count
+    ("9/10 experts agree", "Nine out of ten experts agree"),
+    ("2/3 majority", "Two thirds majority"),
+    # a range of multipliers with both x's; a name's version and size
+    ("speedups of 10x-100x", "speedups of ten to one hundred times"),
+    ("Llama 3-70B Instruct", "Llama three seventy billion Instruct"),
+    ("the 7-13B parameter range", "the seven to thirteen billion parameter range"),
+    # a date stamp inside a name; video resolutions
+    ("claude-3-5-sonnet-20241022", "claude three five sonnet October twenty-second, twenty twenty-four"),
+    ("1080p and 720p video", "Ten eighty p and seven twenty p video"),
 ]
 
 

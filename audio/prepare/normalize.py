@@ -531,6 +531,11 @@ def _power(m: re.Match[str]) -> str:
 
 
 _SQUARED = {"2": "squared", "3": "cubed"}
+# A plural noun after "9/10" makes it a count ("nine out of ten experts"), not a fraction.
+_COUNTED = re.compile(
+    r"\s+(?!(?:is|was|has|does|goes|seems|less|as|this|its|plus|minus|times|seconds|minutes|hours|days|weeks|"
+    r"months|years|miles|inches|cups|points)\b)[a-z]+s\b"
+)
 # Words before "3/14" that make it a date (month/day): "on 3/14", "by 12/25".
 _DATE_BEFORE = re.compile(r"\b(?:on|by|since|until|till|from|before|after|due|dated)\s+$", re.IGNORECASE)
 
@@ -553,6 +558,9 @@ def _slashed(m: re.Match[str]) -> str:
             return f"{year(first)} or {year(second)}"
     if len(first) > 3 or len(second) > 3:
         return f"{cardinal(first)} slash {cardinal(second)}"
+    counted = _COUNTED.match(m.string, m.end()) and not m.string[: m.start()].endswith("and ")
+    if not th and num < den and counted:  # "9/10 experts": a count (not "1 and 1/2 hours")
+        return f"{cardinal(first)} out of {cardinal(second)}"
     if th or 0 < num < den <= 10:
         one, many = _FRACTIONS.get(den, (ordinal(second), _plural(ordinal(second))))
         return f"{cardinal(first)} {one if num == 1 else many}"
@@ -580,6 +588,9 @@ _NOTATION_RULES = _rules(
     # Dimensions "2x2", "1920x1080": "two by two"; "x10" a multiplier, "times ten".
     ("xX×", r"(?<![\w.])(\d+)[xX×](\d+)(?![\w.]|\.\d)", r"\1 by \2"),
     ("x×", r"(?<![\w.])[x×](?!86\b|64\b)(?=\d+(?:\.\d+)?(?![\w.]|\.\d))", "times "),  # not "x86"
+    # Video resolutions "720p", "1080p": "seven twenty p", "ten eighty p".
+    ("p", r"(?<![\w.])(\d{3,4})p\b", lambda m: _pairs(m.group(1)) + " p" if len(m.group(1)) == 4 else
+     f"{cardinal(m.group(1)[0])} {cardinal(m.group(1)[1:])} p"),
     # Mixtures of experts "8x7B": "eight times seven billion".
     ("xX×", rf"(?<![\w.])(\d+)[xX×](\d+(?:\.\d+)?)([{''.join(_SIZES)}])\b",
      lambda m: f"{cardinal(m.group(1))} times {cardinal(m.group(2))} {_SIZES[m.group(3)]}"),
@@ -615,6 +626,15 @@ def _arxiv(m: re.Match[str]) -> str:
     return said + (f" version {cardinal(m.group(3))}" if m.group(3) else "")
 
 
+_NAME_BEFORE = re.compile(r"\b(?!(?:The|From|Between|About|Around|Roughly|Only|Just|In|At|Of|With|For|To)\b)[A-Z][A-Za-z]+\s$")
+
+
+def _size_range(m: re.Match[str]) -> str:
+    if m.group(1).isdigit() and _NAME_BEFORE.search(m.string, max(0, m.start() - 30), m.start()):
+        return m.group(1) + " "
+    return m.group(1) + " to "
+
+
 def _numbers_with_suffixes(text: str, t: Tables) -> str:
     if "." in text:
         text = _ARXIV.sub(_arxiv, text)
@@ -628,7 +648,8 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
     text = _apply(_FRACTION_RULES, text)
     # Ranges of sizes "1B-7B", "7-13B": the dash is "to".
-    text = re.sub(r"(?<![\w.])(?<!\w-)(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", r"\1 to ", text)
+    # (after a name, "Llama 3-70B" is the model's version and size: no "to").
+    text = re.sub(r"(?<![\w.])(?<!\w-)(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", _size_range, text)
     # Ordinals "1st", "21st".
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
     # Percentages "50%", "2.5 %", ranges "10-20%".
@@ -639,7 +660,7 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
     )
     # Multipliers "10x", "100X", "2-3x", "1,000X", "1.5x".
     text = re.sub(
-        rf"(?<![\w.])({_NUM})(?:\s?(?:-|to)\s?({_NUM}))?[xX×](?![\w])",
+        rf"(?<![\w.])({_NUM})(?:(?:\s?(?:-|to)\s?|[xX×]\s?-\s?)({_NUM}))?[xX×](?![\w])",
         lambda m: cardinal(m.group(1)) + (f" to {cardinal(m.group(2))}" if m.group(2) else "") + " times",
         text,
     )
@@ -695,6 +716,9 @@ def _segment(part: str, words: frozenset[str], t: Tables) -> str:
     if re.fullmatch(r"\d+(?:\.\d+)*", part):
         if "." in part:
             return " point ".join(_digits_or_cardinal(p, i > 0) for i, p in enumerate(part.split(".")))
+        stamp = re.fullmatch(r"(20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", part)  # "20241022"
+        if stamp:
+            return f"{_MONTH_NAMES[int(stamp.group(2)) - 1]} {ordinal(stamp.group(3))}, {year(stamp.group(1))}"
         return _pairs(part) if len(part) == 4 else cardinal(part)
     if re.fullmatch(r"[A-Z]{2,}s?", part) and part not in ("II", "III"):
         return _spell(part)
