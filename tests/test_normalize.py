@@ -388,6 +388,9 @@ CLASSES = [
     # a date stamp inside a name; video resolutions
     ("claude-3-5-sonnet-20241022", "claude three five sonnet October twenty-second, twenty twenty-four"),
     ("1080p and 720p video", "Ten eighty p and seven twenty p video"),
+    # a percent range with both signs; a count of chips with spaces around the x
+    ("grew 3%-4% a year", "grew three to four percent a year"),
+    ("a node of 2 x H100", "a node of two times H one hundred"),
 ]
 
 

@@ -582,8 +582,8 @@ _NOTATION_RULES = _rules(
     # A software version "Python 3.12": the minor number is a number, "three point twelve".
     (".", r"\b([A-Z][A-Za-z]{1,20} |version )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
      lambda m: f"{m.group(1)}{cardinal(m.group(2))} point {cardinal(m.group(3))}"),
-    # "8xH100": eight times the chip; a display's "4K" is "four K", not four thousand.
-    ("xX×", r"(?<![\w.])(\d+)[xX×](?=[A-Z]+\d)", r"\1 times "),
+    # "8xH100", "2 x H100": eight times the chip; a display's "4K" is "four K", not four thousand.
+    ("xX×", r"(?<![\w.])(\d+)(?:[xX×]|\s[xX×]\s)(?=[A-Z]+\d)", r"\1 times "),
     ("K", r"(?<![\w.])([48])K(?=\s(?:video|resolution|displays?|monitors?|screens?|TVs?)\b)", r"\1 K"),
     # Dimensions "2x2", "1920x1080": "two by two"; "x10" a multiplier, "times ten".
     ("xX×", r"(?<![\w.])(\d+)[xX×](\d+)(?![\w.]|\.\d)", r"\1 by \2"),
@@ -654,7 +654,7 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
     # Percentages "50%", "2.5 %", ranges "10-20%".
     text = re.sub(
-        rf"(?<![\w.])(-?{_NUM})(?:\s?(?:-|to)\s?({_NUM}))?\s?%",
+        rf"(?<![\w.])(-?{_NUM})(?:(?:\s?(?:-|to)\s?|%\s?-\s?)({_NUM}))?\s?%",  # "3%-4%" too
         lambda m: cardinal(m.group(1)) + (f" to {cardinal(m.group(2))}" if m.group(2) else "") + " percent",
         text,
     )
