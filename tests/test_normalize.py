@@ -320,6 +320,7 @@ CLASSES = [
     ("recipes, in Tülu 2/2.5, so not very", "recipes, in Tülu two or two point five, so not very"),
     ("the OLMo 2 7B/13B model that is", "the OLMo two seven billion or thirteen billion model that is"),
     ("the r/LocalLLaMA crowd", "the r/LocalLLaMA crowd"),
+    ("see audio/prepare/normalize.py for it", "see audio/prepare/normalize.py for it"),
     # a chip's generation glued to its name
     ("Google's TPUv5e chips", "Google's T P U v five e chips"),
     ("a pod of TPUv4s", "a pod of T P U v fours"),

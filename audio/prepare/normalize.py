@@ -263,12 +263,12 @@ _SYMBOL_RULES = _rules(
 )
 # Words with a slash between them offer alternatives: "newsletters/blogs", "input/output",
 # "Tülu 2/2.5" (once its numbers are words) -> "or"; "and/or" is "and or"; "A/B testing" "A B",
-# "I/O" "I O", "N/A" "not applicable".
+# "I/O" "I O", "N/A" "not applicable". A path ("audio/prepare/normalize.py") is not words.
 _SLASH_RULES = _rules(
     ("/", r"\b([AI])/([BO])\b", r"\1 \2"),  # "A/B testing", "I/O"
     ("/", r"\bN/A\b", "not applicable"),
     ("/", r"\b(and)/(or)\b", r"\1 \2"),
-    ("/", r"(?<![\w/.])[^\W\d_][^\W\d_'-]*[^\W\d_](?:/[^\W\d_][^\W\d_'-]*[^\W\d_])+(?![\w/])",
+    ("/", r"(?<![\w/.])[^\W\d_][^\W\d_'-]*[^\W\d_](?:/[^\W\d_][^\W\d_'-]*[^\W\d_])+(?![\w/]|\.\w)",
      lambda m: m.group(0).replace("/", " or ")),
 )
 
