@@ -302,6 +302,96 @@ CLASSES = [
     ("it costs 50€", "it costs fifty euros"),
     ("a $500M-$1B raise", "a five hundred million to one billion dollar raise"),
     ("$5M-$10M", "Five to ten million dollars"),
+    # two prices with one slash (input/output), and a price per million tokens before its noun
+    ("initially offered at $5/15 by Together AI", "initially offered at five dollars and fifteen dollars by Together A I"),
+    ("$3/$15 per million tokens", "Three dollars and fifteen dollars per million tokens"),
+    ("$0.15/1M input tokens", "Fifteen cents per million input tokens"),
+    # magnitudes written short after a currency
+    ("lessons, Mistral raises $400mil, Google's loss", "lessons, Mistral raises four hundred million dollars, Google's loss"),
+    ("a €2bn fund", "a two billion euro fund"),
+    # words with a slash: alternatives, "or"
+    ("I am reading (newsletters/blogs):", "I am reading (newsletters or blogs):"),
+    ("reduced into a chosen/rejected sample that RLHF", "reduced into a chosen or rejected sample that R L H F"),
+    ("priced per input/output token", "priced per input or output token"),
+    ('"why wasn\'t this release/product/model you?"', '"why wasn\'t this release or product or model you?"'),
+    ("a search-heavy generation and/or post-training process", "a search-heavy generation and or post-training process"),
+    ("job describing what A/B testing is in", "job describing what A B testing is in"),
+    ("success with its VR/AR investments", "success with its V R or A R investments"),
+    ("recipes, in Tülu 2/2.5, so not very", "recipes, in Tülu two or two point five, so not very"),
+    ("the OLMo 2 7B/13B model that is", "the OLMo two seven billion or thirteen billion model that is"),
+    ("the r/LocalLLaMA crowd", "the r/LocalLLaMA crowd"),
+    ("see audio/prepare/normalize.py for it", "see audio/prepare/normalize.py for it"),
+    # a chip's generation glued to its name
+    ("Google's TPUv5e chips", "Google's T P U v five e chips"),
+    ("a pod of TPUv4s", "a pod of T P U v fours"),
+    # decimals with no leading zero
+    ("because it scores .06 higher on one", "because it scores zero point zero six higher on one"),
+    ("a .5 point gain", "a zero point five point gain"),
+    # percentage points and basis points
+    ("margins up 3pp year over year", "margins up three percentage points year over year"),
+    ("a 50bp cut", "a fifty basis point cut"),
+    ("cut by 25 bps", "cut by twenty-five basis points"),
+    # a tilde after "about" says "about" once; comparisons glued to a variable
+    ("about ~100 GPUs", "About one hundred G P U's"),
+    ("approx ~5 GB", "approximately five gigabytes"),
+    ("significant at p<0.05 on", "significant at p less than zero point zero five on"),
+    ("only runs with n>100 seeds", "only runs with n greater than one hundred seeds"),
+    # dimensions and multipliers written before the number
+    ("a 2x2 grid of images", "a two by two grid of images"),
+    ("a 3×3 convolution", "a three by three convolution"),
+    ("a x10 speedup", "a times ten speedup"),
+    ("runs on x86 chips", "runs on x eighty-six chips"),
+    # thousands grouped by spaces
+    ("1 000 000 tokens", "One million tokens"),
+    ("1\u202f500\u202f000 users", "One million five hundred thousand users"),
+    ("scores of 128 256 512", "scores of one hundred twenty-eight two hundred fifty-six five hundred twelve"),
+    # arXiv identifiers: year and month, then a serial
+    ("see arXiv:2401.12345 for details", "see arXiv twenty-four oh one dot one two three four five for details"),
+    ("the paper (2309.16155v1) studies", "the paper (twenty-three oh nine dot one six one five five version one) studies"),
+    # a tilde after an article is "roughly"
+    ("a ~3x speedup", "a roughly three times speedup"),
+    # a year by its last two digits glued to a quarter or a name; a month abbreviated before a year
+    ("revenue in Q4'24 grew", "revenue in Q four twenty-four grew"),
+    ("AIME'25 scores", "A I M E twenty-five scores"),
+    ("released in Dec 2024", "released in December twenty twenty-four"),
+    ("since Jan '25", "since January twenty-five"),
+    # a minus before a measure
+    ("share fell -2.3 pp", "share fell minus two point three percentage points"),
+    ("a -3 dB drop", "a minus three decibel drop"),
+    # a decimal before a hyphened word; number formats and tags inside names
+    ("1.58-bit weights", "One point five eight bit weights"),
+    ("are run in fp16 (not quantized) with", "are run in F P sixteen (not quantized) with"),
+    ("trained in bf16 and served in fp8", "trained in B F sixteen and served in F P eight"),
+    ("the smaller gpt-oss-20B with 3.6B active", "the smaller G P T O S S twenty billion with three point six billion active"),
+    # years with a slash: the next year is a span (a season, a fiscal year), else either
+    ("GPQA, AIME 2024/2025, LiveCodeBench", "G P Q A, A I M E twenty twenty-four to twenty twenty-five, LiveCodeBench"),
+    ("the 2023/24 season", "the twenty twenty-three to twenty twenty-four season"),
+    ("back in time 2002/2006, at this time", "back in time two thousand two or two thousand six, at this time"),
+    ("an I/O bound job", "an I O bound job"),
+    ("license: N/A", "license: not applicable"),
+    # Latin abbreviations written without their last full stop, or capitalised
+    ("(e.g with their RL4LMs library)", "(for example with their R L four L M's library)"),
+    ("of the stack. E.g. degradations in post-training", "of the stack. For example degradations in post-training"),
+    ("I.e., the model", "That is, the model"),
+    ("(AdA a.k.a XLand 2-ish)", "(AdA also known as XLand two ish)"),
+    # a decimal score out of a whole number; a power minus one; more units
+    ("rated 4.5/5 by users", "rated four point five out of five by users"),
+    ("scores 85.2/100 on the eval", "scores eighty-five point two out of one hundred on the eval"),
+    ("up to 2^31-1 tokens", "up to two to the thirty-first minus one tokens"),
+    ("takes 5mins at 30 FPS", "takes five minutes at thirty frames per second"),
+    # a fraction before a plural noun is a count
+    ("9/10 experts agree", "Nine out of ten experts agree"),
+    ("2/3 majority", "Two thirds majority"),
+    # a range of multipliers with both x's; a name's version and size
+    ("speedups of 10x-100x", "speedups of ten to one hundred times"),
+    ("Llama 3-70B Instruct", "Llama three seventy billion Instruct"),
+    ("the 7-13B parameter range", "the seven to thirteen billion parameter range"),
+    # a date stamp inside a name; video resolutions
+    ("claude-3-5-sonnet-20241022", "claude three five sonnet October twenty-second, twenty twenty-four"),
+    ("1080p and 720p video", "Ten eighty p and seven twenty p video"),
+    # a percent range with both signs; a count of chips with spaces around the x
+    ("grew 3%-4% a year", "grew three to four percent a year"),
+    ("a node of 2 x H100", "a node of two times H one hundred"),
 ]
 
 

@@ -173,6 +173,9 @@ _QUOTES = str.maketrans(
 )
 
 
+# A thin or no-break space between digit groups is a thousands separator: "1 000 000".
+_GROUPED = re.compile(r"(?<=\d)[\u00a0\u2009\u202f](?=\d{3}(?!\d))")
+
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 # A superscript after a number or letter is a power ("10²⁵", "x²"): NFKC would glue its
 # digits to the number ("1025"), so it becomes "^25" first.
@@ -192,6 +195,7 @@ def _unicode(text: str) -> str:
     if not text.isascii():
         text = _SUPERSCRIPT.sub(lambda m: "^" + m.group(0).translate(_SUPERSCRIPTS), text)
         text = _VULGAR.sub(_vulgar, text)
+        text = _GROUPED.sub("", text)
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     if not text.isascii():  # emoji and pictographs (not the degree sign): a voice cannot say them
         text = "".join(
@@ -231,7 +235,7 @@ _SYMBOL_RULES = _rules(
     (">", r"\s*(?:->|=>|-->)\s*", " to "),
     ("<", r"\s*<-+\s*", " from "),
     ("&", r"\s*&\s*", " and "),
-    ("~", r"~\s*(?=[$€£]?\d)", "about "),
+    ("~", r"~\s*(?=[$€£]?\.?\d)", "about "),
     ("~", r"~", " "),
     ("#", r"#(\d)", r"number \1"),
     ("+", r"(?<=\w)\s*\+\s*(?=[\w$])", " plus "),
@@ -243,8 +247,9 @@ _SYMBOL_RULES = _rules(
     ("/", r"(?<=[a-z])/(?=(?:second|minute|hour|day|week|month|year|person|user|GPU|token)\b)", " per "),
     ("≥>", r"\s*≥\s*|\s*>=\s*", " at least "),
     ("≤<", r"\s*≤\s*|\s*<=\s*", " at most "),
-    (">", r"(?<=\d)\s*>\s*(?=\d)|\s>\s(?=[$€£]?\d)", " greater than "),
-    ("<", r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)", " less than "),
+    # "p<0.05", "n>100": a comparison glued to a variable too.
+    (">", r"(?<=\d)\s*>\s*(?=\d)|\s>\s(?=[$€£]?\d)|(?<=\b[A-Za-z])\s*>\s*(?=[$€£]?\.?\d)", " greater than "),
+    ("<", r"(?<=\d)\s*<\s*(?=\d)|\s<\s(?=[$€£]?\d)|(?<=\b[A-Za-z])\s*<\s*(?=[$€£]?\.?\d)", " less than "),
     ("@", r"\s*@\s*(?=\w)", " at "),
     ("<>", r"[<>]+", " "),  # "<|im_end|>" and other leftovers
     ("/", r"(?<!\w)\$\s?/\s?(?=[A-Za-z])", "dollars per "),  # "$/token"
@@ -255,6 +260,16 @@ _SYMBOL_RULES = _rules(
     ("°", r"\s*°", " degrees "),
     ("/", r"\btok/s(?:ec)?\b", "tokens per second"),
     ("/", r"(?<=[a-z])/s(?:ec)?\b", " per second"),  # "tokens/s" after a spoken number
+)
+# Words with a slash between them offer alternatives: "newsletters/blogs", "input/output",
+# "Tülu 2/2.5" (once its numbers are words) -> "or"; "and/or" is "and or"; "A/B testing" "A B",
+# "I/O" "I O", "N/A" "not applicable". A path ("audio/prepare/normalize.py") is not words.
+_SLASH_RULES = _rules(
+    ("/", r"\b([AI])/([BO])\b", r"\1 \2"),  # "A/B testing", "I/O"
+    ("/", r"\bN/A\b", "not applicable"),
+    ("/", r"\b(and)/(or)\b", r"\1 \2"),
+    ("/", r"(?<![\w/.])[^\W\d_][^\W\d_'-]*[^\W\d_](?:/[^\W\d_][^\W\d_'-]*[^\W\d_])+(?![\w/]|\.\w)",
+     lambda m: m.group(0).replace("/", " or ")),
 )
 
 
@@ -286,13 +301,14 @@ _PER = {"mo": "month", "yr": "year", "hr": "hour"}
 
 def _per(unit: str) -> str:
     """"/mo" -> "month", "/1M tokens" -> "million tokens"."""
+    tokens = " tokens" if "tok" in unit.lower() else ""  # "$0.15/1M input tokens": said after
     if re.fullmatch(r"(?:1\s?)?(?:M|[Mm]tok|MTok|[Mm]illion)(?:\s?tokens?)?", unit):
-        return "million tokens"
+        return "million" + tokens
     if re.fullmatch(r"(?:1\s?)?(?:[kK]|thousand)(?:\s?tokens?)?", unit):
-        return "thousand tokens"
+        return "thousand" + tokens
     return _PER.get(unit, unit)
 # "a $2,000 tip": after an article and before a noun, the currency is an adjective (singular).
-_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the|this|that|[Tt]he)\s+$")
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the|this|that|[Tt]he)\s+(?:minus\s+)?$")
 _NOUN_AFTER = re.compile(
     r"\s+(?!(?:in|of|for|to|from|on|at|with|and|or|is|was|are|were|that|which|per|a|an|the|"
     r"raised|spent|paid|invested|deal|each|total|annually|more|less|or)\b)[a-z]+\b"
@@ -342,6 +358,9 @@ def _currency(text: str, t: Tables) -> str:
     if not any(c in text for c in t.currencies):
         return text
     before, after, rough = _money_patterns(t.symbols, t.codes, t.magnitude_pattern)
+    # Two prices with one slash, "$5/15 per million tokens" (input/output): both are amounts.
+    if "/" in text:
+        text = re.sub(rf"([{t.symbols}])({_NUM}[kKMB]?)\s?/\s?[{t.symbols}]?(?=\d)(?!1\s?(?:[MKk]|[Mm]tok|MTok|[Mm]illion|thousand)\b)", r"\1\2 and \1", text)
     text = rough.sub(lambda m: _rough_money(m, t), text)
     text = before.sub(lambda m: _money(m, text, t), text)
     return after.sub(lambda m: _money(m, text, t), text)
@@ -369,6 +388,12 @@ def _dates_times(text: str) -> str:
         rf"(?P<the>\b[Tt]he\s)?\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s(?P<of>of\s)?(?P<month>{_MONTH_RE})\b\.?(?:,?\s(?P<year>\d{{4}})\b)?",
         lambda m: f"{m.group('the') or ('' if m.group('of') else 'the ')}{ordinal(m.group('day'))} of {_MONTHS[m.group('month')[:3].lower()]}"
         + (f", {year(m.group('year'))}" if m.group("year") else ""),
+        text,
+    )
+    # A month abbreviated before a year: "Dec 2024", "Jan '25" -> "December ...".
+    text = re.sub(
+        r"\b(Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?(?=\s(?:(?:19|20)\d\d|'\d\d)\b)",
+        lambda m: _MONTHS[m.group(1)[:3].lower()],
         text,
     )
     # ISO dates 2024-04-30 and US dates 4/30/2024.
@@ -451,7 +476,8 @@ def _years(text: str) -> str:
     text = re.sub(r"\b((?:1[1-9]|20)\d0)'?s\b", lambda m: _plural(year(m.group(1))), text)
     text = re.sub(r"(?<![\w'])'?([2-9]0)'?s\b", lambda m: _plural(cardinal(m.group(1))), text)
 
-    # A year by its last two digits: "AIME '24".
+    # A year by its last two digits: "AIME '24", glued to a quarter or a name: "Q4'24", "AIME'25".
+    text = re.sub(r"(?<=[A-Z0-9])'(?=\d\d\b(?!'|s\b))", " '", text)
     text = re.sub(r"(?<![\w'])'(\d\d)\b(?!'|s\b)", lambda m: cardinal(m.group(1)) if m.group(1)[0] != "0" else f"oh {cardinal(m.group(1)[1])}", text)
     # Year ranges "2020-2024", "2020–24".
     def year_range(m: re.Match[str]) -> str:
@@ -505,6 +531,11 @@ def _power(m: re.Match[str]) -> str:
 
 
 _SQUARED = {"2": "squared", "3": "cubed"}
+# A plural noun after "9/10" makes it a count ("nine out of ten experts"), not a fraction.
+_COUNTED = re.compile(
+    r"\s+(?!(?:is|was|has|does|goes|seems|less|as|this|its|plus|minus|times|seconds|minutes|hours|days|weeks|"
+    r"months|years|miles|inches|cups|points)\b)[a-z]+s\b"
+)
 # Words before "3/14" that make it a date (month/day): "on 3/14", "by 12/25".
 _DATE_BEFORE = re.compile(r"\b(?:on|by|since|until|till|from|before|after|due|dated)\s+$", re.IGNORECASE)
 
@@ -519,8 +550,17 @@ def _slashed(m: re.Match[str]) -> str:
     padded = first.startswith("0") or second.startswith("0")
     if not th and 1 <= num <= 12 and 1 <= den <= 31 and (padded or _DATE_BEFORE.search(m.string, 0, m.start())):
         return f"{_MONTH_NAMES[num - 1]} {ordinal(second)}"
+    if len(first) == 4 and 1900 <= num <= 2099 and not th:  # years: "2023/24" a season, "2002/2006" either
+        later = int(first[:2] + second) if len(second) == 2 else den
+        if later == num + 1:
+            return f"{year(first)} to {year(str(later))}"
+        if len(second) == 4 and 1900 <= den <= 2099:
+            return f"{year(first)} or {year(second)}"
     if len(first) > 3 or len(second) > 3:
         return f"{cardinal(first)} slash {cardinal(second)}"
+    counted = _COUNTED.match(m.string, m.end()) and not m.string[: m.start()].endswith("and ")
+    if not th and num < den and counted:  # "9/10 experts": a count (not "1 and 1/2 hours")
+        return f"{cardinal(first)} out of {cardinal(second)}"
     if th or 0 < num < den <= 10:
         one, many = _FRACTIONS.get(den, (ordinal(second), _plural(ordinal(second))))
         return f"{cardinal(first)} {one if num == 1 else many}"
@@ -535,15 +575,22 @@ _NOTATION_RULES = _rules(
     (tuple(f"{d}{e}" for d in "0123456789" for e in "eE"), r"(?<![\w.-])(\d{1,3}(?:\.\d+)?)[eE]([-+]?)(\d{1,3})(?![\w-]|\.\d)", _scientific),
     # "2 x 10^24": times; powers "10^25", "2^16", "10^-3".
     ("^", r"(?<=\d)\s?[xX×*]\s?(?=\d+\s?\^)", " times "),
+    ("^", r"(\^-?\d+)\s?-\s?(?=\d)", r"\1 minus "),  # "2^31-1"
     ("^", r"(\d+)\s?\^\s?(-?\d+)", _power),
     # Versions "v2.1.3", "v3": "version two point one point three".
     (tuple(f"v{d}" for d in "0123456789"), r"(?<![\w.-])v(?=\d+(?:\.\d+)*(?![\w-]|\.\d))", "version "),
     # A software version "Python 3.12": the minor number is a number, "three point twelve".
     (".", r"\b([A-Z][A-Za-z]{1,20} |version )(\d{1,2})\.([1-9]\d)(?![\d.]|\.\d|%)",
      lambda m: f"{m.group(1)}{cardinal(m.group(2))} point {cardinal(m.group(3))}"),
-    # "8xH100": eight times the chip; a display's "4K" is "four K", not four thousand.
-    ("xX×", r"(?<![\w.])(\d+)[xX×](?=[A-Z]+\d)", r"\1 times "),
+    # "8xH100", "2 x H100": eight times the chip; a display's "4K" is "four K", not four thousand.
+    ("xX×", r"(?<![\w.])(\d+)(?:[xX×]|\s[xX×]\s)(?=[A-Z]+\d)", r"\1 times "),
     ("K", r"(?<![\w.])([48])K(?=\s(?:video|resolution|displays?|monitors?|screens?|TVs?)\b)", r"\1 K"),
+    # Dimensions "2x2", "1920x1080": "two by two"; "x10" a multiplier, "times ten".
+    ("xX×", r"(?<![\w.])(\d+)[xX×](\d+)(?![\w.]|\.\d)", r"\1 by \2"),
+    ("x×", r"(?<![\w.])[x×](?!86\b|64\b)(?=\d+(?:\.\d+)?(?![\w.]|\.\d))", "times "),  # not "x86"
+    # Video resolutions "720p", "1080p": "seven twenty p", "ten eighty p".
+    ("p", r"(?<![\w.])(\d{3,4})p\b", lambda m: _pairs(m.group(1)) + " p" if len(m.group(1)) == 4 else
+     f"{cardinal(m.group(1)[0])} {cardinal(m.group(1)[1:])} p"),
     # Mixtures of experts "8x7B": "eight times seven billion".
     ("xX×", rf"(?<![\w.])(\d+)[xX×](\d+(?:\.\d+)?)([{''.join(_SIZES)}])\b",
      lambda m: f"{cardinal(m.group(1))} times {cardinal(m.group(2))} {_SIZES[m.group(3)]}"),
@@ -552,6 +599,8 @@ _FRACTION_RULES = _rules(
     # Fractions "1/4", "2/3", "1/10th"; dates "04/29", "on 3/14", "1/2025"; scores "450/800".
     ("/", r"(?<![\w./])(\d{1,4})/(\d{1,4})((?:th|rd|nd)s?)?(?![\w/]|\.\d)", _slashed),
     ("/", r"(?<![\w./])(\d+\.\d+)/(?=\d+\.\d+(?![\w/.]))", r"\1 slash "),  # "3.6/3.7"
+    # A score out of a whole number: "4.5/5", "85.2/100", "12.5/10".
+    ("/", r"(?<![\w./])(\d+\.\d+)/(?=\d+(?![\w/]|\.\d))", r"\1 out of "),
     # Seconds "1.5s" (a whole "5s" may be a plural: "the 50s").
     ("s", r"(?<![\w.])(\d+\.\d+)\s?s\b", lambda m: f"{cardinal(m.group(1))} seconds"),
     # A minus before a temperature "-40°C" (other minus signs are read with plain numbers).
@@ -566,24 +615,52 @@ def _per_unit(per: str | None) -> str:
     return " per second" if per == "/s" else f" per {per[1:]}"
 
 
+# An arXiv identifier "2401.12345" (year and month, then a serial): "twenty-four oh one dot
+# one two three four five", not a decimal.
+_ARXIV = re.compile(r"(?:\barXiv:\s?)?(?<![\w.])([0-3]\d(?:0[1-9]|1[0-2]))\.(\d{4,5})(?:v(\d+))?(?![\w.]|\.\d)")
+
+
+def _arxiv(m: re.Match[str]) -> str:
+    prefix = "arXiv " if m.group(0).startswith("arXiv") else ""
+    said = f"{prefix}{_pairs(m.group(1))} dot {' '.join(_DIGITS[d] for d in m.group(2))}"
+    return said + (f" version {cardinal(m.group(3))}" if m.group(3) else "")
+
+
+_NAME_BEFORE = re.compile(r"\b(?!(?:The|From|Between|About|Around|Roughly|Only|Just|In|At|Of|With|For|To)\b)[A-Z][A-Za-z]+\s$")
+
+
+def _size_range(m: re.Match[str]) -> str:
+    if m.group(1).isdigit() and _NAME_BEFORE.search(m.string, max(0, m.start() - 30), m.start()):
+        return m.group(1) + " "
+    return m.group(1) + " to "
+
+
 def _numbers_with_suffixes(text: str, t: Tables) -> str:
+    if "." in text:
+        text = _ARXIV.sub(_arxiv, text)
+        text = re.sub(r"(?<![\w.])\.(?=\d)", "0.", text)  # ".5", "scores .06 higher": a leading zero
+    # Thousands grouped by spaces, "1 000 000", "10 000" ("128 256 512", a table's row, is not).
+    text = re.sub(r"(?<![\w.,])(\d{1,3})((?: 000)+)(?![\w.,]?\d)", lambda m: m.group(1) + m.group(2).replace(" ", ""), text)
     text = _apply(_NOTATION_RULES, text)
+    # A decimal before a hyphened word is a number, not part of a name: "1.58-bit", "2.5-hour".
+    text = re.sub(r"(?<![\w.-])(\d+\.\d+)-(?=[A-Za-z])", lambda m: cardinal(m.group(1)) + " ", text)
     # Version numbers "3.1.2".
     text = re.sub(r"(?<![\w.])\d+(?:\.\d+){2,}(?![\w]|\.\d)", lambda m: " point ".join(cardinal(p) for p in m.group(0).split(".")), text)
     text = _apply(_FRACTION_RULES, text)
     # Ranges of sizes "1B-7B", "7-13B": the dash is "to".
-    text = re.sub(r"(?<![\w.])(?<!\w-)(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", r"\1 to ", text)
+    # (after a name, "Llama 3-70B" is the model's version and size: no "to").
+    text = re.sub(r"(?<![\w.])(?<!\w-)(\d+(?:\.\d+)?[KMBT]?)\s?-\s?(?=\d+(?:\.\d+)?[KMBT]\b)", _size_range, text)
     # Ordinals "1st", "21st".
     text = re.sub(r"\b(\d+)(?:st|nd|rd|th)\b", lambda m: ordinal(m.group(1)), text)
     # Percentages "50%", "2.5 %", ranges "10-20%".
     text = re.sub(
-        rf"(?<![\w.])(-?{_NUM})(?:\s?(?:-|to)\s?({_NUM}))?\s?%",
+        rf"(?<![\w.])(-?{_NUM})(?:(?:\s?(?:-|to)\s?|%\s?-\s?)({_NUM}))?\s?%",  # "3%-4%" too
         lambda m: cardinal(m.group(1)) + (f" to {cardinal(m.group(2))}" if m.group(2) else "") + " percent",
         text,
     )
     # Multipliers "10x", "100X", "2-3x", "1,000X", "1.5x".
     text = re.sub(
-        rf"(?<![\w.])({_NUM})(?:\s?(?:-|to)\s?({_NUM}))?[xX×](?![\w])",
+        rf"(?<![\w.])({_NUM})(?:(?:\s?(?:-|to)\s?|[xX×]\s?-\s?)({_NUM}))?[xX×](?![\w])",
         lambda m: cardinal(m.group(1)) + (f" to {cardinal(m.group(2))}" if m.group(2) else "") + " times",
         text,
     )
@@ -609,6 +686,8 @@ def _numbers_with_suffixes(text: str, t: Tables) -> str:
         singular = amount == "1" and not low or adjective
         return f"{said}{cardinal(amount)} {one if singular else many}" + _per_unit(m.group(4))
 
+    # A minus before a measure: "-2.3 pp", "-3 dB" (a range's dash follows a digit).
+    text = re.sub(rf"(?<![\w.,)-])-(?={_NUM}\s?(?:{t.unit_pattern})(?![\w/°]))", "minus ", text)
     text = re.sub(rf"(?<![\w.])(?:({_NUM})\s?(?:-|to)\s?)?({_NUM})\s?({t.unit_pattern})(/s\b|/[A-Za-z]+\b)?(?![\w/°])", unit, text)
     # Number ranges "2-3", "10–20".
     text = re.sub(
@@ -637,6 +716,9 @@ def _segment(part: str, words: frozenset[str], t: Tables) -> str:
     if re.fullmatch(r"\d+(?:\.\d+)*", part):
         if "." in part:
             return " point ".join(_digits_or_cardinal(p, i > 0) for i, p in enumerate(part.split(".")))
+        stamp = re.fullmatch(r"(20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])", part)  # "20241022"
+        if stamp:
+            return f"{_MONTH_NAMES[int(stamp.group(2)) - 1]} {ordinal(stamp.group(3))}, {year(stamp.group(1))}"
         return _pairs(part) if len(part) == 4 else cardinal(part)
     if re.fullmatch(r"[A-Z]{2,}s?", part) and part not in ("II", "III"):
         return _spell(part)
@@ -665,7 +747,7 @@ def _model_names(text: str, words: frozenset[str], t: Tables) -> str:
         token = re.sub(r"(?<=\d)b\b", "B", token)  # "7b" is a model size, "seven B"
         plural = token.endswith("s") and token[-2:-1].isdigit()  # "H100s" -> "H one hundreds"
         parts = re.findall(
-            r"\d+(?:\.\d+)*|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[A-Z]",
+            r"\d+(?:\.\d+)*|[A-Z]{2,}(?=[a-z]\d)|[A-Z]+s(?![a-z])|[A-Z]+(?![a-z])|[A-Z]?[a-z]+(?:[A-Z][a-z]+)*|[A-Z]",
             token[:-1] if plural else token,
         )
         said = " ".join(_segment(p, words, t) for p in parts)
@@ -800,6 +882,7 @@ def normalize_text(text: str, words: frozenset[str] = frozenset(), language: str
     text = _apply(_SYMBOL_RULES, text)
     if digits:
         text = _plain_numbers(_model_names(text, frozenset(words), t))
+    text = _apply(_SLASH_RULES, text)
     text = _acronyms(text, frozenset(words), t)
     return _capitalise_numbers(_tidy(keep.restore(text)))
 
