@@ -226,16 +226,22 @@ def notes_text(notes_html: str) -> str:
     text = _LINK.sub(lambda m: f"{m.group(2)} [{m.group(1)}]", text)
     text = _BLOCK.sub("\n\n", _items(text))
     lines: list[str] = []
+    bullet = False  # the last line is a list item's bare marker ("*", "1.")
     for line in _TAG_LIKE.sub("", html.unescape(_TAG.sub("", text))).split("\n"):
-        line = " ".join(line.split())
-        if lines and _BULLET.match(lines[-1]):  # <li><p>text</p></li>: the bullet joins its text
-            if line:
-                lines[-1] = f"{lines[-1]} {line}"
+        words = line.split()
+        if not words:  # at most one blank line in a row, none after a marker
+            if lines and lines[-1] and not bullet:
+                lines.append("")
             continue
-        if _BULLET.match(line.split(" ", 1)[0]) and lines and not lines[-1]:
+        line = " ".join(words)
+        if bullet:  # <li><p>text</p></li>: the marker joins its text
+            lines[-1] = f"{lines[-1]} {line}"
+            bullet = False
+            continue
+        if lines and not lines[-1] and _BULLET.match(words[0]):
             lines.pop()  # list items on consecutive lines
-        if line or (lines and lines[-1]):
-            lines.append(line)
+        lines.append(line)
+        bullet = _BULLET.match(line) is not None
     return "\n".join(lines).strip()
 
 
