@@ -178,16 +178,16 @@ def _clean_notes(notes_html: str, post_url: str, images: frozenset[str] = frozen
         return ""
 
     def link(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "href":  # most calls: one per link
+            if value.startswith("#") and _NOTE_ID.match(value[1:]):
+                return value
+            url = web_url(value, post_url)
+            return url and ascii_url(url)
         if attribute == "id":
             return value if _NOTE_ID.match(value) else None
         if tag == "img":
             return value if attribute == "alt" or value in images else None
-        if attribute != "href":
-            return value
-        if _NOTE_ID.match(value.removeprefix("#")) and value.startswith("#"):
-            return value
-        url = web_url(value, post_url)
-        return url and ascii_url(url)
+        return value
 
     cleaned = nh3.clean(
         notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"},
