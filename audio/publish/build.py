@@ -388,27 +388,33 @@ class _Build:
     def __init__(self, root: Path, previous: Path):
         self.root = root
         self.previous = previous if previous.is_dir() else None
+        # paths as strings: thousands of files, no Path object made for each
+        self._root, self._previous = f"{root}{os.sep}", f"{previous}{os.sep}"
 
     def write(self, relative: str, data: bytes | str) -> None:
         data = data.encode("utf-8") if isinstance(data, str) else data
-        target = self.root / relative
+        target = self._root + relative
         if self.previous is not None:
-            old = self.previous / relative
+            old = self._previous + relative
             try:
-                if old.stat().st_size == len(data) and old.read_bytes() == data:
-                    os.link(old, target)
-                    return
+                if os.stat(old).st_size == len(data):
+                    with open(old, "rb") as file:
+                        same = file.read() == data
+                    if same:
+                        os.link(old, target)
+                        return
             except OSError:
                 pass  # not there, or not linkable: write it
-        target.write_bytes(data)
+        with open(target, "wb") as file:
+            file.write(data)
 
     def place(self, source: Path, relative: str) -> None:
         """A rendered file: a hard link when possible (renders replace files, never rewrite
         them), else a copy that keeps the modification time."""
         try:
-            os.link(source, self.root / relative)
+            os.link(source, self._root + relative)
         except OSError:
-            shutil.copy2(source, self.root / relative)
+            shutil.copy2(source, self._root + relative)
 
 
 def _write_private_feeds(show: Show, out: _Build, feeds: PrivateFeeds, items: list[FeedItem], guid: str,
