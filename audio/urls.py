@@ -22,6 +22,9 @@ _SAFE = "/:@!$&'()*+,;=~%-._"
 
 _PLAIN = re.compile(r"^[A-Za-z0-9/:@!$&'()*+,;=~%._?#-]*$")
 _VISIBLE_ASCII = re.compile(r"[\x21-\x5b\x5d-\x7e]+")  # printable ASCII but the space and the backslash
+# An absolute http(s) URL with a host of ASCII letters, digits, dots and hyphens (no user,
+# no port) and the rest visible ASCII: what web_url accepts as it is, known without parsing.
+_PLAIN_WEB_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?:[/?#][\x21-\x5b\x5d-\x7e]*)?", re.IGNORECASE)
 
 
 @functools.lru_cache(maxsize=4096)  # pure; a feed repeats its site's and its notes' URLs
@@ -72,6 +75,8 @@ def web_url(value: str, base: str = "") -> str | None:
     (as a link in the page at ``base`` would); None when it is not one (any other scheme,
     no host, spaces)."""
     value = value.strip()
+    if _PLAIN_WEB_URL.fullmatch(value):  # the common case: a link in the notes
+        return value
     if not (_VISIBLE_ASCII.fullmatch(value) if value.isascii() else
             "\\" not in value and not any(c.isspace() or not c.isprintable() for c in value)):
         return None

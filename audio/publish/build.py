@@ -36,7 +36,9 @@ from audio.publish.feed import (
     FeedItem,
     build_feed,
     item_description,
+    lead_link_text,
     notes_text,
+    text_description,
     truncate_bytes,
 )
 from audio.publish.site import (
@@ -176,16 +178,16 @@ def _clean_notes(notes_html: str, post_url: str, images: frozenset[str] = frozen
         return ""
 
     def link(tag: str, attribute: str, value: str) -> str | None:
+        if attribute == "href":  # most calls: one per link
+            if value.startswith("#") and _NOTE_ID.match(value[1:]):
+                return value
+            url = web_url(value, post_url)
+            return url and ascii_url(url)
         if attribute == "id":
             return value if _NOTE_ID.match(value) else None
         if tag == "img":
             return value if attribute == "alt" or value in images else None
-        if attribute != "href":
-            return value
-        if _NOTE_ID.match(value.removeprefix("#")) and value.startswith("#"):
-            return value
-        url = web_url(value, post_url)
-        return url and ascii_url(url)
+        return value
 
     cleaned = nh3.clean(
         notes_html, tags=NOTES_TAGS, clean_content_tags={"script", "style"},
@@ -205,9 +207,17 @@ def _feed_notes(notes_html: str, page_url: str, files_url: str) -> str:
     return _NOTE_ANCHOR.sub(r"\1", notes_html)
 
 
-def _description(notes_html: str, footer: str) -> str:
-    """The plain-text description: the notes shortened to fit, but their "Notes" list (at
-    most half the room) and the footer kept whole."""
+def _description(lead_url: str, notes_html: str, text: str, footer: str) -> str:
+    """The plain-text description: the notes (``text``: their ``notes_text``) after the
+    ``_lead_link`` paragraph of ``lead_url`` ("" for none), shortened to fit, but their
+    "Notes" list (at most half the room) and the footer kept whole."""
+    if NOTES_HEADING not in notes_html:
+        if not lead_url:
+            return text_description(text, footer)
+        with_lead = lead_link_text(lead_url, text)
+        if with_lead is not None:
+            return text_description(with_lead, footer)
+    notes_html = (_lead_link(lead_url) if lead_url else "") + notes_html
     body, heading, listed = notes_html.partition(NOTES_HEADING)
     if not heading:
         return item_description(notes_html, footer)
@@ -297,6 +307,7 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     link = _post_link(show, episode, warnings)
     footer = _footer(show, episode, link)
     notes = _clean_notes(episode.notes_html, link, images)
+    text = notes_text(notes)  # once: the description's and the page summary's
     disclosure = _disclosure(show, episode)
     # the page links to the post in its header
     page_notes = f"{notes}\n{_footer_html(footer)}{_disclosure_html(disclosure)}".strip()
@@ -307,7 +318,8 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     item = FeedItem(
         title=episode.title, guid=episode.guid, link=link, date=date, duration_s=int(round(episode.duration_s)),
         author=episode.author or show.show.author, audio_url=urls["audio"], audio_bytes=audio_bytes,
-        description=_description(lead + notes, _with_disclosure(footer, disclosure)),
+        description=_description(link if show.publish.notes_lead_link else "", notes, text,
+                                 _with_disclosure(footer, disclosure)),
         content_html=_feed_notes(lead + page_notes, page_url if episode.audience == PUBLIC else "",
                                  site_join(root, folder)),
         transcript_urls={r: urls[r] for r in ("vtt", "srt", "transcript") if r in urls},
@@ -321,7 +333,7 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
         notes_html=page_notes, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
         chapters=episode.chapters, transcript=_transcript_segments(sources.get("transcript")),
         href=f"{folder}/{episode.slug}.html", embed=f"{EMBED_DIR}/{episode.slug}.html",
-        summary=truncate_bytes(" ".join((episode.subtitle or notes_text(notes)).split()), SUMMARY_BYTES),
+        summary=truncate_bytes(" ".join((episode.subtitle or text).split()), SUMMARY_BYTES),
     )
     return _Planned(episode, folder, sources, item, page)
 
@@ -376,27 +388,33 @@ class _Build:
     def __init__(self, root: Path, previous: Path):
         self.root = root
         self.previous = previous if previous.is_dir() else None
+        # paths as strings: thousands of files, no Path object made for each
+        self._root, self._previous = f"{root}{os.sep}", f"{previous}{os.sep}"
 
     def write(self, relative: str, data: bytes | str) -> None:
         data = data.encode("utf-8") if isinstance(data, str) else data
-        target = self.root / relative
+        target = self._root + relative
         if self.previous is not None:
-            old = self.previous / relative
+            old = self._previous + relative
             try:
-                if old.stat().st_size == len(data) and old.read_bytes() == data:
-                    os.link(old, target)
-                    return
+                if os.stat(old).st_size == len(data):
+                    with open(old, "rb") as file:
+                        same = file.read() == data
+                    if same:
+                        os.link(old, target)
+                        return
             except OSError:
                 pass  # not there, or not linkable: write it
-        target.write_bytes(data)
+        with open(target, "wb") as file:
+            file.write(data)
 
     def place(self, source: Path, relative: str) -> None:
         """A rendered file: a hard link when possible (renders replace files, never rewrite
         them), else a copy that keeps the modification time."""
         try:
-            os.link(source, self.root / relative)
+            os.link(source, self._root + relative)
         except OSError:
-            shutil.copy2(source, self.root / relative)
+            shutil.copy2(source, self._root + relative)
 
 
 def _write_private_feeds(show: Show, out: _Build, feeds: PrivateFeeds, items: list[FeedItem], guid: str,

@@ -213,6 +213,7 @@ _LINK = re.compile(r"<a\b[^>]*?\bhref=\"(https?://[^\"]*)\"[^>]*>(.*?)</a\s*>", 
 _ITEM = re.compile(r"<li\b[^>]*>", re.I)
 _LIST = re.compile(r"<(/?)(ol|ul|li)\b[^>]*>", re.IGNORECASE)
 _BULLET = re.compile(r"^(?:\*|\d+\.)$")
+_LEAD_URL = re.compile(r"https?://[^\s<]*\Z", re.IGNORECASE)
 _BLOCK = re.compile(r"</?(?:p|div|h[1-6]|blockquote|ol|ul|tr|br|hr|figure|pre)\b[^>]*>", re.I)
 _TAG = re.compile(r"<[^>]*>")
 # What an app rendering the description as HTML would take for a tag: a post's literal text
@@ -226,17 +227,35 @@ def notes_text(notes_html: str) -> str:
     text = _LINK.sub(lambda m: f"{m.group(2)} [{m.group(1)}]", text)
     text = _BLOCK.sub("\n\n", _items(text))
     lines: list[str] = []
+    bullet = False  # the last line is a list item's bare marker ("*", "1.")
     for line in _TAG_LIKE.sub("", html.unescape(_TAG.sub("", text))).split("\n"):
-        line = " ".join(line.split())
-        if lines and _BULLET.match(lines[-1]):  # <li><p>text</p></li>: the bullet joins its text
-            if line:
-                lines[-1] = f"{lines[-1]} {line}"
+        words = line.split()
+        if not words:  # at most one blank line in a row, none after a marker
+            if lines and lines[-1] and not bullet:
+                lines.append("")
             continue
-        if _BULLET.match(line.split(" ", 1)[0]) and lines and not lines[-1]:
+        line = " ".join(words)
+        if bullet:  # <li><p>text</p></li>: the marker joins its text
+            lines[-1] = f"{lines[-1]} {line}"
+            bullet = False
+            continue
+        if lines and not lines[-1] and _BULLET.match(words[0]):
             lines.pop()  # list items on consecutive lines
-        if line or (lines and lines[-1]):
-            lines.append(line)
+        lines.append(line)
+        bullet = _BULLET.match(line) is not None
     return "\n".join(lines).strip()
+
+
+def lead_link_text(link: str, text: str) -> str | None:
+    """``notes_text`` of a paragraph holding only a link to ``link`` (its text the URL),
+    followed by notes whose ``notes_text`` is ``text``: the link's line, then the notes
+    (None for a URL this does not cover: one not http(s), or with a space or a "<")."""
+    if not _LEAD_URL.match(link):
+        return None
+    line = f"{link} [{link}]"
+    if not text:
+        return line
+    return f"{line}\n{text}" if _BULLET.match(text.split(None, 1)[0]) else f"{line}\n\n{text}"
 
 
 def _items(notes_html: str) -> str:
@@ -276,7 +295,12 @@ def truncate_bytes(text: str, limit: int) -> str:
 
 def item_description(notes_html: str, footer: str) -> str:
     """The plain-text description: the notes, shortened to fit, then the footer."""
+    return text_description(notes_text(notes_html), footer)
+
+
+def text_description(text: str, footer: str) -> str:
+    """``item_description`` of notes already made plain text (``notes_text``)."""
     footer = footer.strip()
     room = MAX_DESCRIPTION_BYTES - len(footer.encode("utf-8")) - 2
-    body = truncate_bytes(notes_text(notes_html), max(room, 0)) if room > 0 else ""
+    body = truncate_bytes(text, max(room, 0)) if room > 0 else ""
     return truncate_bytes(f"{body}\n\n{footer}".strip(), MAX_DESCRIPTION_BYTES)
