@@ -127,3 +127,19 @@ def test_properties(tokens: list[str], max_chars: int) -> None:
     assert all(len(p) <= max_chars or " " not in p for p in pieces)
     # no word lost, added or reordered
     assert " ".join(pieces).split() == text.split()
+
+
+@given(st.lists(st.sampled_from(["It rained.", "Dr. Smith came.", "It rained.", "Why?", "  ", "\n", "U.S. firms grew",
+                                 "3.5 percent.", "\"Yes,\" she said.", "(See above.)", "¿Qué?", "e.g. this"]),
+                max_size=12))
+def test_sentence_spans_are_pysbds_own(parts):
+    """Our segmenter places pysbd's sentences back in the text without a regular expression
+    per sentence: the same spans as pysbd's, repeated sentences included."""
+    import pysbd
+
+    from audio.prepare.sentences import _Segmenter
+
+    text = " ".join(parts)
+    for language in ("en", "es"):
+        assert _Segmenter(language=language, clean=False).segment(text) == \
+            pysbd.Segmenter(language=language, clean=False).segment(text)
