@@ -56,6 +56,11 @@ def _site_url(url: str) -> str:
     return url
 
 
+def is_email(text: str) -> bool:
+    """``text`` (spaces around it aside) has the form of an e-mail address."""
+    return bool(_EMAIL.match(text.strip()))
+
+
 def _email(address: str) -> str:
     if address and not _EMAIL.match(address):
         raise ValueError("expected an e-mail address")

@@ -387,14 +387,14 @@ class _Build:
 
     def __init__(self, root: Path, previous: Path):
         self.root = root
-        self.previous = previous if previous.is_dir() else None
         # paths as strings: thousands of files, no Path object made for each
-        self._root, self._previous = f"{root}{os.sep}", f"{previous}{os.sep}"
+        self._root = f"{root}{os.sep}"
+        self._previous = f"{previous}{os.sep}" if previous.is_dir() else None
 
     def write(self, relative: str, data: bytes | str) -> None:
         data = data.encode("utf-8") if isinstance(data, str) else data
         target = self._root + relative
-        if self.previous is not None:
+        if self._previous is not None:
             old = self._previous + relative
             try:
                 if os.stat(old).st_size == len(data):

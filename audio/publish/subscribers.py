@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,12 +20,11 @@ from pathlib import Path
 
 from audio.catalog import SHARED_TOKEN_KEY, Catalog, Subscriber
 from audio.errors import InputError
-from audio.show import Show
+from audio.show import Show, is_email
 from audio.urls import site_join
 
 EMAIL_KEY = "subscribers.email_key"
 FEED_FILE = "feed.xml"
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Header names (lower case) an export gives its email column.
 EMAIL_COLUMNS = ("email", "email address", "e-mail", "email_address")
 # Columns that say whether a row is a paying (or complimentary) subscriber, and the values
@@ -52,10 +50,6 @@ class ImportReport:
     @property
     def skipped(self) -> int:
         return self.not_paying + self.known + self.repeated + self.no_email
-
-
-def is_email(text: str) -> bool:
-    return bool(_EMAIL.match(text.strip()))
 
 
 def masked(email: str) -> str:
