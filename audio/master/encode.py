@@ -78,7 +78,8 @@ def ffmpeg_exe() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-def _last_line(text: str) -> str:
+def last_line(text: str) -> str:
+    """The last non-blank line of a tool's messages (what ffmpeg says went wrong)."""
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1].strip() if lines else "no message"
 
@@ -128,7 +129,7 @@ class SegmentEncoder:
 
     def _log_tail(self) -> str:
         self.log.flush()
-        return _last_line(self.log_path.read_text(errors="replace"))
+        return last_line(self.log_path.read_text(errors="replace"))
 
     def _end_input(self) -> None:
         if self.feeder is not None and self.feeder.is_alive():
@@ -265,4 +266,4 @@ def join_mp3(parts: Sequence[Path], out: Path) -> None:
     finally:
         listing.unlink(missing_ok=True)
     if result.returncode:
-        raise OutputError(out, f"ffmpeg cannot join the segments ({_last_line(result.stderr)})")
+        raise OutputError(out, f"ffmpeg cannot join the segments ({last_line(result.stderr)})")

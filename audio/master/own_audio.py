@@ -24,7 +24,7 @@ from mutagen import MutagenError
 from audio.errors import InputError
 from audio.fetch import fetch
 from audio.limits import ImportLimits
-from audio.master.encode import LAME_QUALITY, EncodeSettings, Loudness, ffmpeg_exe
+from audio.master.encode import LAME_QUALITY, EncodeSettings, Loudness, ffmpeg_exe, last_line
 
 AUDIO_ACCEPT = "audio/mpeg, audio/*;q=0.9, */*;q=0.5"
 
@@ -60,8 +60,7 @@ def _ffmpeg(args: list[str], source: Path | str) -> str:
     result = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostats", "-nostdin", "-y", *args], check=False,
                             capture_output=True, text=True, errors="replace")
     if result.returncode:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        raise InputError(source, f"not audio ffmpeg can read ({lines[-1].strip() if lines else 'no message'})")
+        raise InputError(source, f"not audio ffmpeg can read ({last_line(result.stderr)})")
     return result.stderr
 
 
