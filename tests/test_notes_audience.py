@@ -203,3 +203,20 @@ def test_every_corpus_footnote_has_its_marker_and_note(corpus, sample_show):
         assert re.findall(r'<sup><a href="#note-(\d+)" id="note-ref-\1"[^>]*>\[\1\]</a></sup>', notes) == numbers, post.name
         assert re.findall(r'<li id="note-(\d+)">', notes.partition("<h2>Notes</h2>")[2]) == numbers, post.name
         assert "footnote" not in notes, post.name
+
+
+@pytest.mark.parametrize("notes", [
+    "", "<p>One paragraph with <a href=\"https://a.test/x\">a link</a>.</p>",
+    "<ul><li>A first item</li><li>A second</li></ul><p>Then prose.</p>",
+    "<ol><li><p>Numbered</p></li></ol>", "<blockquote><p>Quoted words.</p></blockquote><h2>A heading</h2>",
+])
+@pytest.mark.parametrize("lead", ["", "https://news.test/p/post", "http://news.test/p/a b", "https://news.test/p/<x>"])
+def test_the_lead_link_shortcut_says_what_the_whole_notes_would(notes, lead):
+    """The description's lead link is put before notes already made text (one notes_text
+    per episode): the same description as making text of the lead paragraph and the notes."""
+    from audio.publish.build import _description, _lead_link
+    from audio.publish.feed import item_description, notes_text
+
+    footer = "The footer."
+    whole = item_description((_lead_link(lead) if lead else "") + notes, footer)
+    assert _description(lead, notes, notes_text(notes), footer) == whole
