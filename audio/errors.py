@@ -41,6 +41,10 @@ class EngineError(AudioEssayError):
     """A TTS engine that is missing, cannot load its model, or fails to synthesize."""
 
 
+class RecognizerMissing(AudioEssayError):
+    """Speech QA's recogniser (or its model) is not installed: the message names the extra."""
+
+
 class OutputError(AudioEssayError):
     """Output that cannot be written (unwritable folder, full disk, ...)."""
 

@@ -292,3 +292,58 @@ class Episode:
     season: int | None = None
     episode_number: int | None = None
     folder: Path | None = None  # where the files are; not serialised
+
+
+# Speech QA: what a recogniser heard in an episode's sentences, and what was made of it.
+
+@dataclass(frozen=True)
+class HeardWord:
+    """One word a recogniser heard (or placed, aligning known text), with its time in the
+    audio it was given."""
+
+    word: str
+    start_s: float
+    end_s: float
+    confidence: float | None = None  # the recogniser's own, 0..1, where it has one
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One sentence of an episode as QA judged it. ``start_s``/``end_s`` place it in the
+    episode; the rates and error rates are of the sentence's own synthesized audio."""
+
+    index: int  # in the script's speaking order (``Script.sentences()``)
+    start_s: float
+    end_s: float
+    written: str  # the spoken text, normalised for comparison
+    heard: str  # what the recogniser heard, normalised the same way ("" when only aligned)
+    wer: float  # word error rate of heard against written (0 when the text aligned cleanly)
+    cer: float  # character error rate
+    chars_per_s: float  # speaking rate: written characters per second of speech
+    reasons: tuple[str, ...] = ()  # why it is a suspect (empty: clean); see ``audio.qa``
+    take: int = 0  # the take kept: 0 the first synthesis, n the n-th retake
+    takes_tried: int = 0  # retakes synthesized for it by this check
+    improved: bool | None = None  # whether a retake scored better (None: none tried)
+
+    @property
+    def suspect(self) -> bool:
+        return bool(self.reasons)
+
+
+@dataclass(frozen=True)
+class EpisodeQA:
+    """An episode's QA: the record written to ``<slug>.qa.json``."""
+
+    slug: str
+    voice: str
+    recognizer: str
+    state: str  # "clean", "suspects" or "skipped"
+    sentences: tuple[SentenceCheck, ...]  # every sentence checked, in speaking order
+    skipped_reason: str = ""  # why QA did not run (a language the recogniser cannot hear...)
+    wer: float = 0.0  # the episode's word error rate over every sentence checked
+    checked_at: datetime | None = None
+    tool_version: str = ""
+
+    @property
+    def suspects(self) -> tuple[SentenceCheck, ...]:
+        return tuple(s for s in self.sentences if s.suspect)

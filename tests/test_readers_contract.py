@@ -19,6 +19,7 @@ from typing import Any, Callable
 import pytest
 from prepare_helpers import make_show
 
+from audio import plugins
 from audio.back_catalogue.importer import import_source
 from audio.errors import AudioEssayError, ConfigError
 from audio.limits import ImportLimits
@@ -238,7 +239,7 @@ class OrgReader:
 
 def _installed(monkeypatch, **targets: str) -> None:
     eps = [EntryPoint(name=n, value=v, group=ENTRY_POINT_GROUP) for n, v in targets.items()]
-    monkeypatch.setattr(registry, "entry_points", lambda group: eps if group == ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(plugins, "entry_points", lambda group: eps if group == ENTRY_POINT_GROUP else [])
 
 
 def test_a_new_format_is_one_module_and_one_entry_point(monkeypatch, tmp_path):

@@ -17,12 +17,11 @@ An entry point with a built-in's name replaces that built-in. Which reader takes
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from audio.errors import ConfigError, InputError
+from audio.plugins import resolve, targets
 from audio.readers.base import ENTRY_POINT_GROUP, PostReader, Source, SourceReader
 
 # The built-ins, also declared as entry points in pyproject.toml; listed here too so a
@@ -38,18 +37,12 @@ DEFAULT_POST_READER = "markdown"
 
 
 def _targets() -> dict[str, str]:
-    found = dict(BUILTIN)
-    found.update({ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)})
-    return found
+    return targets(ENTRY_POINT_GROUP, BUILTIN)
 
 
 def _load(name: str, target: str) -> Any:
-    module, _, attr = target.partition(":")
     try:
-        obj = import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-        return obj()
+        return resolve(target)()
     except (ImportError, AttributeError, TypeError) as exc:
         raise ConfigError(None, f"input format {name!r} cannot be loaded from {target} ({exc})") from exc
 

@@ -11,11 +11,10 @@ ready. A third-party engine is one installed package declaring::
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 from audio.errors import ConfigError, EngineError
+from audio.plugins import resolve, targets
 from audio.synth.engines.base import ENTRY_POINT_GROUP, Engine
 
 if TYPE_CHECKING:
@@ -31,9 +30,7 @@ BUILTIN = {
 
 
 def _targets() -> dict[str, str]:
-    found = dict(BUILTIN)
-    found.update({ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)})
-    return found
+    return targets(ENTRY_POINT_GROUP, BUILTIN)
 
 
 def available_engines() -> list[str]:
@@ -42,17 +39,13 @@ def available_engines() -> list[str]:
 
 
 def _factory(profile: VoiceProfile) -> Any:
-    targets = _targets()
-    if profile.engine not in targets:
-        raise ConfigError(profile.source, f"engine: unknown engine {profile.engine!r} (installed: {', '.join(sorted(targets))})")
-    module, _, attr = targets[profile.engine].partition(":")
+    found = _targets()
+    if profile.engine not in found:
+        raise ConfigError(profile.source, f"engine: unknown engine {profile.engine!r} (installed: {', '.join(sorted(found))})")
     try:
-        obj = import_module(module)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
+        return resolve(found[profile.engine])
     except (ImportError, AttributeError) as exc:
-        raise EngineError(profile.source, f"engine {profile.engine!r} cannot be loaded from {targets[profile.engine]} ({exc})") from exc
-    return obj
+        raise EngineError(profile.source, f"engine {profile.engine!r} cannot be loaded from {found[profile.engine]} ({exc})") from exc
 
 
 def create_engine(profile: VoiceProfile, threads: int | None = None) -> Engine:

@@ -1,0 +1,2 @@
+"""Speech recognisers behind one small interface (``base.Recognizer``), found by name
+through the ``audio_essay.recognizers`` entry point group (``registry``)."""
