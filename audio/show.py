@@ -311,6 +311,17 @@ class RenderOptions(Settings):
         return folder / value if value else None
 
 
+class QAOptions(Settings):
+    """[qa]: speech QA, listening to every sentence of an episode (audio-essay qa)."""
+
+    enabled: bool = Field(False, description="run QA inside render and batch, retaking suspect sentences")
+    recognizer: str = Field("pocketsphinx", description="the speech recogniser (audio_essay.recognizers entry point)")
+    model: str = Field("", description="the recogniser's model folder, relative to the show folder; empty: its own")
+    max_retakes: int = Field(3, ge=0, le=10, description="new takes of a suspect sentence at most (0: report only)")
+    spread: float = Field(4.0, gt=0, description="a sentence is suspect above the voice's median error rate plus "
+                                                  "this many times its spread on clean sentences")
+
+
 @dataclass(frozen=True)
 class Show:
     """A show folder and its settings."""
@@ -321,6 +332,7 @@ class Show:
     publish: PublishOptions = field(default_factory=PublishOptions)
     render: RenderOptions = field(default_factory=RenderOptions)
     voices: dict[str, str] = field(default_factory=dict)
+    qa: QAOptions = field(default_factory=QAOptions)
 
     @property
     def language(self) -> str:
@@ -352,6 +364,12 @@ class Show:
         return self.folder / ".cache"
 
     @property
+    def qa_dir(self) -> Path:
+        """Speech QA's working area: its HTML report and each voice's calibration. Private:
+        never part of the site."""
+        return self.folder / "qa"
+
+    @property
     def site_dir(self) -> Path:
         return self.folder / "site"
 
@@ -376,6 +394,7 @@ class ShowFile(Settings):
                         "(and not the show's own, read by [render] voice) is skipped, never read by a voice of "
                         "another language",
         examples=[{"es": "my-spanish"}])
+    qa: QAOptions = QAOptions()
 
 
 def _check_files(show: Show) -> None:

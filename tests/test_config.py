@@ -29,7 +29,7 @@ def run(*args: str) -> tuple[int, str]:
 @pytest.mark.parametrize(("toml", "reason"), [
     # unknown key, unknown table
     ('[render]\nvoise = "joe"\n', f"render.voise: unknown key (allowed: {RENDER_KEYS})"),
-    ("[rendre]\nvoice = 'joe'\n", "rendre: unknown table (allowed: publish, render, script, show, voices)"),
+    ("[rendre]\nvoice = 'joe'\n", "rendre: unknown table (allowed: publish, qa, render, script, show, voices)"),
     # wrong type: strict, a boolean is not a number nor a string a boolean
     ('[render]\ntarget_lufs = "loud"\n', 'render.target_lufs: expected a number between -30 and -10, got "loud"'),
     ("[render]\nchannels = true\n", "render.channels: expected one of 1, 2, got true"),
