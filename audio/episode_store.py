@@ -1,4 +1,5 @@
-"""Reading and writing ``<slug>.episode.json``: the record publish and batch read back."""
+"""Reading and writing ``<slug>.episode.json``, the record publish and batch read back, and
+``<slug>.qa.json`` beside it, the episode's speech QA."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 from audio.errors import InputError
-from audio.models import Chapter, Episode
+from audio.models import Chapter, Episode, EpisodeQA, SentenceCheck
 
 EPISODE_SUFFIX = ".episode.json"
+QA_SUFFIX = ".qa.json"
 
 
 def episode_to_json(episode: Episode) -> str:
@@ -31,6 +33,29 @@ def load_episode(path: Path) -> Episode:
         return Episode(**{**record, "folder": path.parent})
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise InputError(path, f"not a readable episode record ({exc})") from exc
+
+
+def qa_to_json(qa: EpisodeQA) -> str:
+    record = asdict(qa)
+    record["checked_at"] = qa.checked_at.isoformat() if qa.checked_at else None
+    record["suspects"] = len(qa.suspects)  # for a reader of the file; recounted on load
+    return json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def load_qa(path: Path) -> EpisodeQA:
+    """Read an episode's QA record."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record.pop("suspects", None)
+        known = {f.name for f in fields(SentenceCheck)}
+        record["sentences"] = tuple(
+            SentenceCheck(**{k: tuple(v) if k == "reasons" else v for k, v in s.items() if k in known})
+            for s in record["sentences"])
+        record["checked_at"] = datetime.fromisoformat(record["checked_at"]) if record.get("checked_at") else None
+        known = {f.name for f in fields(EpisodeQA)}
+        return EpisodeQA(**{k: v for k, v in record.items() if k in known})
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InputError(path, f"not a readable QA record ({exc})") from exc
 
 
 def list_episodes(folder: Path, unreadable: list[InputError] | None = None) -> list[Episode]:
