@@ -9,10 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from audio.errors import InputError
-from audio.models import Chapter, Episode, EpisodeQA, SentenceCheck
+from audio.models import Chapter, Episode, EpisodeQA, RenderedSentence, SentenceCheck
 
 EPISODE_SUFFIX = ".episode.json"
 QA_SUFFIX = ".qa.json"
+SENTENCES_SUFFIX = ".sentences.json"
 
 
 def episode_to_json(episode: Episode) -> str:
@@ -56,6 +57,18 @@ def load_qa(path: Path) -> EpisodeQA:
         return EpisodeQA(**{k: v for k, v in record.items() if k in known})
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
         raise InputError(path, f"not a readable QA record ({exc})") from exc
+
+
+def sentences_to_json(sentences: tuple[RenderedSentence, ...]) -> str:
+    return json.dumps([asdict(s) for s in sentences], indent=0, ensure_ascii=False) + "\n"
+
+
+def load_sentences(path: Path) -> tuple[RenderedSentence, ...]:
+    """Read the record of which audio a render used for each sentence."""
+    try:
+        return tuple(RenderedSentence(**row) for row in json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(path, f"not a readable sentence record ({exc})") from exc
 
 
 def list_episodes(folder: Path, unreadable: list[InputError] | None = None) -> list[Episode]:

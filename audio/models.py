@@ -244,6 +244,20 @@ class TimedSentence:
     section: int  # -1 for the intro, len(sections) for the outro
     paragraph: int = 0  # the sentence's paragraph, numbered in speaking order
     speech: str = ""
+    index: int = -1  # the sentence in ``Script.sentences()``
+
+
+@dataclass(frozen=True)
+class RenderedSentence:
+    """One sentence as a render used it: where it sits in the episode, the words it says
+    and the synthesis cache entry its audio came from (``<slug>.sentences.json``, kept
+    beside the episode for speech QA; never published)."""
+
+    index: int  # in ``Script.sentences()``
+    start_s: float
+    end_s: float
+    text: str  # the words spoken, as the preparer wrote them for the voice (no lexicon respellings)
+    key: str  # the synthesis cache key of its audio
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from audio import __version__
 from audio.catalog import Catalog
-from audio.episode_store import EPISODE_SUFFIX, episode_to_json
+from audio.episode_store import EPISODE_SUFFIX, SENTENCES_SUFFIX, episode_to_json, sentences_to_json
 from audio.errors import InputError, OutputError, PostSkipped
 from audio.files import sha256_file
 from audio.master.encode import EncodeSettings, join_mp3
@@ -27,7 +27,7 @@ from audio.master.own_audio import audio_source, place_own_audio
 from audio.master.segments import Progress, SegmentRenderer, plan_segments
 from audio.master.tags import EpisodeTags, write_tags
 from audio.master.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
-from audio.models import IMAGE_ROLE, Chapter, Episode, Post, Script, Voicing
+from audio.models import IMAGE_ROLE, Chapter, Episode, Post, RenderedSentence, Script, Voicing
 from audio.show import Show
 from audio.synth.cache import SynthCache
 from audio.synth.engines.base import Engine
@@ -242,6 +242,9 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
             season=meta.season, episode_number=meta.episode,
         )
         (work / f"{meta.slug}{EPISODE_SUFFIX}").write_text(episode_to_json(episode), encoding="utf-8")
+        used = tuple(RenderedSentence(t.index, round(t.start_s, 3), round(t.end_s, 3), t.speech,
+                                      segments.speech_keys[t.index]) for t in timed.sentences)
+        (work / f"{meta.slug}{SENTENCES_SUFFIX}").write_text(sentences_to_json(used), encoding="utf-8")
         move_into_place(work, dest, meta.slug)
         if use_cache:
             cache.save_manifest(meta.slug)

@@ -19,7 +19,7 @@ from PIL import Image
 
 from audio import pipeline
 from audio.cli import main
-from audio.episode_store import load_episode
+from audio.episode_store import load_episode, load_sentences
 from audio.errors import OutputError
 from audio.master.encode import ffmpeg_exe
 from audio.master.mastering import LoudnessTracker
@@ -93,7 +93,13 @@ def check_episode(folder: Path, slug: str, sections: int) -> dict:
     record = json.loads((folder / f"{slug}.episode.json").read_text())
     episode = load_episode(folder / f"{slug}.episode.json")
     mp3 = folder / record["files"]["audio"]
-    assert sorted(p.name for p in folder.iterdir()) == sorted([*record["files"].values(), f"{slug}.episode.json"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*record["files"].values(), f"{slug}.episode.json",
+                                                               f"{slug}.sentences.json"])
+    # Which cache entry each spoken sentence used, in speaking order inside the episode (for speech QA).
+    used = load_sentences(folder / f"{slug}.sentences.json")
+    assert used and [s.index for s in used] == sorted(s.index for s in used)
+    assert all(re.fullmatch(r"[0-9a-f]{64}", s.key) and s.text and s.start_s < s.end_s for s in used)
+    assert all(a.end_s <= b.start_s for a, b in zip(used, used[1:]))
     # The record matches the files.
     data = mp3.read_bytes()
     assert record["bytes"] == len(data) and record["sha256"] == hashlib.sha256(data).hexdigest()

@@ -391,7 +391,7 @@ def timeline(
             rate = settings.sample_rate
             sentence = sentences[step.index]
             timed.append(TimedSentence(offset + start / rate, offset + end / rate, sentence.written or sentence.text,
-                                       step.section, paragraphs[step.index], sentence.text))
+                                       step.section, paragraphs[step.index], sentence.text, step.index))
     chapters = [Chapter(0.0, INTRO_CHAPTER)] if script.intro or settings.intro_audio else []
     for index in range(len(script.sections)):
         first = next((t for t in timed if t.section == index), None)
