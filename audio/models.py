@@ -256,8 +256,9 @@ class RenderedSentence:
     index: int  # in ``Script.sentences()``
     start_s: float
     end_s: float
-    text: str  # the words spoken, as the preparer wrote them for the voice (no lexicon respellings)
+    text: str  # the words spoken, as the preparer wrote them (no lexicon respellings)
     key: str  # the synthesis cache key of its audio
+    speech: str = ""  # what the engine was given (with the lexicon's respellings), to synthesize it again
 
 
 @dataclass(frozen=True)

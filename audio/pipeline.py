@@ -243,7 +243,8 @@ def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_di
         )
         (work / f"{meta.slug}{EPISODE_SUFFIX}").write_text(episode_to_json(episode), encoding="utf-8")
         used = tuple(RenderedSentence(t.index, round(t.start_s, 3), round(t.end_s, 3), t.speech,
-                                      segments.speech_keys[t.index]) for t in timed.sentences)
+                                      segments.speech_keys[t.index], sentences[t.index].speech)
+                     for t in timed.sentences)
         (work / f"{meta.slug}{SENTENCES_SUFFIX}").write_text(sentences_to_json(used), encoding="utf-8")
         move_into_place(work, dest, meta.slug)
         if use_cache:
