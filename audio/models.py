@@ -362,3 +362,24 @@ class EpisodeQA:
     @property
     def suspects(self) -> tuple[SentenceCheck, ...]:
         return tuple(s for s in self.sentences if s.suspect)
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    """A sentence's takes: the one a render uses and how each scored. ``audio.synth.takes.retake``
+    returns it, and the synthesis cache records it (``SynthCache.choose``, ``SynthCache.choice``)."""
+
+    key: str  # the sentence's own synthesis-cache key (take 0's)
+    take: int  # the take kept: 0 the first synthesis, n the n-th retake
+    take_key: str  # the kept take's cache key (``key`` for take 0)
+    scores: tuple[float, ...] = ()  # the judge's score of take 0, 1, ... as far as tried; lower is better
+
+    @property
+    def tried(self) -> int:
+        """Retakes synthesized (or found in the cache) and judged."""
+        return max(0, len(self.scores) - 1)
+
+    @property
+    def improved(self) -> bool | None:
+        """Whether a retake scored better than the first take (None: none tried)."""
+        return None if not self.tried else self.take != 0

@@ -269,7 +269,8 @@ class SegmentRenderer:
         self.settings, self.encode = settings, encode
         self.work, self.spend, self.progress = work, spend, progress
         identity = engine.identity()
-        self.speech_keys = [SynthCache.key(identity, s.speech) for s in self.sentences]
+        # Each sentence's audio as the cache will serve it: a chosen take's, where QA chose one.
+        self.speech_keys = [cache.chosen(SynthCache.key(identity, s.speech)) for s in self.sentences]
         self.reused = 0  # segments of the last pass found in the cache
         self._done = 0  # sentences of this pass done
         self._ahead: Lookahead | None = None  # this pass's sentences synthesized ahead

@@ -7,6 +7,12 @@ parameter that changes the audio, so a new model or a changed ``length_scale`` n
 serves stale audio, and editing one paragraph of a post re-synthesizes only the
 sentences whose text changed.
 
+Takes: speech QA may synthesize a sentence again through one of the engine's variants
+(``audio.synth.takes``), each take under a key of its own, and record the one to keep
+(``choose``). A render asks for every sentence by its own key and ``chosen`` resolves
+that to the chosen take's key while the take's audio is there, so a re-render uses the
+chosen take and synthesizes nothing.
+
 A segment's key and its record (made by ``audio.master.segments``) cover everything its
 encoding depends on: its sentences' keys, its pauses, the loudness it was levelled to
 and the encoder settings. This module stores them.
@@ -15,6 +21,7 @@ Layout under the cache folder (a show uses ``<show>/.cache/synth``)::
 
     audio/<2 hex>/<key>.flac      24-bit FLAC, mono, at the engine's rate
     segments/<2 hex>/<key>.mp3    an encoded segment, and <key>.json, its layout and measurement
+    takes/<2 hex>/<key>.json      a sentence's chosen take: its number, its key, the scores
     manifests/<episode>.txt       keys a finished render used, one a line
 
 Entries are written to a temporary file and renamed into place (a segment's MP3 before
@@ -23,7 +30,9 @@ is unreadable anyway (truncated, wrong rate, garbage) is made again and overwrit
 never fatal.
 
 Pruning (``audio-essay cache prune``): by default removes every entry that no current
-episode's manifest lists, i.e. audio no re-render of an existing episode would reuse;
+episode's manifest lists, i.e. audio no re-render of an existing episode would reuse
+(a chosen take of a sentence a manifest lists, by either key, is kept with its record
+and the sentence's first take, so that clearing the choice synthesizes nothing);
 ``older_than_days`` additionally spares entries used (hit or written) within that many
 days; ``everything`` empties the cache.
 """
@@ -49,7 +58,7 @@ import soundfile as sf
 
 from audio.errors import EngineError, OutputError
 from audio.files import atomic_write
-from audio.models import AudioChunk
+from audio.models import AudioChunk, TakeResult
 from audio.synth.engines.base import Engine, parallelism
 
 if TYPE_CHECKING:
@@ -57,6 +66,7 @@ if TYPE_CHECKING:
 
 SUFFIX = ".flac"
 SEGMENT_SUFFIX = ".mp3"
+TAKE_SUFFIX = ".json"
 SUBTYPE = "PCM_24"  # -146 dB quantisation noise: inaudible, a third the size of float32 .npy
 
 
@@ -149,6 +159,37 @@ class SynthCache:
         self.used_keys.append(key)
         return dest
 
+    def take_path(self, key: str) -> Path:
+        return self.folder / "takes" / key[:2] / f"{key}{TAKE_SUFFIX}"
+
+    def choose(self, result: TakeResult) -> None:
+        """Record which take of sentence ``result.key`` a render uses; take 0 clears the
+        choice (the first take is used again)."""
+        path = self.take_path(result.key)
+        try:
+            if result.take == 0:
+                path.unlink(missing_ok=True)
+                return
+            text = json.dumps({"take": result.take, "key": result.take_key, "scores": list(result.scores)})
+            atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        except OSError as exc:
+            raise OutputError(self.folder, f"cannot write the synthesis cache ({exc.strerror or exc})") from exc
+
+    def choice(self, key: str) -> TakeResult | None:
+        """The take chosen for sentence ``key``, or None when none is recorded (or the record
+        is unreadable: it is then ignored, and the first take used)."""
+        try:
+            record = json.loads(self.take_path(key).read_text(encoding="utf-8"))
+            return TakeResult(key, int(record["take"]), str(record["key"]), tuple(float(x) for x in record["scores"]))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def chosen(self, key: str) -> str:
+        """The key of the audio to use for sentence ``key``: its chosen take's while that
+        take's audio is in the cache, else ``key`` itself."""
+        choice = self.choice(key)
+        return choice.take_key if choice is not None and self.path(choice.take_key).is_file() else key
+
     def save_manifest(self, episode: str) -> None:
         """Record that episode ``episode`` (its slug) uses the keys served so far, sorted: the
         order they were served in depends on how synthesis and encoding overlapped."""
@@ -187,6 +228,12 @@ class SynthCache:
             else:
                 referenced.update(manifest.read_text(encoding="ascii").split())
         cutoff = None if older_than_days is None else time.time() - older_than_days * 86400
+        for record in sorted((self.folder / "takes").glob(f"*/*{TAKE_SUFFIX}")):
+            choice = self.choice(record.stem)
+            if not everything and choice is not None and referenced & {choice.key, choice.take_key}:
+                referenced.update((choice.key, choice.take_key))
+            elif everything or cutoff is None or record.stat().st_mtime < cutoff:
+                record.unlink(missing_ok=True)
         removed = kept = freed = 0
         for entry in [*self.entries(), *self.segment_entries()]:
             stat = entry.stat()
@@ -198,8 +245,9 @@ class SynthCache:
                 entry.with_suffix(".json").unlink(missing_ok=True)  # a segment's record
                 removed += 1
                 freed += stat.st_size
-        for stray in [*(self.folder / "audio").glob("*/.*.tmp"), *(self.folder / "segments").glob("*/.*.tmp")]:
-            stray.unlink(missing_ok=True)  # left by a killed process
+        for folder in ("audio", "segments", "takes"):
+            for stray in (self.folder / folder).glob("*/.*.tmp"):
+                stray.unlink(missing_ok=True)  # left by a killed process
         return PruneReport(removed=removed, kept=kept, bytes_freed=freed)
 
 
@@ -220,23 +268,28 @@ def synthesize_cached(
     """Yield one chunk per sentence (the engine's input text), in order, synthesizing
     only what the cache lacks, all misses in one streaming engine call (or, for an engine
     that takes several at once, ``parallelism(engine)`` sentences at a time: the chunks,
-    the cache entries and their order are the same either way).
+    the cache entries and their order are the same either way). A sentence with a chosen
+    take is that take's audio (``SynthCache.chosen``).
 
     ``on_chunk(chunk, cached)`` is called before each chunk is yielded (for progress).
     ``ahead``: where the misses are being synthesized already (a render's ``Lookahead``).
     Misses are counted on ``cache``.
     """
     identity = engine.identity()
-    keys = [SynthCache.key(identity, s) for s in sentences]
+    firsts = [SynthCache.key(identity, s) for s in sentences]
+    keys = [cache.chosen(k) for k in firsts]
     rate = engine.sample_rate
     misses = {k: s for k, s in zip(keys, sentences) if not cache.path(k).is_file()}
     fresh = _checked(engine, list(misses.values()), ahead)
-    for key, text in zip(keys, sentences):
+    for key, first, text in zip(keys, firsts, sentences):
         if key in misses:
             del misses[key]  # a repeat of this sentence later is a hit on what is stored now
             samples, cached = next(fresh).samples, False
         else:
             samples = cache.get(key, rate)
+            if samples is None and key != first:  # a chosen take's audio is damaged: the first take serves
+                key = first
+                samples = cache.get(key, rate)
             cached = samples is not None
             if not cached:  # a corrupt entry: synthesize this sentence alone
                 samples = next(_checked(engine, [text])).samples
@@ -248,6 +301,18 @@ def synthesize_cached(
         if on_chunk:
             on_chunk(chunk, cached)
         yield chunk
+
+
+def synthesize_own(engine: Engine, text: str, cache: SynthCache) -> tuple[str, np.ndarray]:
+    """One sentence's own audio through ``engine`` (never a chosen take's) and its key: from
+    the cache, else synthesized, stored and counted as a miss."""
+    key = SynthCache.key(engine.identity(), text)
+    samples = cache.get(key, engine.sample_rate)
+    if samples is None:
+        samples = next(_checked(engine, [text])).samples
+        cache.put(key, samples, engine.sample_rate)
+        cache.misses += 1
+    return key, samples
 
 
 class Lookahead:

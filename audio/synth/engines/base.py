@@ -8,6 +8,10 @@ point group, each entry naming a factory ``(profile: VoiceProfile, threads=None)
 An engine may also declare ``parallel``, how many threads may call its ``synthesize`` at
 once (see ``parallelism``); the render then synthesizes that many sentences concurrently
 and still takes them in order, so the output does not depend on it.
+
+An engine may also offer ``variant(take) -> Engine``: the same voice reading another take
+of a sentence (another seed, other noise settings), for speech QA's retakes (see
+``take_engine``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from audio.config import Settings, validate
+from audio.errors import EngineError
 from audio.files import sha256_file
 from audio.models import AudioChunk
 
@@ -42,6 +47,26 @@ class Engine(Protocol):
     def synthesize(self, sentences: Iterable[str]) -> Iterator[AudioChunk]:
         """Yield one chunk per sentence, in order, as each is ready."""
         ...
+
+    # Optional: ``variant(take: int) -> Engine``, for take >= 1 an engine that reads each
+    # sentence another way, the same way every time for the same take: the same voice and
+    # settings with another seed or other noise. Its ``identity()`` differs from this one's
+    # (its audio has cache keys of its own) and this engine's identity is left as it was.
+
+
+def take_engine(engine: Engine, take: int) -> Engine | None:
+    """The engine that reads take ``take`` of a sentence: ``engine`` itself for take 0, its
+    ``variant(take)`` otherwise; None for an engine that offers no variants. A variant that
+    claims the engine's own identity is an EngineError: its audio would overwrite take 0's."""
+    if take == 0:
+        return engine
+    variant = getattr(engine, "variant", None)
+    if variant is None:
+        return None
+    other = variant(take)
+    if other.identity() == engine.identity():
+        raise EngineError(None, f"engine {engine.name!r}: take {take} has the identity of take 0")
+    return other
 
 
 def parallelism(engine: Engine) -> int:

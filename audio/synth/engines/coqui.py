@@ -26,12 +26,14 @@ soundfile, not ``torchaudio.load``.
 - a catalogue name (``tts_models/en/ljspeech/vits``), downloaded on first use.
 
 Coqui models sample noise; each sentence's generator is seeded from its text, so the
-same sentence always sounds the same, cached or not, whatever comes before it.
+same sentence always sounds the same, cached or not, whatever comes before it. Take n of
+a sentence (``variant``) adds n to the seed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import importlib.util
 import json
@@ -188,6 +190,13 @@ class CoquiEngine:
         if self.is_xtts:
             parts += [f"ref={file_digest(p)}" for p in reference_clips(self.profile)]
         return "coqui:" + ":".join(parts) + ":" + json.dumps(self.params, sort_keys=True)
+
+    def variant(self, take: int) -> CoquiEngine:
+        """Take ``take`` of each sentence: the seed moved on by ``take`` (the same audio as
+        a profile with that seed, so the same cache key)."""
+        other = copy.copy(self)
+        other.params = {**self.params, "seed": self.params["seed"] + take}
+        return other
 
     def _xtts_voice(self, profile: VoiceProfile) -> tuple[Any, Any]:
         """The clips' conditioning latents, computed once and cached beside the clips."""

@@ -3,11 +3,13 @@
 Each sentence becomes a voiced-like tone burst (a harmonic tone with a syllable-rate
 envelope) whose length grows with the text, framed by a little silence so that
 mastering's trimming has something to trim. Nothing is loaded; thousands of
-sentences take well under a second.
+sentences take well under a second. Another take of a sentence (``variant``) has
+another pitch.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import time
@@ -47,6 +49,7 @@ class FakeEngine:
     def __init__(self, profile: VoiceProfile | None = None, threads: int | None = None):
         self.params = engine_params(profile, Params) if profile else Params().model_dump()
         self.parallel = threads or 1
+        self.take = 0  # which take of each sentence: each has a pitch of its own
 
     @classmethod
     def check(cls, profile: VoiceProfile) -> str | None:
@@ -55,12 +58,17 @@ class FakeEngine:
 
     def identity(self) -> str:
         sound = {k: v for k, v in self.params.items() if k != "delay_s"}  # the delay changes no sample
-        return "fake:1:" + json.dumps(sound, sort_keys=True)
+        return "fake:1:" + json.dumps(sound, sort_keys=True) + (f":take={self.take}" if self.take else "")
+
+    def variant(self, take: int) -> FakeEngine:
+        other = copy.copy(self)
+        other.take = take
+        return other
 
     def _burst(self, text: str) -> np.ndarray:
         sr = self.sample_rate
         seed = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:4], "little")
-        f0 = 100.0 + seed % 80  # a pitch per sentence, so sentences are told apart
+        f0 = 100.0 + (seed + 29 * self.take) % 80  # a pitch per sentence and take, so they are told apart
         voiced_s = max(0.25, len(text) / self.params["chars_per_second"])
         t = np.arange(int(voiced_s * sr)) / sr
         tone = sum(np.sin(2 * np.pi * f0 * k * t) / k for k in (1, 2, 3, 4))

@@ -15,13 +15,26 @@ almost twice, where one run on two threads gains about 1.6x and spins. Batch wor
 Piper peak-normalises each sentence by default (``SynthesisConfig.normalize_audio``),
 which makes loudness jump from sentence to sentence; we turn that off and let
 mastering normalise the whole episode.
+
+Takes (``variant``): take n of a sentence scales the voice's noise (``noise_scale``,
+``noise_w_scale``) by ``TAKE_NOISE`` and draws it from a seed of its own. Piper draws
+its noise inside the ONNX graph, where onnxruntime seeds each random op once, when the
+session is made (from a process-wide seed, else the clock), and advances it on every run;
+so a take reads each sentence in a fresh session made from the seed of (take, text), and
+the same take of the same sentence always sounds the same. That costs a model load per
+sentence (about half a second): fine for the few sentences QA retakes, so take 0, the
+render's, keeps the shared session and Piper's unseeded noise.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import hashlib
 import importlib.util
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from importlib import import_module
 from pathlib import Path
@@ -38,7 +51,6 @@ if TYPE_CHECKING:
     from audio.models import VoiceProfile
 
 
-
 class Params(EngineParams):
     length_scale: float = Field(1.0, gt=0)  # > 1 speaks slower
     noise_scale: float = Field(0.667, ge=0)  # generator noise (expressiveness)
@@ -47,6 +59,8 @@ class Params(EngineParams):
 
 
 _VOICES: dict[str, Any] = {}  # model path -> PiperVoice
+_SEEDING = threading.Lock()  # onnxruntime's seed is process-wide: set it and make a session as one step
+TAKE_NOISE = (0.8, 0.6, 1.0)  # take n's noise: the voice's own times TAKE_NOISE[(n - 1) % 3]
 
 
 def model_files(profile: VoiceProfile) -> tuple[Path, Path]:
@@ -66,23 +80,33 @@ def model_files(profile: VoiceProfile) -> tuple[Path, Path]:
     return model, model.with_name(model.name + ".json")
 
 
+def _session(model: Path, seed: int | None = None) -> Any:
+    """An onnxruntime session of the model: one thread per run, runs on several threads at
+    once. No memory patterns: they keep buffers planned for every sentence length met, and
+    with two sentences in flight that took the peak from about 0.7 to 1.1 GB. ``seed``: the
+    seed of its noise generators (None: onnxruntime's own)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.enable_mem_pattern = False
+    with _SEEDING:
+        if seed is not None:
+            onnxruntime.set_seed(seed)
+        return onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+
+
 def _load(model: Path, config: Path) -> Any:
-    """The model's session: one thread per run, runs on several threads at once. No memory
-    patterns: they keep buffers planned for every sentence length met, and with two
-    sentences in flight that took the peak from about 0.7 to 1.1 GB."""
+    """The model's shared voice, loaded once per process."""
     key = str(model)
     if key not in _VOICES:
-        import onnxruntime
         from piper.config import PiperConfig
         from piper.voice import PiperVoice
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.enable_mem_pattern = False
         try:
             piper_config = PiperConfig.from_dict(json.loads(config.read_text(encoding="utf-8")))
-            session = onnxruntime.InferenceSession(str(model), sess_options=options, providers=["CPUExecutionProvider"])
+            session = _session(model)
         except Exception as exc:  # a bad file surfaces as onnxruntime's or json's own error types
             raise EngineError(model, f"not a usable Piper voice ({exc})") from exc
         _VOICES[key] = PiperVoice(session=session, config=piper_config)
@@ -103,6 +127,7 @@ class PiperEngine:
         from piper.config import SynthesisConfig
 
         self.voice = _load(self.model, self.config)
+        self.take = 0  # which take of each sentence (see ``variant``)
         self.parallel = threads or os.cpu_count() or 1
         self.sample_rate = self.voice.config.sample_rate
         self.syn_config = SynthesisConfig(
@@ -136,14 +161,41 @@ class PiperEngine:
         return f"model not found: {', '.join(missing)}" if missing else None
 
     def identity(self) -> str:
-        return f"piper:{file_digest(self.model)}:{file_digest(self.config)}:" + json.dumps(self.params, sort_keys=True)
+        base = f"piper:{file_digest(self.model)}:{file_digest(self.config)}:" + json.dumps(self.params, sort_keys=True)
+        if not self.take:
+            return base
+        noise = {"noise_scale": self.syn_config.noise_scale, "noise_w_scale": self.syn_config.noise_w_scale}
+        return f"{base}:take={self.take}:" + json.dumps(noise, sort_keys=True)
+
+    def variant(self, take: int) -> PiperEngine:
+        """Take ``take``: the noise scaled by ``TAKE_NOISE`` and seeded per sentence (see the
+        module docstring). A voice set to speak without noise gets Piper's default noise."""
+        factor = TAKE_NOISE[(take - 1) % len(TAKE_NOISE)]
+        defaults = Params()
+        other = copy.copy(self)
+        other.take = take
+        other.syn_config = dataclasses.replace(
+            self.syn_config,
+            noise_scale=round((self.params["noise_scale"] or defaults.noise_scale) * factor, 4),
+            noise_w_scale=round((self.params["noise_w_scale"] or defaults.noise_w_scale) * factor, 4),
+        )
+        return other
+
+    def _voice(self, text: str) -> Any:
+        """The voice that reads ``text``: the shared one for take 0, else a fresh one seeded from (take, text)."""
+        if not self.take:
+            return self.voice
+        from piper.voice import PiperVoice
+
+        seed = int.from_bytes(hashlib.sha256(f"{self.take}\0{text}".encode()).digest()[:4], "little")
+        return PiperVoice(session=_session(self.model, seed), config=self.voice.config)
 
     def synthesize(self, sentences: Iterable[str]) -> Iterator[AudioChunk]:
         """One chunk per sentence. Piper's phonemizer may split a sentence where we did
         not (after "Dr."); its pieces are joined back into one chunk."""
         for text in sentences:
             try:
-                pieces = [c.audio_float_array for c in self.voice.synthesize(text, self.syn_config)]
+                pieces = [c.audio_float_array for c in self._voice(text).synthesize(text, self.syn_config)]
             except Exception as exc:  # onnxruntime and espeak raise their own types
                 raise EngineError(self.model, f"Piper failed on {text[:60]!r} ({exc})") from exc
             # Text with nothing to pronounce ("...") is a short silence, not an error.
