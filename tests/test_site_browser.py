@@ -5,11 +5,11 @@ element rectangles and screenshots."""
 from __future__ import annotations
 
 import io
-import shutil
-import time
 
 import pytest
-from conftest import require
+from browser_support import browser_fixture  # noqa: F401 (the browser fixture)
+from browser_support import errors as _errors
+from browser_support import wait as _wait
 from PIL import Image
 from publish_support import Server, make_episode, make_show
 from starlette.staticfiles import StaticFiles
@@ -17,46 +17,6 @@ from starlette.staticfiles import StaticFiles
 from audio.publish.build import publish_site
 from audio.publish.serve import make_app
 from audio.show import load_show
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    require(CHROMIUM is not None and CHROMEDRIVER is not None,
-            "Chromium is not installed (apt-get install chromium chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        require(False, "selenium is not installed (pip install -e .[test])")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--mute-audio", "--autoplay-policy=no-user-gesture-required",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
-
-
-def _wait(driver, script: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for: {script}")
-
-
-def _errors(driver) -> list[str]:
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def test_pages_load_cleanly_and_chapters_seek_the_player(browser, tmp_path):
