@@ -259,11 +259,9 @@ def _hours(seconds: float) -> str:
 
 
 def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    from audio.timecode import clock
+
+    return "--:--" if seconds is None else clock(seconds)
 
 
 @main.command("import")

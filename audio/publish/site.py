@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 from audio.models import Chapter
 from audio.show import ListenOn
+from audio.timecode import clock
 from audio.urls import site_join
 
 # The files every site gets (from static/), at its root.
@@ -150,12 +151,6 @@ class PageEpisode:
     href: str = ""  # the page, relative to the site root (for the index)
     summary: str = ""  # a line or two of plain text, for link previews
     embed: str = ""  # its embeddable player page, relative to the site root
-
-
-def clock(seconds: float) -> str:
-    seconds = int(seconds)
-    h, rest = divmod(seconds, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _size(n: int) -> str:

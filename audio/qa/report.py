@@ -29,8 +29,8 @@ from audio.episode_store import QA_SUFFIX, list_episodes, load_qa
 from audio.errors import InputError
 from audio.files import atomic_write
 from audio.models import Episode, EpisodeQA, SentenceCheck
-from audio.publish.site import clock
 from audio.show import Show
+from audio.timecode import clock
 
 REPORT_DIR = "report"  # the HTML report's folder in Show.qa_dir
 PAGE_SUFFIX = ".qa.html"  # an episode's page: <slug>.qa.html beside index.html
