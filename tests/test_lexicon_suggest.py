@@ -129,6 +129,28 @@ def test_qa_failures_raise_a_words_rank(tmp_path):
     # a QA record of another version of the post (an index past its end) is not read
     write_qa(show, slug, {index}, sentences + 5)
     assert suggest_lexicon(show).qa_episodes == 0
+    # nor one of a QA that was skipped (a language the recogniser cannot hear)
+    skipped = EpisodeQA(slug=slug, voice="fake", recognizer="stub", state="skipped", sentences=(),
+                        skipped_reason="the recogniser cannot hear Spanish")
+    (show.rendered_dir / slug / f"{slug}.qa.json").write_text(qa_to_json(skipped), encoding="utf-8")
+    assert suggest_lexicon(show).qa_episodes == 0
+
+
+def test_posts_folder_without_a_catalogue_and_the_voices_own_lexicon(tmp_path):
+    show = make_show(tmp_path / "show")
+    (show.folder / "voices" / "fake.toml").write_text('engine = "fake"\nlexicon = "fake.lexicon.toml"\n', encoding="utf-8")
+    (show.folder / "voices" / "fake.lexicon.toml").write_text('[[entry]]\nmatch = "Kokotajlo"\nsay = "koko tie low"\n',
+                                                              encoding="utf-8")
+    (show.folder / "posts").mkdir()
+    (show.folder / "posts" / "names.md").write_text(
+        "---\ntitle: Names\n---\nKokotajlo and Vorontsova wrote to Vorontsova's editor about the H100.\n", encoding="utf-8")
+    report = suggest_lexicon(show)
+    assert not show.catalog_path.exists() and (report.posts, report.qa_episodes) == (1, 0)
+    assert [(s.match, s.count, s.reasons, s.said) for s in report.suggestions] == [
+        ("Vorontsova", 2, ("name", "not in dictionary"), "Vorontsova"),
+        ("AI", 1, ("acronym",), "A I"),  # the show's intro: "an AI-narrated audio version"
+        ("H100", 1, ("letters and digits",), "H one hundred"),
+    ]
 
 
 def uncommented(text: str) -> str:

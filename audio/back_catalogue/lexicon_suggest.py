@@ -220,13 +220,14 @@ def _posts(show: Show) -> list[tuple[Path, str | None]]:
 
 
 def _flagged(show: Show, slug: str, sentences: int) -> set[int] | None:
-    """The indexes of the sentences QA flagged in the post's episode; None without a QA
-    record (or with one of another version of the post: an index past its end)."""
+    """The indexes (in speaking order) of the sentences QA flagged in the post's episode;
+    None without a QA record, with one of a QA that was skipped, or with one of another
+    version of the post (an index past its end)."""
     path = show.rendered_dir / slug / f"{slug}{QA_SUFFIX}"
     if not path.is_file():
         return None
     qa = load_qa(path)
-    if any(check.index >= sentences for check in qa.sentences):
+    if qa.state == "skipped" or any(check.index >= sentences for check in qa.sentences):
         return None
     return {check.index for check in qa.suspects}
 
