@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 from click.testing import CliRunner
 from conftest import CORPUS, require
 from prepare_helpers import assert_golden
@@ -209,19 +210,24 @@ def test_cli_bad_input_is_one_line(lexicon_show, tmp_path, args, message):
     assert len(result.output.strip().splitlines()) == 1
 
 
-@pytest.fixture
-def heard(monkeypatch) -> list[str]:
-    """The texts the fake engine was given."""
+def recorded(monkeypatch, engine: type) -> list[str]:
+    """The texts ``engine`` will be given, as a list filled while it synthesizes."""
     given: list[str] = []
-    synthesize = FakeEngine.synthesize
+    synthesize = engine.synthesize
 
     def recording(self, sentences):
         sentences = list(sentences)
         given.extend(sentences)
         return synthesize(self, sentences)
 
-    monkeypatch.setattr(FakeEngine, "synthesize", recording)
+    monkeypatch.setattr(engine, "synthesize", recording)
     return given
+
+
+@pytest.fixture
+def heard(monkeypatch) -> list[str]:
+    """The texts the fake engine was given."""
+    return recorded(monkeypatch, FakeEngine)
 
 
 def test_voices_say_auditions_a_lexicon_entry(tmp_path, heard):
@@ -280,3 +286,20 @@ def test_a_lexicon_change_re_renders_only_the_sentences_holding_the_word(tmp_pat
     assert len(holding) == 2
     changed = render_episode(post, show).stats
     assert (changed.cache_misses, changed.cache_hits) == (2, first.sentences - 2)
+
+
+def test_voices_say_auditions_phonemes_with_the_real_voice(tmp_path, monkeypatch):
+    from audio.synth.engines.piper import PiperEngine
+
+    given = recorded(monkeypatch, PiperEngine)
+    proposal = tmp_path / "proposal.toml"
+    proposal.write_text('[[entry]]\nmatch = "Kokotajlo"\nsay = "koko tie low"\nphonemes = "kˌoʊkoʊtˈaɪloʊ"\n',
+                        encoding="utf-8")
+    out = tmp_path / "joe.wav"
+    show = make_show(tmp_path / "show")
+    result = CliRunner().invoke(main, ["voices", "say", "joe", "Kokotajlo", "--lexicon", str(proposal), "--show",
+                                       str(show.folder), "-o", str(out), "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert given == ["[[ kˌoʊkoʊtˈaɪloʊ ]]"]  # Piper takes phonemes: the entry's, not its respelling
+    data, rate = sf.read(str(out))
+    assert rate == 22050 and 0.4 < len(data) / rate < 3 and abs(data).max() > 0.05
