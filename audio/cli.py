@@ -110,7 +110,7 @@ def lexicon_suggest(show_dir: str | None, out: str | None, top: int) -> None:
     for problem in report.problems:
         click.echo(f"warning: {problem.message} (left out)", err=True)
     found = report.suggestions
-    click.echo(f"{path}: {min(top, len(found))} of {len(found)} words, from {report.posts} posts "
+    click.echo(f"{path}: {min(top, len(found))} of {len(found)} words, from {report.posts} post{'' if report.posts == 1 else 's'} "
                f"({report.sentences} sentences, {report.qa_episodes} with QA)")
     for s in found[:10]:
         click.echo(f"  {s.count:5d} times  {s.qa_failures:3d} flagged  {s.match}  ({', '.join(s.reasons)}; "
