@@ -36,7 +36,12 @@ def tiny_whisper(folder: Path, languages: tuple[str, ...] = ()) -> Path:
     import ctranslate2
     import torch
     from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers
-    from transformers import GenerationConfig, PreTrainedTokenizerFast, WhisperConfig, WhisperForConditionalGeneration
+    from transformers import (
+        GenerationConfig,
+        PreTrainedTokenizerFast,
+        WhisperConfig,
+        WhisperForConditionalGeneration,
+    )
 
     source = folder.with_name(folder.name + "-transformers")
     source.mkdir(parents=True, exist_ok=True)

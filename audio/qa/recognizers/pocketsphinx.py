@@ -46,10 +46,13 @@ SLOPE = 2.0
 
 
 def _pcm16(pcm: np.ndarray, sample_rate: int) -> bytes:
+    """16-bit samples at the model's rate, with one bit of fixed noise: digital silence
+    (all zeros) has no spectrum to take the log of, and PocketSphinx hears words in it."""
     if sample_rate != RATE:
         g = gcd(RATE, sample_rate)
         pcm = resample_poly(pcm, RATE // g, sample_rate // g)
-    return (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    dither = np.random.default_rng(0).uniform(-1.0, 1.0, len(pcm))  # the same on every call
+    return np.round(np.clip(pcm, -1.0, 1.0) * 32766 + dither).astype("<i2").tobytes()
 
 
 def _word(segment, confidence: float) -> HeardWord:
@@ -85,15 +88,21 @@ class PocketSphinxRecognizer:
     def hears(self, language: str) -> bool:
         return language.lower().split("-")[0] == "en"  # the shipped model is US English
 
-    def _decode(self, pcm: np.ndarray, sample_rate: int) -> list:
+    def _decode(self, pcm: np.ndarray, sample_rate: int) -> list | None:
+        """The words decoded (fillers left out), or None without a hypothesis."""
+        if len(pcm) == 0:
+            return None
         self.decoder.start_utt()
         self.decoder.process_raw(_pcm16(pcm, sample_rate), full_utt=True)
         self.decoder.end_utt()
+        if self.decoder.hyp() is None:
+            return None
         return [s for s in self.decoder.seg() if s.word not in FILLERS]
 
     def recognize(self, pcm: np.ndarray, sample_rate: int) -> tuple[HeardWord, ...]:
         self.decoder.activate_search()  # the default language-model search
-        return tuple(_word(s, float(s.prob)) for s in self._decode(pcm, sample_rate))
+        # the word's posterior; log-base rounding can put it a hair above 1
+        return tuple(_word(s, min(1.0, float(s.prob))) for s in self._decode(pcm, sample_rate) or ())
 
     def _sayable(self, word: str) -> bool:
         """Whether the dictionary knows ``word``, adding espeak-ng's pronunciation if not."""
@@ -116,6 +125,6 @@ class PocketSphinxRecognizer:
         except RuntimeError:
             return None
         segments = self._decode(pcm, sample_rate)
-        if self.decoder.hyp() is None:  # the text cannot be fitted (audio too short, silence)
+        if segments is None:  # the text cannot be fitted (no audio, audio too short, silence)
             return None
         return tuple(_word(s, _fit(s)) for s in segments)
