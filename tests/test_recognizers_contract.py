@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+import tomllib
 from dataclasses import replace
 from importlib.metadata import EntryPoint
 from pathlib import Path
@@ -25,7 +26,7 @@ from audio import plugins
 from audio.errors import ConfigError, RecognizerMissing
 from audio.models import HeardWord
 from audio.prepare import prepare_post
-from audio.qa.recognizers import pocketsphinx, pronounce
+from audio.qa.recognizers import pocketsphinx, pronounce, registry
 from audio.qa.recognizers.base import ENTRY_POINT_GROUP
 from audio.qa.recognizers.registry import available_recognizers, create_recognizer
 from audio.show import load_show
@@ -187,11 +188,22 @@ def test_words_the_dictionary_lacks_get_a_pronunciation_once(monkeypatch, speech
                                          "datavolution": "D EY T AH V AH L UW SH AH N"}
 
 
+def test_aligned_words_keep_the_texts_spelling(sphinx, speech):
+    """Each word comes back as the text spells it, placed once (capitals, the dictionary's
+    own "a(2)" notation); a token without a letter or digit is no word."""
+    text, samples, rate = speech[0]
+    assert text == "what does it mean to be a roboticist"
+    aligned = sphinx.align(samples, rate, "What does it mean to be a(2) Roboticist —")
+    assert [w.word for w in aligned] == ["What", "does", "it", "mean", "to", "be", "a(2)", "Roboticist"]
+    assert aligned[-1].confidence > 0.8  # espeak-ng's "Roboticist" fits as well as "roboticist"
+
+
 def test_ipa_maps_to_the_models_phones():
     assert pronounce.pronounce("substack") == ["S", "AH", "B", "S", "T", "AE", "K"]
     assert pronounce.arpabet("bˈɜːd") == ["B", "ER", "D"]  # the r-coloured vowel takes no extra R
     assert pronounce.arpabet("bˈʌʔn̩") == ["B", "AH", "T", "AH", "N"]  # a syllabic n
     assert pronounce.arpabet("(fr)ʃˈɛf(en)") == ["SH", "EH", "F"]  # language switches are no phones
+    assert pronounce.pronounce("café") == ["K", "AE", "F", "EY"]  # letters beyond ASCII
     assert pronounce.pronounce("—") == []
 
 
@@ -200,6 +212,16 @@ def test_ipa_maps_to_the_models_phones():
 def _installed(monkeypatch, **targets: str) -> None:
     eps = [EntryPoint(name=n, value=v, group=ENTRY_POINT_GROUP) for n, v in targets.items()]
     monkeypatch.setattr(plugins, "entry_points", lambda group: eps if group == ENTRY_POINT_GROUP else [])
+
+
+def test_the_built_ins_are_declared_and_found_without_installed_metadata(monkeypatch):
+    """pyproject.toml declares each built-in as an entry point; a source tree run without
+    installing still finds them."""
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["entry-points"][ENTRY_POINT_GROUP] == registry.BUILTIN
+    assert "faster-whisper>=1.2" in project["project"]["optional-dependencies"]["whisper"]
+    _installed(monkeypatch)
+    assert available_recognizers() == sorted(registry.BUILTIN)
 
 
 def test_an_unknown_name_names_the_installed_ones(monkeypatch, tmp_path):

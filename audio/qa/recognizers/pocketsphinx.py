@@ -55,8 +55,8 @@ def _pcm16(pcm: np.ndarray, sample_rate: int) -> bytes:
     return np.round(np.clip(pcm, -1.0, 1.0) * 32766 + dither).astype("<i2").tobytes()
 
 
-def _word(segment, confidence: float) -> HeardWord:
-    word = segment.word.split("(")[0]  # "them(2)": an alternative pronunciation of "them"
+def _word(segment, confidence: float, word: str | None = None) -> HeardWord:
+    word = word or segment.word.split("(")[0]  # "them(2)": an alternative pronunciation of "them"
     return HeardWord(word=word, start_s=segment.start_frame / FRAMES_PER_S,
                      end_s=(segment.end_frame + 1) / FRAMES_PER_S, confidence=confidence)
 
@@ -127,4 +127,6 @@ class PocketSphinxRecognizer:
         segments = self._decode(pcm, sample_rate)
         if segments is None:  # the text cannot be fitted (no audio, audio too short, silence)
             return None
-        return tuple(_word(s, _fit(s)) for s in segments)
+        if len(segments) != len(words):  # forced alignment places every word once
+            return None
+        return tuple(_word(s, _fit(s), w) for s, w in zip(segments, words, strict=True))  # the text's own spelling
