@@ -58,7 +58,7 @@ class PocketSphinxRecognizer:
         self.decoder.start_utt()
         self.decoder.process_raw(_pcm16(pcm, sample_rate), full_utt=True)
         self.decoder.end_utt()
-        return [s for s in self.decoder.seg() if s.word not in FILLERS]
+        return [s for s in self.decoder.seg() or () if s.word not in FILLERS]  # None: nothing fitted
 
     def recognize(self, pcm: np.ndarray, sample_rate: int) -> tuple[HeardWord, ...]:
         self.decoder.activate_search()  # the default language-model search
