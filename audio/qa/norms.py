@@ -37,8 +37,8 @@ class Spread:
 
 @dataclass(frozen=True)
 class VoiceNorms:
-    """The yardstick of a voice's suspects. ``confidence`` is None for a recogniser whose
-    alignment confidence tells nothing (every clean word fits perfectly)."""
+    """The yardstick of a voice's suspects. ``fit`` is None for a recogniser that gives its
+    aligned words no confidence."""
 
     voice: str  # the voice profile's name
     engine: str  # the engine's identity
@@ -47,7 +47,7 @@ class VoiceNorms:
     wer: Spread  # word error rate of open recognition
     rate: Spread  # characters of speech per voiced second
     floor: Spread  # noise floor, dBFS
-    confidence: Spread | None = None  # the aligned words' mean confidence
+    fit: Spread | None = None  # how well the text aligns: a low percentile of its words' confidence
 
 
 def norms_path(qa_dir: Path, voice: str, engine: str, recognizer: str) -> Path:
@@ -74,9 +74,9 @@ def load_norms(qa_dir: Path, voice: str, engine: str, recognizer: str) -> VoiceN
         if data.pop("format") != FORMAT:
             return None
         spreads = {k: Spread(**data[k]) for k in ("wer", "rate", "floor")}
-        confidence = Spread(**data["confidence"]) if data.get("confidence") else None
+        fit = Spread(**data["fit"]) if data.get("fit") else None
         norms = VoiceNorms(voice=str(data["voice"]), engine=str(data["engine"]), recognizer=str(data["recognizer"]),
-                           n=int(data["n"]), confidence=confidence, **spreads)
+                           n=int(data["n"]), fit=fit, **spreads)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return norms if (norms.voice, norms.engine, norms.recognizer) == (voice, engine, recognizer) else None
