@@ -225,6 +225,8 @@ def test_calibrate_median_and_spread_of_clean_sentences(rng):
     assert voice.rate.spread >= 0.06 * voice.rate.median
     assert voice.fit == Spread(1.0, 0.03)
     assert calibrate(sentences, sounds.__getitem__, RATE, Scripted(confidence=None), "joe", "piper:abc").fit is None
+    silent = [(0, TimedSentence(0, 1, "", 0, speech=""))]
+    assert calibrate(silent, sounds.__getitem__, RATE, recognizer, "joe", "piper:abc") is None
 
 
 def test_norms_saved_and_loaded(tmp_path):

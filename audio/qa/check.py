@@ -131,8 +131,7 @@ def _pointers(s: Signals, norms: VoiceNorms, k: float) -> list[str]:
 def stray_url(written: str, heard: str) -> bool:
     """Whether ``heard`` has URL- or markup-like words that ``written`` lacks (runs of
     single letters joined first: "h t t p" is "http")."""
-    joined = re.sub(r"\b(?:\w )+\w\b", lambda m: m.group(0).replace(" ", "") if len(m.group(0)) > 1 else m.group(0),
-                    heard)
+    joined = re.sub(r"\b(?:\w )+\w\b", lambda m: m.group(0).replace(" ", ""), heard)
     have = set(written.split())
     stray = [w for w in joined.split() if w in URL_WORDS and w not in have]
     return bool(set(stray) & URL_SURE) or len(stray) >= 2
@@ -184,10 +183,12 @@ def calibrate(
     recognizer: Recognizer,
     voice: str,
     engine: str,
-) -> VoiceNorms:
+) -> VoiceNorms | None:
     """A voice's norms, measured on an episode's sentences (each aligned and recognised in
-    full: a one-off cost per voice). Sentences with a long pause are left out; the median
-    and scaled MAD are robust to the few other faults an episode may hold."""
+    full: a one-off cost per voice, about 0.25x real time with PocketSphinx; a few dozen
+    sentences are enough). Sentences with a long pause are left out; the median and scaled
+    MAD are robust to the few other faults an episode may hold. None when no sentence has
+    words to measure."""
     measured = []
     for index, sentence in sentences:
         pcm = audio_of(index)
@@ -196,7 +197,7 @@ def calibrate(
             heard = " ".join(w.word for w in recognizer.recognize(pcm, sample_rate))
             measured.append((s, compare(s.written, heard).wer))
     if not measured:
-        raise ValueError("no sentence to calibrate on")
+        return None
     rates = [s.chars_per_s for s, _ in measured]
     fits = [s.fit for s, _ in measured if s.fit is not None]
     return VoiceNorms(
