@@ -146,7 +146,7 @@ class PageEpisode:
     audio: str
     vtt: str
     chapters: tuple[Chapter, ...]
-    transcript: tuple[tuple[tuple[float, str], ...], ...]  # paragraphs of sentences (start seconds, text)
+    transcript: str  # as HTML (``transcript_html``); "" for none
     href: str = ""  # the page, relative to the site root (for the index)
     summary: str = ""  # a line or two of plain text, for link previews
     embed: str = ""  # its embeddable player page, relative to the site root
@@ -290,13 +290,12 @@ def episode_page(show: ShowPage, ep: PageEpisode) -> str:
             for c in ep.chapters
         )
         chapters = f'<h2>Chapters</h2>\n<ol class="chapters">\n{entries}\n</ol>'
-    transcript = transcript_html(ep.transcript)
     body = EPISODE_BODY.substitute(
         show_title=e(show_title), title=e(ep.title), date=_date(ep.date), duration=clock(ep.duration_s),
         artwork=e(quote("../" + show.artwork)), listen_on=_listen_on(show),
         post_url=e(ep.post_url), audio=e(quote(ep.audio)), vtt=e(quote(ep.vtt)), track_lang=e(lang.split("-")[0]),
         size=_size(ep.audio_bytes), chapters=chapters, notes=ep.notes_html,
-        transcript=transcript or "<p>No transcript.</p>",
+        transcript=ep.transcript or "<p>No transcript.</p>",
     )
     root = "../"  # episode pages live in a folder of the site
     head = f'<script src="{root}site.js" defer></script>\n' + _episode_head(show, ep)

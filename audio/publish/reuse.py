@@ -1,0 +1,111 @@
+"""What a rebuild takes from the previous build: the unchanged episodes' feed items and pages.
+
+Sanitising the notes, making their text and parsing the transcript cost most of a publish,
+and a rebuild usually changes one episode of hundreds. Each published episode's feed item
+and page are recorded in ``<show>/.cache/publish/episodes.json`` under a key made of
+everything they are made from: the episode record as read, the name, size, modification
+time and inode of every file in its folder, the show's settings and the publishing code
+itself. A rebuild that finds an episode's key takes its item and page from the record
+instead of making them again; anything else is made afresh, so the site is byte for byte
+what a first build makes. The record is only a cache: lost, unreadable or from another
+version, the next publish makes everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, fields
+from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from audio.files import atomic_write
+from audio.models import Chapter, Episode
+from audio.publish.feed import FeedItem
+from audio.publish.site import PageEpisode
+
+FORMAT = 1  # of the cache file; another is ignored
+CACHE_FILE = "publish/episodes.json"  # in the show's cache folder
+_PACKAGE = Path(__file__).parent
+_CODE = (*sorted(_PACKAGE.glob("*.py")), *(_PACKAGE.parent / name for name in ("urls.py", "models.py")))
+_ITEM_FIELDS = tuple(f.name for f in fields(FeedItem))
+_PAGE_FIELDS = tuple(f.name for f in fields(PageEpisode))
+
+
+def _code_stamp() -> str:
+    """The publishing code and the sanitiser: an upgrade or an edit changes every page."""
+    stats = [(path.name, st.st_size, st.st_mtime_ns) for path in _CODE for st in (path.stat(),)]
+    return repr((FORMAT, sys.version, version("nh3"), stats))
+
+
+@dataclass(frozen=True)
+class Made:
+    """An episode's feed item and page, and the warnings making them gave."""
+
+    item: FeedItem
+    page: PageEpisode
+    warnings: tuple[str, ...]
+
+
+class Reuse:
+    """The previous build's episodes (``take``) and this build's (``keep``, then ``save``)."""
+
+    def __init__(self, cache_dir: Path, settings: str):
+        """``settings``: everything show-wide the items and pages are made from."""
+        self.path = cache_dir / CACHE_FILE
+        self._stamp = hashlib.sha256(f"{_code_stamp()}\n{settings}".encode()).digest()
+        self._entries = self._load()
+        self._kept: dict[str, dict] = {}
+
+    def _load(self) -> dict[str, dict]:
+        try:
+            record = json.loads(self.path.read_bytes())
+            return record["episodes"] if record.get("format") == FORMAT else {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
+    def key(self, episode: Episode, folder: str, listing: dict[str, tuple[int, int, int]]) -> str:
+        """The key of ``episode`` published in ``folder`` (of the site) from the files of
+        ``listing`` (name -> size, modification time, inode)."""
+        return hashlib.sha256(self._stamp + repr((folder, episode, sorted(listing.items()))).encode()).hexdigest()
+
+    def take(self, key: str) -> Made | None:
+        """The episode of ``key`` as the previous build made it (None: not recorded)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        try:
+            item, page = entry["item"], entry["page"]
+            made = Made(
+                FeedItem(**dict(item, date=datetime.fromisoformat(item["date"]))),
+                PageEpisode(**dict(
+                    page, date=datetime.fromisoformat(page["date"]),
+                    chapters=tuple(Chapter(*chapter) for chapter in page["chapters"]))),
+                tuple(entry["warnings"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+        self._kept[key] = entry
+        return made
+
+    def keep(self, key: str, made: Made) -> None:
+        """Record an episode this build made."""
+        item = {name: getattr(made.item, name) for name in _ITEM_FIELDS}
+        page = {name: getattr(made.page, name) for name in _PAGE_FIELDS}
+        page["chapters"] = [[chapter.start_s, chapter.title] for chapter in made.page.chapters]
+        self._kept[key] = {"item": item | {"date": made.item.date.isoformat()},
+                           "page": page | {"date": made.page.date.isoformat()}, "warnings": list(made.warnings)}
+
+    def save(self) -> None:
+        """Record this build's episodes in place of the previous build's (nothing is written
+        when they are the same). A cache that cannot be written is left as it is: the next
+        build makes more afresh."""
+        if self._kept.keys() == self._entries.keys():
+            return
+        data = json.dumps({"format": FORMAT, "episodes": self._kept}).encode()
+        try:
+            atomic_write(self.path, lambda tmp: tmp.write_bytes(data))
+        except OSError:
+            return
