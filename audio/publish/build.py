@@ -310,7 +310,7 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str], reuse:
     for role, name in episode.files.items():  # the notes' images: one that is missing is not shown
         if role.startswith(IMAGE_ROLE) and Path(name).name == name and name in present:
             sources[role] = base / name
-    key = reuse.key(episode, folder, present)
+    key = reuse.key(episode, base, present, folder)
     made = reuse.take(key)
     if made is None:
         made = _make(show, episode, folder, sources, present[sources["audio"].name][0], audio_type)

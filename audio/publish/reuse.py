@@ -3,9 +3,9 @@
 Sanitising the notes, making their text and parsing the transcript cost most of a publish,
 and a rebuild usually changes one episode of hundreds. Each published episode's feed item
 and page are recorded in ``<show>/.cache/publish/episodes.json`` under a key made of
-everything they are made from: the episode record as read, the name, size, modification
-time and inode of every file in its folder, the show's settings and the publishing code
-itself. A rebuild that finds an episode's key takes its item and page from the record
+everything they are made from: the name, size, modification time and inode of every file
+in the episode's folder (its record, transcript and audio among them: every render writes
+new files), the show's settings and the publishing code itself. A rebuild that finds an episode's key takes its item and page from the record
 instead of making them again; anything else is made afresh, so the site is byte for byte
 what a first build makes. The record is only a cache: lost, unreadable or from another
 version, the next publish makes everything.
@@ -29,7 +29,8 @@ from audio.publish.site import PageEpisode
 FORMAT = 1  # of the cache file; another is ignored
 CACHE_FILE = "publish/episodes.json"  # in the show's cache folder
 _PACKAGE = Path(__file__).parent
-_CODE = (*sorted(_PACKAGE.glob("*.py")), *(_PACKAGE.parent / name for name in ("urls.py", "models.py")))
+_CODE = (*sorted(_PACKAGE.glob("*.py")),
+         *(_PACKAGE.parent / name for name in ("urls.py", "models.py", "episode_store.py")))
 _ITEM_FIELDS = tuple(f.name for f in fields(FeedItem))
 _PAGE_FIELDS = tuple(f.name for f in fields(PageEpisode))
 
@@ -66,10 +67,11 @@ class Reuse:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}
 
-    def key(self, episode: Episode, folder: str, listing: dict[str, tuple[int, int, int]]) -> str:
-        """The key of ``episode`` published in ``folder`` (of the site) from the files of
-        ``listing`` (name -> size, modification time, inode)."""
-        return hashlib.sha256(self._stamp + repr((folder, episode, sorted(listing.items()))).encode()).hexdigest()
+    def key(self, episode: Episode, source: Path, listing: dict[str, tuple[int, int, int]], folder: str) -> str:
+        """The key of ``episode``, read from ``source`` (its folder, whose files are
+        ``listing``: name -> size, modification time, inode), published in ``folder`` of the site."""
+        identity = repr((episode.slug, str(source), sorted(listing.items()), folder))
+        return hashlib.sha256(self._stamp + identity.encode()).hexdigest()
 
     def take(self, key: str) -> Made | None:
         """The episode of ``key`` as the previous build made it (None: not recorded)."""
