@@ -59,6 +59,7 @@ class Reuse:
         self._stamp = hashlib.sha256(f"{_code_stamp()}\n{settings}".encode()).digest()
         self._entries = self._load()
         self._kept: dict[str, dict] = {}
+        self._made = False  # some episode was made afresh
 
     def _load(self) -> dict[str, dict]:
         try:
@@ -94,6 +95,7 @@ class Reuse:
 
     def keep(self, key: str, made: Made) -> None:
         """Record an episode this build made."""
+        self._made = True
         item = {name: getattr(made.item, name) for name in _ITEM_FIELDS}
         page = {name: getattr(made.page, name) for name in _PAGE_FIELDS}
         page["chapters"] = [[chapter.start_s, chapter.title] for chapter in made.page.chapters]
@@ -104,7 +106,7 @@ class Reuse:
         """Record this build's episodes in place of the previous build's (nothing is written
         when they are the same). A cache that cannot be written is left as it is: the next
         build makes more afresh."""
-        if self._kept.keys() == self._entries.keys():
+        if not self._made and self._kept.keys() == self._entries.keys():
             return
         data = json.dumps({"format": FORMAT, "episodes": self._kept}).encode()
         try:
