@@ -12,7 +12,9 @@ import pytest
 from publish_support import make_episode, make_show
 
 import audio.publish.build
+import audio.publish.reuse
 from audio.episode_store import load_episode
+from audio.publish.artwork import is_placeholder
 from audio.publish.build import publish_site
 from audio.publish.reuse import CACHE_FILE
 from audio.show import load_show
@@ -161,3 +163,27 @@ def test_a_cache_that_cannot_be_written_does_not_stop_publishing(show, made):
     (show.cache_dir / CACHE_FILE).mkdir()  # a folder where the file would go
     report = publish_site(show)
     assert report.episodes == 3 and (show.site_dir / "feed.xml").is_file()
+
+
+def test_the_placeholder_artwork_is_drawn_once(show, monkeypatch, tmp_path):
+    publish_site(show)
+    before = _files(show.site_dir)
+    placeholders = list((show.cache_dir / CACHE_FILE).parent.glob("placeholder-*.png"))
+    assert len(placeholders) == 1 and is_placeholder(placeholders[0])
+
+    def fail(title):
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(audio.publish.reuse, "placeholder_png", fail)
+    publish_site(show)
+    assert _files(show.site_dir) == before
+    placeholders[0].write_bytes(b"not a png")  # damaged: drawn again
+    monkeypatch.undo()
+    publish_site(show)
+    assert _files(show.site_dir) == before and is_placeholder(placeholders[0])
+    # A new title: a new placeholder, the old one removed.
+    show.config_path.write_text(show.config_path.read_text(encoding="utf-8").replace(
+        'title = "Interconnects Audio Essays"', 'title = "Another title"'), encoding="utf-8")
+    publish_site(load_show(show.folder))
+    assert [p.name for p in placeholders[0].parent.glob("placeholder-*.png")] != [placeholders[0].name]
+    assert len(list(placeholders[0].parent.glob("placeholder-*.png"))) == 1

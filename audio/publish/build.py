@@ -28,7 +28,7 @@ from audio.catalog import Catalog
 from audio.episode_store import list_episodes
 from audio.errors import AudioEssayError, ConfigError, InputError, OutputError
 from audio.models import IMAGE_ROLE, NOTES_HEADING, Episode
-from audio.publish.artwork import is_placeholder, placeholder_png
+from audio.publish.artwork import is_placeholder
 from audio.publish.feed import (
     ENCLOSURE_TYPES,
     MAX_DESCRIPTION_BYTES,
@@ -117,7 +117,7 @@ def placeholder_warnings(show: Show) -> list[str]:
     return warnings
 
 
-def _artwork(show: Show) -> tuple[bytes, str]:
+def _artwork(show: Show, reuse: Reuse) -> tuple[bytes, str]:
     """The artwork's bytes and its site file name (named by content: a new image, a new name)."""
     if show.publish.artwork:
         path = show.folder / show.publish.artwork
@@ -127,7 +127,7 @@ def _artwork(show: Show) -> tuple[bytes, str]:
             raise ConfigError(show.config_path, f"[publish] artwork: cannot read {path} ({exc.strerror})") from exc
         suffix = ".jpg" if path.suffix.lower() in (".jpg", ".jpeg") else ".png"
     else:
-        data, suffix = placeholder_png(show.show.title), ".png"
+        data, suffix = reuse.placeholder(show.show.title), ".png"
     return data, f"artwork-{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
 
 
@@ -464,21 +464,29 @@ def _make_readable(root: Path) -> None:
     with directory listing on answers 403 there). A rendered file hard-linked into the site
     shares its inode, so it becomes 0644 in rendered/ too; one this user cannot chmod (not
     its owner) is replaced in the site by a copy."""
-    for folder, _, files in os.walk(root):
+    folders = [str(root)]
+    while folders:
+        folder = folders.pop()
         os.chmod(folder, 0o755)
-        for name in files:
-            path = os.path.join(folder, name)
-            if stat.S_IMODE(os.stat(path).st_mode) == 0o644:
-                continue
-            try:
-                os.chmod(path, 0o644)
-            except PermissionError:
-                copy = f"{path}.copy"
-                shutil.copy2(path, copy)
-                os.chmod(copy, 0o644)
-                os.replace(copy, path)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        folders.append(entry.path)
+                elif stat.S_IMODE(entry.stat().st_mode) != 0o644:
+                    _chmod_644(entry.path)
     if (root / "private").is_dir():
         (root / "private").chmod(0o711)
+
+
+def _chmod_644(path: str) -> None:
+    try:
+        os.chmod(path, 0o644)
+    except PermissionError:
+        copy = f"{path}.copy"
+        shutil.copy2(path, copy)
+        os.chmod(copy, 0o644)
+        os.replace(copy, path)
 
 
 def _swap_in(build: Path, site: Path) -> None:
@@ -530,10 +538,10 @@ def publish_site(show: Show, site_dir: str | Path | None = None, preview: bool =
             files_path = f"private/{feeds.files_key}/{FEED_FILE}"
             private_guid = channel_guid(catalog, "publish.private_podcast_guid", site_join(pub.site_url, files_path),
                                         files_path, fix=not preview)
-    artwork, artwork_name = _artwork(show)
-    image_url = site_join(pub.site_url, artwork_name)
     # what every item and page is made from, besides the episode itself
     reuse = Reuse(show.cache_dir, "\n".join((show.show.model_dump_json(), pub.model_dump_json(), str(show.rendered_dir))))
+    artwork, artwork_name = _artwork(show, reuse)
+    image_url = site_join(pub.site_url, artwork_name)
     warnings = placeholder_warnings(show) + [f"{exc.message}: left out of the site and feed" for exc in unreadable]
     planned = _plan_each(show, public, EPISODES, warnings, reuse)
     hidden = _plan_each(show, private, f"private/{feeds.files_key}/{EPISODES}", warnings, reuse) if feeds else []

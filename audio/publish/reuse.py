@@ -23,11 +23,13 @@ from pathlib import Path
 
 from audio.files import atomic_write
 from audio.models import Chapter, Episode
+from audio.publish.artwork import is_placeholder, placeholder_png
 from audio.publish.feed import FeedItem
 from audio.publish.site import PageEpisode
 
 FORMAT = 1  # of the cache file; another is ignored
 CACHE_FILE = "publish/episodes.json"  # in the show's cache folder
+PLACEHOLDER_PREFIX = "placeholder-"  # beside it: the placeholder artwork, drawn once
 _PACKAGE = Path(__file__).parent
 _CODE = (*sorted(_PACKAGE.glob("*.py")),
          *(_PACKAGE.parent / name for name in ("urls.py", "models.py", "episode_store.py")))
@@ -36,9 +38,10 @@ _PAGE_FIELDS = tuple(f.name for f in fields(PageEpisode))
 
 
 def _code_stamp() -> str:
-    """The publishing code and the sanitiser: an upgrade or an edit changes every page."""
+    """The publishing code, the sanitiser and the image library: an upgrade or an edit
+    changes every page."""
     stats = [(path.name, st.st_size, st.st_mtime_ns) for path in _CODE for st in (path.stat(),)]
-    return repr((FORMAT, sys.version, version("nh3"), stats))
+    return repr((FORMAT, sys.version, version("nh3"), version("pillow"), stats))
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class Reuse:
     def __init__(self, cache_dir: Path, settings: str):
         """``settings``: everything show-wide the items and pages are made from."""
         self.path = cache_dir / CACHE_FILE
-        self._stamp = hashlib.sha256(f"{_code_stamp()}\n{settings}".encode()).digest()
+        self._code = _code_stamp()
+        self._stamp = hashlib.sha256(f"{self._code}\n{settings}".encode()).digest()
         self._entries = self._load()
         self._kept: dict[str, dict] = {}
         self._made = False  # some episode was made afresh
@@ -101,6 +105,25 @@ class Reuse:
         page["chapters"] = [[chapter.start_s, chapter.title] for chapter in made.page.chapters]
         self._kept[key] = {"item": item | {"date": made.item.date.isoformat()},
                            "page": page | {"date": made.page.date.isoformat()}, "warnings": list(made.warnings)}
+
+    def placeholder(self, title: str) -> bytes:
+        """The generated placeholder artwork for ``title``, drawn once (Pillow takes a
+        twentieth of a second) and kept beside the record."""
+        name = hashlib.sha256(f"{self._code}\n{title}".encode()).hexdigest()[:16]
+        path = self.path.parent / f"{PLACEHOLDER_PREFIX}{name}.png"
+        if is_placeholder(path):
+            try:
+                return path.read_bytes()
+            except OSError:
+                pass
+        data = placeholder_png(title)
+        try:
+            for old in path.parent.glob(f"{PLACEHOLDER_PREFIX}*.png"):
+                old.unlink()
+            atomic_write(path, lambda tmp: tmp.write_bytes(data))
+        except OSError:
+            pass
+        return data
 
     def save(self) -> None:
         """Record this build's episodes in place of the previous build's (nothing is written
