@@ -20,6 +20,11 @@ from audio.publish.reuse import CACHE_FILE
 from audio.show import load_show
 
 
+def _cache(show) -> dict:
+    """The cache file's JSON line."""
+    return json.loads((show.cache_dir / CACHE_FILE).read_bytes().split(b"\n", 1)[0])
+
+
 def _files(site: Path) -> dict[str, bytes]:
     return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
 
@@ -56,7 +61,7 @@ def _as_first_build(show, tmp_path: Path) -> None:
 def test_an_unchanged_rebuild_makes_nothing_and_is_byte_identical(show, made, tmp_path):
     publish_site(show)
     assert sorted(made) == ["first-post", "second-post", "third-post"]
-    assert json.loads((show.cache_dir / CACHE_FILE).read_bytes())["format"] == 1
+    assert _cache(show)["format"] == 2
     before = _files(show.site_dir)
     made.clear()
     publish_site(show)
@@ -129,8 +134,8 @@ def test_an_episode_s_warnings_are_given_again_when_it_is_taken_from_the_cache(s
     _as_first_build(show, tmp_path)
 
 
-@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": 1, "episodes": {"k": {"item": 3}}}',
-                                    b'{"format": 999, "episodes": {}}'])
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"format": 2, "episodes": {"k": {"item": 3}}}\nx',
+                                    b'{"format": 999, "episodes": {}}', b"[1]"])
 def test_a_damaged_or_foreign_cache_is_ignored(show, made, tmp_path, damage):
     publish_site(show)
     before = _files(show.site_dir)
@@ -139,16 +144,28 @@ def test_a_damaged_or_foreign_cache_is_ignored(show, made, tmp_path, damage):
     publish_site(show)
     assert sorted(made) == ["first-post", "second-post", "third-post"]
     assert _files(show.site_dir) == before
-    assert json.loads((show.cache_dir / CACHE_FILE).read_bytes())["format"] == 1  # written again
+    assert _cache(show)["format"] == 2  # written again
+
+
+def test_a_cut_cache_is_ignored(show, made):
+    publish_site(show)
+    before = _files(show.site_dir)
+    cache = (show.cache_dir / CACHE_FILE).read_bytes()
+    (show.cache_dir / CACHE_FILE).write_bytes(cache[:-100])
+    made.clear()
+    publish_site(show)
+    assert sorted(made) == ["first-post", "second-post", "third-post"]
+    assert _files(show.site_dir) == before
 
 
 def test_a_damaged_cache_entry_is_made_again(show, made):
     publish_site(show)
     before = _files(show.site_dir)
-    cache = json.loads((show.cache_dir / CACHE_FILE).read_bytes())
+    head, texts = (show.cache_dir / CACHE_FILE).read_bytes().split(b"\n", 1)
+    cache = json.loads(head)
     for entry in cache["episodes"].values():
         del entry["item"]["title"]
-    (show.cache_dir / CACHE_FILE).write_text(json.dumps(cache), encoding="utf-8")
+    (show.cache_dir / CACHE_FILE).write_bytes(json.dumps(cache).encode() + b"\n" + texts)
     made.clear()
     publish_site(show)
     assert sorted(made) == ["first-post", "second-post", "third-post"]

@@ -2,7 +2,7 @@
 
 Sanitising the notes, making their text and parsing the transcript cost most of a publish,
 and a rebuild usually changes one episode of hundreds. Each published episode's feed item
-and page are recorded in ``<show>/.cache/publish/episodes.json`` under a key made of
+and page are recorded in ``<show>/.cache/publish/episodes.cache`` under a key made of
 everything they are made from: the name, size, modification time and inode of every file
 in the episode's folder (its record, transcript and audio among them: every render writes
 new files), the show's settings and the publishing code itself. A rebuild that finds an episode's key takes its item and page from the record
@@ -27,14 +27,17 @@ from audio.publish.artwork import is_placeholder, placeholder_png
 from audio.publish.feed import FeedItem
 from audio.publish.site import PageEpisode
 
-FORMAT = 1  # of the cache file; another is ignored
-CACHE_FILE = "publish/episodes.json"  # in the show's cache folder
+FORMAT = 2  # of the cache file; another is ignored
+CACHE_FILE = "publish/episodes.cache"  # in the show's cache folder
 PLACEHOLDER_PREFIX = "placeholder-"  # beside it: the placeholder artwork, drawn once
 _PACKAGE = Path(__file__).parent
 _CODE = (*sorted(_PACKAGE.glob("*.py")),
          *(_PACKAGE.parent / name for name in ("urls.py", "models.py", "episode_store.py")))
 _ITEM_FIELDS = tuple(f.name for f in fields(FeedItem))
 _PAGE_FIELDS = tuple(f.name for f in fields(PageEpisode))
+# The long texts, kept after the JSON line as they are (JSON would escape every quote of
+# their HTML, and take three times as long to write and read).
+_TEXTS = (("item", "description"), ("item", "content_html"), ("page", "notes_html"), ("page", "transcript"))
 
 
 def _code_stamp() -> str:
@@ -66,9 +69,23 @@ class Reuse:
         self._made = False  # some episode was made afresh
 
     def _load(self) -> dict[str, dict]:
+        """The cache file: one line of JSON, ``{"format": 2, "texts": length, "episodes": {key:
+        entry}}``, each entry's ``_TEXTS`` given as [start, end] in the text that follows the
+        line (``length`` characters: a cut file is refused)."""
         try:
-            record = json.loads(self.path.read_bytes())
-            return record["episodes"] if record.get("format") == FORMAT else {}
+            head, _, tail = self.path.read_bytes().partition(b"\n")
+            record = json.loads(head)
+            if record.get("format") != FORMAT:
+                return {}
+            texts = tail.decode("utf-8", "surrogatepass")
+            if len(texts) != record["texts"]:
+                return {}
+            entries = record["episodes"]
+            for entry in entries.values():
+                for part, name in _TEXTS:
+                    start, end = entry[part][name]
+                    entry[part][name] = texts[start:end]
+            return entries
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}
 
@@ -131,7 +148,19 @@ class Reuse:
         build makes more afresh."""
         if not self._made and self._kept.keys() == self._entries.keys():
             return
-        data = json.dumps({"format": FORMAT, "episodes": self._kept}).encode()
+        texts: list[str] = []
+        at = 0
+        episodes = {}
+        for key, entry in self._kept.items():
+            entry = dict(entry, item=dict(entry["item"]), page=dict(entry["page"]))
+            for part, name in _TEXTS:
+                text = entry[part][name]
+                entry[part][name] = [at, at + len(text)]
+                texts.append(text)
+                at += len(text)
+            episodes[key] = entry
+        head = json.dumps({"format": FORMAT, "texts": at, "episodes": episodes}).encode()
+        data = b"%s\n%s" % (head, "".join(texts).encode("utf-8", "surrogatepass"))
         try:
             atomic_write(self.path, lambda tmp: tmp.write_bytes(data))
         except OSError:
