@@ -269,14 +269,16 @@ def transcript_html(paragraphs: tuple[tuple[tuple[float, str], ...], ...]) -> st
     ``<p><a class="time" href="#t=0:03" data-start="3.600">0:03</a> <span data-start="3.600">...</span> ...</p>``."""
     sentences = [s for paragraph in paragraphs for s in paragraph]
     # One escape for the whole transcript (hundreds of sentences), split back per sentence.
-    texts = iter(html.escape("\0".join(text.replace("\0", "") for _, text in sentences)).split("\0"))
+    texts = iter(html.escape("\0".join([text.replace("\0", "") for _, text in sentences])).split("\0"))
     out = []
     for paragraph in paragraphs:
         if not paragraph:
             continue
         start = paragraph[0][0]
-        spans = " ".join(f'<span data-start="{at:.3f}">{next(texts)}</span>' for at, _ in paragraph)
-        out.append(f'<p><a class="time" href="#t={clock(start)}" data-start="{start:.3f}">{clock(start)}</a> {spans}</p>')
+        at = clock(start)
+        # zip takes the paragraph's next sentence first: it stops without taking a text
+        spans = " ".join([f'<span data-start="{s:.3f}">{text}</span>' for (s, _), text in zip(paragraph, texts)])
+        out.append(f'<p><a class="time" href="#t={at}" data-start="{start:.3f}">{at}</a> {spans}</p>')
     return "\n".join(out)
 
 
