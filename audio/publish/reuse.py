@@ -5,16 +5,19 @@ and a rebuild usually changes one episode of hundreds. Each published episode's 
 and page are recorded in ``<show>/.cache/publish/episodes.cache`` under a key made of
 everything they are made from: the name, size, modification time and inode of every file
 in the episode's folder (its record, transcript and audio among them: every render writes
-new files), the show's settings and the publishing code itself. A rebuild that finds an episode's key takes its item and page from the record
-instead of making them again; anything else is made afresh, so the site is byte for byte
-what a first build makes. The record is only a cache: lost, unreadable or from another
-version, the next publish makes everything.
+new files), the show's settings and the publishing code itself. A rebuild that finds an
+episode's key takes its item and page from the record instead of making them again;
+anything else is made afresh, so the site is byte for byte what a first build makes. The
+record is only a cache: lost, unreadable or from another version, the next publish makes
+everything. (Alternating preview and public builds make everything each time: their
+settings differ, and the record keeps the latest build's episodes only.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -43,7 +46,10 @@ _TEXTS = (("item", "description"), ("item", "content_html"), ("page", "notes_htm
 def _code_stamp() -> str:
     """The publishing code, the sanitiser and the image library: an upgrade or an edit
     changes every page."""
-    stats = [(path.name, st.st_size, st.st_mtime_ns) for path in _CODE for st in (path.stat(),)]
+    try:
+        stats = [(path.name, st.st_size, st.st_mtime_ns) for path in _CODE for st in (path.stat(),)]
+    except OSError:  # the sources are not there to tell (a frozen install): nothing is reused
+        return os.urandom(16).hex()
     return repr((FORMAT, sys.version, version("nh3"), version("pillow"), stats))
 
 
