@@ -28,7 +28,7 @@ from audio.catalog import Catalog
 from audio.episode_store import list_episodes
 from audio.errors import AudioEssayError, ConfigError, InputError, OutputError
 from audio.models import IMAGE_ROLE, NOTES_HEADING, Episode
-from audio.publish.artwork import is_placeholder, placeholder_png
+from audio.publish.artwork import is_placeholder
 from audio.publish.feed import (
     ENCLOSURE_TYPES,
     MAX_DESCRIPTION_BYTES,
@@ -51,7 +51,9 @@ from audio.publish.site import (
     episode_page,
     index_page,
     listen_on_links,
+    transcript_html,
 )
+from audio.publish.reuse import Made, Reuse
 from audio.publish.subscribers import PrivateFeeds, private_feeds
 from audio.publish.identity import (
     channel_guid,
@@ -115,7 +117,7 @@ def placeholder_warnings(show: Show) -> list[str]:
     return warnings
 
 
-def _artwork(show: Show) -> tuple[bytes, str]:
+def _artwork(show: Show, reuse: Reuse) -> tuple[bytes, str]:
     """The artwork's bytes and its site file name (named by content: a new image, a new name)."""
     if show.publish.artwork:
         path = show.folder / show.publish.artwork
@@ -125,7 +127,7 @@ def _artwork(show: Show) -> tuple[bytes, str]:
             raise ConfigError(show.config_path, f"[publish] artwork: cannot read {path} ({exc.strerror})") from exc
         suffix = ".jpg" if path.suffix.lower() in (".jpg", ".jpeg") else ".png"
     else:
-        data, suffix = placeholder_png(show.show.title), ".png"
+        data, suffix = reuse.placeholder(show.show.title), ".png"
     return data, f"artwork-{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
 
 
@@ -274,18 +276,25 @@ class _Planned:
     folder: str  # site-relative folder of its files and page (shared by all episodes)
     sources: dict[str, Path]  # role -> rendered file
     item: FeedItem
-    page: PageEpisode | None
+    page: PageEpisode
 
 
-def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Planned:
+def _listing(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """The files of ``folder``: name -> (size, modification time, inode); empty when it
+    cannot be read."""
+    try:
+        with os.scandir(folder) as entries:
+            return {entry.name: (st.st_size, st.st_mtime_ns, entry.inode())
+                    for entry in entries if entry.is_file() for st in (entry.stat(),)}
+    except OSError:
+        return {}
+
+
+def _plan(show: Show, episode: Episode, folder: str, warnings: list[str], reuse: Reuse) -> _Planned:
     if not _SLUG.match(episode.slug):
         raise InputError(episode.folder, f"episode slug {episode.slug!r} is not safe as a file name")
     base = episode.folder or show.rendered_dir / episode.slug
-    try:  # one listing, not a stat per file
-        with os.scandir(base) as entries:
-            present = {entry.name for entry in entries if entry.is_file()}
-    except OSError:
-        present = set()
+    present = _listing(base)  # one listing, not a stat per file
     sources = {}
     for role in FILE_ROLES:
         name = episode.files.get(role)
@@ -299,8 +308,22 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     if audio_type is None:
         raise InputError(sources["audio"], "not an MP3 or M4A file: podcast apps would not play it")
     for role, name in episode.files.items():  # the notes' images: one that is missing is not shown
-        if role.startswith(IMAGE_ROLE) and Path(name).name == name and (base / name).is_file():
+        if role.startswith(IMAGE_ROLE) and Path(name).name == name and name in present:
             sources[role] = base / name
+    key = reuse.key(episode, base, present, folder)
+    made = reuse.take(key)
+    if made is None:
+        made = _make(show, episode, folder, sources, present[sources["audio"].name][0], audio_type)
+        reuse.keep(key, made)
+    warnings.extend(made.warnings)
+    return _Planned(episode, folder, sources, made.item, made.page)
+
+
+def _make(show: Show, episode: Episode, folder: str, sources: dict[str, Path], audio_bytes: int,
+          audio_type: str) -> Made:
+    """The episode's feed item and page (all ``_plan`` does that a rebuild may take from
+    the previous one)."""
+    warnings: list[str] = []
     images = frozenset(path.name for role, path in sources.items() if role.startswith(IMAGE_ROLE))
     root = show.publish.site_url
     urls = {role: site_join(root, f"{folder}/{path.name}") for role, path in sources.items()}
@@ -314,7 +337,6 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     lead = _lead_link(link) if show.publish.notes_lead_link else ""
     page_url = site_join(root, f"{folder}/{episode.slug}.html")
     date = _episode_date(episode, sources["audio"])
-    audio_bytes = sources["audio"].stat().st_size
     item = FeedItem(
         title=episode.title, guid=episode.guid, link=link, date=date, duration_s=int(round(episode.duration_s)),
         author=episode.author or show.show.author, audio_url=urls["audio"], audio_bytes=audio_bytes,
@@ -331,19 +353,19 @@ def _plan(show: Show, episode: Episode, folder: str, warnings: list[str]) -> _Pl
     page = PageEpisode(
         title=episode.title, date=date, duration_s=episode.duration_s, audio_bytes=audio_bytes, post_url=link,
         notes_html=page_notes, audio=sources["audio"].name, vtt=sources["vtt"].name if "vtt" in sources else "",
-        chapters=episode.chapters, transcript=_transcript_segments(sources.get("transcript")),
+        chapters=episode.chapters, transcript=transcript_html(_transcript_segments(sources.get("transcript"))),
         href=f"{folder}/{episode.slug}.html", embed=f"{EMBED_DIR}/{episode.slug}.html",
         summary=truncate_bytes(" ".join((episode.subtitle or text).split()), SUMMARY_BYTES),
     )
-    return _Planned(episode, folder, sources, item, page)
+    return Made(item, page, tuple(warnings))
 
 
-def _plan_each(show: Show, episodes: list[Episode], folder: str, warnings: list[str]) -> list[_Planned]:
+def _plan_each(show: Show, episodes: list[Episode], folder: str, warnings: list[str], reuse: Reuse) -> list[_Planned]:
     """Every usable episode placed; one that is not is left out, the reason in ``warnings``."""
     planned = []
     for episode in episodes:
         try:
-            planned.append(_plan(show, episode, folder, warnings))
+            planned.append(_plan(show, episode, folder, warnings, reuse))
         except AudioEssayError as exc:
             warnings.append(f"episode {episode.slug} left out of the site and feed: {exc.message}")
     return planned
@@ -442,21 +464,29 @@ def _make_readable(root: Path) -> None:
     with directory listing on answers 403 there). A rendered file hard-linked into the site
     shares its inode, so it becomes 0644 in rendered/ too; one this user cannot chmod (not
     its owner) is replaced in the site by a copy."""
-    for folder, _, files in os.walk(root):
+    folders = [str(root)]
+    while folders:
+        folder = folders.pop()
         os.chmod(folder, 0o755)
-        for name in files:
-            path = os.path.join(folder, name)
-            if stat.S_IMODE(os.stat(path).st_mode) == 0o644:
-                continue
-            try:
-                os.chmod(path, 0o644)
-            except PermissionError:
-                copy = f"{path}.copy"
-                shutil.copy2(path, copy)
-                os.chmod(copy, 0o644)
-                os.replace(copy, path)
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    if not entry.is_symlink():
+                        folders.append(entry.path)
+                elif stat.S_IMODE(entry.stat().st_mode) != 0o644:
+                    _chmod_644(entry.path)
     if (root / "private").is_dir():
         (root / "private").chmod(0o711)
+
+
+def _chmod_644(path: str) -> None:
+    try:
+        os.chmod(path, 0o644)
+    except PermissionError:
+        copy = f"{path}.copy"
+        shutil.copy2(path, copy)
+        os.chmod(copy, 0o644)
+        os.replace(copy, path)
 
 
 def _swap_in(build: Path, site: Path) -> None:
@@ -508,11 +538,13 @@ def publish_site(show: Show, site_dir: str | Path | None = None, preview: bool =
             files_path = f"private/{feeds.files_key}/{FEED_FILE}"
             private_guid = channel_guid(catalog, "publish.private_podcast_guid", site_join(pub.site_url, files_path),
                                         files_path, fix=not preview)
-    artwork, artwork_name = _artwork(show)
+    # what every item and page is made from, besides the episode itself
+    reuse = Reuse(show.cache_dir, "\n".join((show.show.model_dump_json(), pub.model_dump_json(), str(show.rendered_dir))))
+    artwork, artwork_name = _artwork(show, reuse)
     image_url = site_join(pub.site_url, artwork_name)
     warnings = placeholder_warnings(show) + [f"{exc.message}: left out of the site and feed" for exc in unreadable]
-    planned = _plan_each(show, public, EPISODES, warnings)
-    hidden = _plan_each(show, private, f"private/{feeds.files_key}/{EPISODES}", warnings) if feeds else []
+    planned = _plan_each(show, public, EPISODES, warnings, reuse)
+    hidden = _plan_each(show, private, f"private/{feeds.files_key}/{EPISODES}", warnings, reuse) if feeds else []
     _unique_guids([*planned, *hidden])
 
     report = PublishReport(site, ascii_url(feed_url), len(planned), len(private), warnings=warnings)
@@ -551,6 +583,7 @@ def publish_site(show: Show, site_dir: str | Path | None = None, preview: bool =
             _write_private_feeds(show, out, feeds, [p.item for p in every], private_guid, image_url, report)
         _make_readable(build)
         _swap_in(build, site)
+        reuse.save()
     except OSError as exc:
         shutil.rmtree(build, ignore_errors=True)
         raise OutputError(site, f"cannot write the site ({exc})") from exc

@@ -13,6 +13,7 @@ import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -113,14 +114,18 @@ class TagsEntryExtension(BaseEntryExtension):
 
 def _append(parent, tags: list[Tag]) -> None:
     for name, attrs, text in tags:
-        prefix, local = name.split(":")
-        element = xml_elem(f"{{{NAMESPACES[prefix]}}}{local}", parent)
-        for key, value in attrs.items():
-            element.set(key, value)
+        element = xml_elem(_qualified(name), parent, **attrs)
         if isinstance(text, list):
             _append(element, text)
         elif text is not None:
             element.text = text
+
+
+@lru_cache(maxsize=64)
+def _qualified(name: str) -> str:
+    """``itunes:title`` as lxml names it: ``{http://www.itunes.com/dtds/podcast-1.0.dtd}title``."""
+    prefix, local = name.split(":")
+    return f"{{{NAMESPACES[prefix]}}}{local}"
 
 
 def _explicit(value: bool) -> str:

@@ -1,7 +1,7 @@
 """The show's static HTML pages: an index, one page per episode and one small player per
 episode that other sites may embed.
 
-Tiny ``string.Template`` pages with one style sheet and one script, shipped in
+Tiny ``str.format`` pages with one style sheet and one script, shipped in
 ``static/`` and published beside the pages: nothing inline and nothing from another
 host, so the site works offline and under ``CONTENT_SECURITY_POLICY``. The script makes
 chapter and transcript entries and ``#t=1:23`` links seek the audio player, and marks
@@ -16,8 +16,8 @@ import mimetypes
 import posixpath
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from importlib.resources import files
-from string import Template
 from urllib.parse import quote
 
 from audio.models import Chapter
@@ -40,77 +40,77 @@ EMBED_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors
 EMBED_WIDTH, EMBED_HEIGHT = 480, 160
 # "Listen on" links: a [publish.listen_on] setting and what the link says.
 LISTEN_ON_LABELS = (("apple", "Apple Podcasts"), ("spotify", "Spotify"), ("pocket_casts", "Pocket Casts"))
-PAGE = Template("""<!DOCTYPE html>
-<html lang="$lang">
+PAGE = """<!DOCTYPE html>
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>$title</title>
-<link rel="icon" href="$root$artwork">
-<link rel="stylesheet" href="${root}site.css">
-$head</head>
-<body class="$kind">
-$body
+<title>{title}</title>
+<link rel="icon" href="{root}{artwork}">
+<link rel="stylesheet" href="{root}site.css">
+{head}</head>
+<body class="{kind}">
+{body}
 </body>
 </html>
-""")
+"""
 
-INDEX_BODY = Template("""<header>
-<img class="artwork" src="$artwork" alt="$show_title artwork" width="160" height="160">
+INDEX_BODY = """<header>
+<img class="artwork" src="{artwork}" alt="{show_title} artwork" width="160" height="160">
 <div>
-<h1>$show_title</h1>
-<p>$description</p>
-<p class="meta">By $author</p>
+<h1>{show_title}</h1>
+<p>{description}</p>
+<p class="meta">By {author}</p>
 </div>
 </header>
 <main>
 <h2>Subscribe</h2>
-$listen_on
-<p>Add this feed to your podcast app: <a href="$feed_url"><code>$feed_url</code></a></p>
+{listen_on}
+<p>Add this feed to your podcast app: <a href="{feed_url}"><code>{feed_url}</code></a></p>
 <h2>Episodes</h2>
 <ol class="episodes" reversed>
-$episodes
+{episodes}
 </ol>
-</main>""")
+</main>"""
 
-INDEX_ITEM = Template("""<li><a href="$href">$title</a> <span class="meta">$date · $duration</span></li>""")
+INDEX_ITEM = """<li><a href="{href}">{title}</a> <span class="meta">{date} · {duration}</span></li>"""
 
-EPISODE_BODY = Template("""<header>
-<img class="artwork" src="$artwork" alt="$show_title artwork" width="160" height="160">
+EPISODE_BODY = """<header>
+<img class="artwork" src="{artwork}" alt="{show_title} artwork" width="160" height="160">
 <div>
-<p class="show"><a href="../index.html">$show_title</a></p>
-<h1>$title</h1>
-<p class="meta">$date · $duration · <a href="$post_url">Read the post</a></p>
+<p class="show"><a href="../index.html">{show_title}</a></p>
+<h1>{title}</h1>
+<p class="meta">{date} · {duration} · <a href="{post_url}">Read the post</a></p>
 </div>
 </header>
 <div class="player-bar">
-<audio id="player" controls preload="metadata" src="$audio">
-<track kind="captions" src="$vtt" srclang="$track_lang" label="Transcript" default>
-Your browser cannot play this audio; <a href="$audio">download it</a>.
+<audio id="player" controls preload="metadata" src="{audio}">
+<track kind="captions" src="{vtt}" srclang="{track_lang}" label="Transcript" default>
+Your browser cannot play this audio; <a href="{audio}">download it</a>.
 </audio>
 </div>
 <main>
-<p><a href="$audio" download>Download the episode</a> (MP3, $size)</p>
-$listen_on
-$chapters
+<p><a href="{audio}" download>Download the episode</a> (MP3, {size})</p>
+{listen_on}
+{chapters}
 <h2>Show notes</h2>
 <div class="notes">
-$notes
+{notes}
 </div>
 <h2>Transcript</h2>
 <div class="transcript">
-$transcript
+{transcript}
 </div>
-</main>""")
+</main>"""
 
-EMBED_BODY = Template("""<a href="$page" target="_blank" rel="noopener"><img class="artwork" src="$artwork" alt="$show_title artwork" width="120" height="120"></a>
+EMBED_BODY = """<a href="{page}" target="_blank" rel="noopener"><img class="artwork" src="{artwork}" alt="{show_title} artwork" width="120" height="120"></a>
 <div class="embed-player">
-<p class="show">$show_title</p>
-<p class="title"><a href="$page" target="_blank" rel="noopener">$title</a></p>
-<audio id="player" controls preload="metadata" src="$audio">
-<a href="$audio">Download the episode</a>
+<p class="show">{show_title}</p>
+<p class="title"><a href="{page}" target="_blank" rel="noopener">{title}</a></p>
+<audio id="player" controls preload="metadata" src="{audio}">
+<a href="{audio}">Download the episode</a>
 </audio>
-</div>""")
+</div>"""
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class PageEpisode:
     audio: str
     vtt: str
     chapters: tuple[Chapter, ...]
-    transcript: tuple[tuple[tuple[float, str], ...], ...]  # paragraphs of sentences (start seconds, text)
+    transcript: str  # as HTML (``transcript_html``); "" for none
     href: str = ""  # the page, relative to the site root (for the index)
     summary: str = ""  # a line or two of plain text, for link previews
     embed: str = ""  # its embeddable player page, relative to the site root
@@ -169,26 +169,38 @@ def asset(name: str) -> bytes:
 def _page(lang: str, title: str, body: str, artwork: str, root: str = "", head: str = "", kind: str = "") -> str:
     """A page at ``root`` (the way back to the site's root: "" or "../"); ``kind`` is the
     body's class (index, episode, embed)."""
-    return PAGE.substitute(lang=html.escape(lang), title=html.escape(title), root=root,
-                           artwork=html.escape(quote(artwork)), head=head, body=body, kind=kind)
+    return PAGE.format(lang=html.escape(lang), title=html.escape(title), root=root, artwork=_shared_href(artwork),
+                       head=head, body=body, kind=kind)
+
+
+@lru_cache(maxsize=64)
+def _shared_href(path: str) -> str:
+    """``path`` quoted and escaped for an attribute: for the show-wide paths every page repeats."""
+    return html.escape(quote(path))
 
 
 def _meta(tags: list[tuple[str, str]]) -> str:
     """``<meta>`` tags for link previews (Open Graph's are properties, the others names);
     a tag without a value is left out."""
     e = html.escape
-    return "".join(
-        f'<meta {"property" if key.startswith(("og:", "article:")) else "name"}="{e(key)}" content="{e(value)}">\n'
-        for key, value in tags if value
-    )
+    return "".join(f'{_meta_open(key)}{e(value)}">\n' for key, value in tags if value)
 
 
-def _image_tags(show: ShowPage) -> list[tuple[str, str]]:
+@lru_cache(maxsize=64)
+def _meta_open(key: str) -> str:
+    """A ``<meta>`` tag up to its content."""
+    return f'<meta {"property" if key.startswith(("og:", "article:")) else "name"}="{html.escape(key)}" content="'
+
+
+@lru_cache(maxsize=4)
+def _image_meta(show: ShowPage) -> str:
+    """The artwork's ``<meta>`` tags, the same on every page."""
     image = site_join(show.site_url, show.artwork)
     alt = f"{show.title} artwork"
-    return [("og:image", image), ("og:image:alt", alt), ("twitter:image", image), ("twitter:image:alt", alt)]
+    return _meta([("og:image", image), ("og:image:alt", alt), ("twitter:image", image), ("twitter:image:alt", alt)])
 
 
+@lru_cache(maxsize=4)
 def _listen_on(show: ShowPage) -> str:
     e = html.escape
     links = " ".join(f'<a href="{e(url)}">{e(label)}</a>' for label, url in show.listen_on)
@@ -207,12 +219,12 @@ def _audio_type(name: str) -> str:
 def index_page(show: ShowPage, episodes: list[PageEpisode]) -> str:
     e = html.escape
     items = "\n".join(
-        INDEX_ITEM.substitute(href=e(quote(ep.href)), title=e(ep.title), date=_date(ep.date),
+        INDEX_ITEM.format(href=e(quote(ep.href)), title=e(ep.title), date=_date(ep.date),
                               duration=clock(ep.duration_s))
         for ep in episodes
     )
-    body = INDEX_BODY.substitute(
-        artwork=e(quote(show.artwork)), show_title=e(show.title), description=e(show.description),
+    body = INDEX_BODY.format(
+        artwork=_shared_href(show.artwork), show_title=e(show.title), description=e(show.description),
         author=e(show.author), feed_url=e(show.feed_url), episodes=items, listen_on=_listen_on(show),
     )
     url = site_join(show.site_url, "")
@@ -222,7 +234,8 @@ def index_page(show: ShowPage, episodes: list[PageEpisode]) -> str:
         + _meta([("description", show.description), ("og:type", "website"), ("og:site_name", show.title),
                  ("og:title", show.title), ("og:description", show.description), ("og:url", url),
                  ("twitter:card", "summary"), ("twitter:title", show.title),
-                 ("twitter:description", show.description), *_image_tags(show)])
+                 ("twitter:description", show.description)])
+        + _image_meta(show)
     )
     return _page(show.lang, show.title, body, show.artwork, head=head, kind="index")
 
@@ -231,17 +244,18 @@ def _episode_head(show: ShowPage, ep: PageEpisode) -> str:
     """The episode page's canonical link and cards: Open Graph with the audio, and a
     Twitter player card showing the episode's embeddable player."""
     page_url, audio_url = site_join(show.site_url, ep.href), site_join(show.site_url, _beside(ep, ep.audio))
+    audio_type = _audio_type(ep.audio)
     player = [("twitter:card", "player"), ("twitter:player", site_join(show.site_url, ep.embed)),
               ("twitter:player:width", str(EMBED_WIDTH)), ("twitter:player:height", str(EMBED_HEIGHT)),
-              ("twitter:player:stream", audio_url), ("twitter:player:stream:content_type", _audio_type(ep.audio))]
+              ("twitter:player:stream", audio_url), ("twitter:player:stream:content_type", audio_type)]
     summary = ep.summary or show.description
     return f'<link rel="canonical" href="{html.escape(page_url)}">\n' + _meta([
         ("description", summary), ("og:type", "article"), ("og:site_name", show.title), ("og:title", ep.title),
         ("og:description", summary), ("og:url", page_url), ("og:audio", audio_url),
-        ("og:audio:type", _audio_type(ep.audio)), ("article:published_time", ep.date.isoformat()),
+        ("og:audio:type", audio_type), ("article:published_time", ep.date.isoformat()),
         *(player if ep.embed else [("twitter:card", "summary")]), ("twitter:title", ep.title),
-        ("twitter:description", summary), *_image_tags(show),
-    ])
+        ("twitter:description", summary),
+    ]) + _image_meta(show)
 
 
 def transcript_html(paragraphs: tuple[tuple[tuple[float, str], ...], ...]) -> str:
@@ -250,14 +264,16 @@ def transcript_html(paragraphs: tuple[tuple[tuple[float, str], ...], ...]) -> st
     ``<p><a class="time" href="#t=0:03" data-start="3.600">0:03</a> <span data-start="3.600">...</span> ...</p>``."""
     sentences = [s for paragraph in paragraphs for s in paragraph]
     # One escape for the whole transcript (hundreds of sentences), split back per sentence.
-    texts = iter(html.escape("\0".join(text.replace("\0", "") for _, text in sentences)).split("\0"))
+    texts = iter(html.escape("\0".join([text.replace("\0", "") for _, text in sentences])).split("\0"))
     out = []
     for paragraph in paragraphs:
         if not paragraph:
             continue
         start = paragraph[0][0]
-        spans = " ".join(f'<span data-start="{at:.3f}">{next(texts)}</span>' for at, _ in paragraph)
-        out.append(f'<p><a class="time" href="#t={clock(start)}" data-start="{start:.3f}">{clock(start)}</a> {spans}</p>')
+        at = clock(start)
+        # zip takes the paragraph's next sentence first: it stops without taking a text
+        spans = " ".join([f'<span data-start="{s:.3f}">{text}</span>' for (s, _), text in zip(paragraph, texts)])
+        out.append(f'<p><a class="time" href="#t={at}" data-start="{start:.3f}">{at}</a> {spans}</p>')
     return "\n".join(out)
 
 
@@ -265,8 +281,8 @@ def embed_page(show: ShowPage, ep: PageEpisode) -> str:
     """The episode's small player for other sites to frame: artwork, title, audio."""
     e = html.escape
     root = "../"  # embeds live in EMBED_DIR
-    body = EMBED_BODY.substitute(
-        page=e(quote(root + ep.href)), artwork=e(quote(root + show.artwork)), show_title=e(show.title),
+    body = EMBED_BODY.format(
+        page=e(quote(root + ep.href)), artwork=_shared_href(root + show.artwork), show_title=e(show.title),
         title=e(ep.title), audio=e(quote(root + _beside(ep, ep.audio))),
     )
     head = (f'<meta name="robots" content="noindex">\n'
@@ -285,13 +301,12 @@ def episode_page(show: ShowPage, ep: PageEpisode) -> str:
             for c in ep.chapters
         )
         chapters = f'<h2>Chapters</h2>\n<ol class="chapters">\n{entries}\n</ol>'
-    transcript = transcript_html(ep.transcript)
-    body = EPISODE_BODY.substitute(
+    body = EPISODE_BODY.format(
         show_title=e(show_title), title=e(ep.title), date=_date(ep.date), duration=clock(ep.duration_s),
-        artwork=e(quote("../" + show.artwork)), listen_on=_listen_on(show),
+        artwork=_shared_href("../" + show.artwork), listen_on=_listen_on(show),
         post_url=e(ep.post_url), audio=e(quote(ep.audio)), vtt=e(quote(ep.vtt)), track_lang=e(lang.split("-")[0]),
         size=_size(ep.audio_bytes), chapters=chapters, notes=ep.notes_html,
-        transcript=transcript or "<p>No transcript.</p>",
+        transcript=ep.transcript or "<p>No transcript.</p>",
     )
     root = "../"  # episode pages live in a folder of the site
     head = f'<script src="{root}site.js" defer></script>\n' + _episode_head(show, ep)
