@@ -329,3 +329,30 @@ def _own_audio_episode(post: Post, show: Show, out_dir: str | Path | None, rende
                         master_s=0.0, encode_s=encode_s, tag_s=0.0, write_s=0.0)
     record = {f.name: getattr(episode, f.name) for f in fields(Episode)}
     return RenderedEpisode(**{**record, "folder": dest}, stats=stats, encoded_from=audio.encoded_from)
+
+
+# --- speech QA ---------------------------------------------------------------------------
+
+
+def episode_folder(target: str | Path, show: Show) -> Path:
+    """The rendered episode folder ``target`` names: an episode folder, a slug of the show's
+    ``rendered/``, or a post file (its episode, by the slug the catalogue gave it)."""
+    path = Path(target)
+    if path.is_dir() and any(path.glob(f"*{EPISODE_SUFFIX}")):
+        return path
+    if (show.rendered_dir / str(target)).is_dir():
+        return show.rendered_dir / str(target)
+    if path.is_file():
+        from audio.prepare import read_post
+
+        meta = read_post(path, show).meta
+        slug = meta.slug
+        if show.catalog_path.exists():
+            with Catalog(show.catalog_path, write=False) as catalog:
+                record = catalog.post(meta.post_id or meta.slug)
+            slug = record.slug if record else slug
+        folder = show.rendered_dir / slug
+        if folder.is_dir():
+            return folder
+        raise InputError(path, "not rendered yet: run `audio-essay render` first")
+    raise InputError(path, "no such post or rendered episode")
