@@ -71,17 +71,50 @@ def voices(ctx: click.Context, show_dir: str | None) -> None:
 @click.option("-o", "--out", type=click.Path(dir_okay=False), default="say.wav", show_default=True, help="WAV file to write.")
 @click.option("--threads", type=click.IntRange(min=1), help="Engine threads (default: all cores).")
 @click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@click.option("--lexicon", "lexicon", type=click.Path(dir_okay=False),
+              help="Read TEXT as an episode would: normalised, then this lexicon's entries (to audition one), "
+                   "the voice's and the show's.")
 @click.pass_obj
 @reports_errors
-def voices_say(group_show: str | None, name: str, text: str, out: str, threads: int | None, show_dir: str | None) -> None:
-    """Read TEXT with voice NAME into a WAV file, for a quick listen (TEXT is read as given)."""
+def voices_say(group_show: str | None, name: str, text: str, out: str, threads: int | None, show_dir: str | None,
+               lexicon: str | None) -> None:
+    """Read TEXT with voice NAME into a WAV file, for a quick listen (TEXT is read as given, unless --lexicon)."""
     from pathlib import Path
 
+    from audio.prepare.script import audition_speech
     from audio.show import find_show
     from audio.synth.voices import say
 
-    seconds = say(name, text, Path(out), find_show(show_dir or group_show), threads=threads)
+    show = find_show(show_dir or group_show)
+    speech = functools.partial(audition_speech, show=show, lexicon=Path(lexicon)) if lexicon else None
+    seconds = say(name, text, Path(out), show, threads=threads, speech=speech)
     click.echo(f"{out}: {seconds:.1f} s", err=True)
+
+
+@main.group()
+def lexicon() -> None:
+    """The show's pronunciation lexicon (README "Pronunciation lexicon")."""
+
+
+@lexicon.command("suggest")
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: ./episodes or .).")
+@click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: <show>/lexicon.suggested.toml).")
+@click.option("--top", type=click.IntRange(min=1), default=100, show_default=True, help="Words to propose, best first.")
+@reports_errors
+def lexicon_suggest(show_dir: str | None, out: str | None, top: int) -> None:
+    """Propose lexicon entries (commented out) for the catalogue's words a voice may read wrong."""
+    from audio.back_catalogue.lexicon_suggest import write_suggestions
+    from audio.show import find_show
+
+    path, report = write_suggestions(find_show(show_dir), out, top)
+    for problem in report.problems:
+        click.echo(f"warning: {problem.message} (left out)", err=True)
+    found = report.suggestions
+    click.echo(f"{path}: {min(top, len(found))} of {len(found)} words, from {report.posts} post{'' if report.posts == 1 else 's'} "
+               f"({report.sentences} sentences, {report.qa_episodes} with QA)")
+    for s in found[:10]:
+        click.echo(f"  {s.count:5d} times  {s.qa_failures:3d} flagged  {s.match}  ({', '.join(s.reasons)}; "
+                   f"said now: {s.said})")
 
 
 @main.group()

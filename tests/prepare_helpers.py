@@ -58,10 +58,10 @@ def corpus_script(path: Path) -> Script:
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def assert_golden(name: str, text: str) -> None:
-    """``text`` is the golden script ``golden/<name>.script.txt`` (UPDATE_GOLDEN=1 rewrites it:
-    read the change before committing it)."""
-    golden = GOLDEN / f"{name}.script.txt"
+def assert_golden(name: str, text: str, suffix: str = ".script.txt") -> None:
+    """``text`` is the golden file ``golden/<name><suffix>`` (a script by default; UPDATE_GOLDEN=1
+    rewrites it: read the change before committing it)."""
+    golden = GOLDEN / f"{name}{suffix}"
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(text, encoding="utf-8")
     assert golden.is_file(), f"missing golden file {golden} (run with UPDATE_GOLDEN=1 and read it)"

@@ -61,6 +61,14 @@ def show_lexicon(show: Show) -> Lexicon:
     return lexicon_file(show.lexicon_path)
 
 
+def audition_speech(text: str, voicing: Voicing, show: Show, lexicon: Path | None = None) -> str:
+    """What a voice is given for ``text`` read as a sentence of the show's episodes:
+    normalised, then the lexicon ``lexicon`` (entries to audition, which win), the voice's
+    and the show's."""
+    speaker = Speaker.for_voice(show, voicing, first=lexicon)
+    return " ".join(speaker.sentence(piece, piece).speech for piece in speaker.spoken(text))
+
+
 class Speaker:
     """Turns written paragraphs into spoken ``Paragraph`` records."""
 
@@ -75,6 +83,14 @@ class Speaker:
         self.show_language = show.language
         self.quote_open = self.text("quote_open")
         self.quote_close = self.text("quote_close")
+
+    @classmethod
+    def for_voice(cls, show: Show, voicing: Voicing, language: str = "", first: Path | None = None) -> Speaker:
+        """The speaker for the voice ``voicing`` describes: its lexicon before the show's
+        (``first``, a lexicon file, before both), its sentence limit if below the show's."""
+        lexicon = Lexicon.chain(lexicon_file(first), lexicon_file(voicing.lexicon), show_lexicon(show))
+        max_chars = min(show.script.max_sentence_chars, voicing.max_sentence_chars or show.script.max_sentence_chars)
+        return cls(show, lexicon, voicing.phonemes, max_chars, language)
 
     def text(self, key: str) -> str:
         """The show's intro, outro or quote framing for the post's language."""
@@ -175,9 +191,7 @@ def template_fields(meta: PostMeta, show: Show) -> dict[str, str]:
 
 def build_script(post: Post, show: Show, walk: Walk, notes_html: str, voicing: Voicing = Voicing()) -> Script:
     """Assemble the Script from a walked post, for the voice described by ``voicing``."""
-    lexicon = Lexicon.chain(lexicon_file(voicing.lexicon), show_lexicon(show))
-    max_chars = min(show.script.max_sentence_chars, voicing.max_sentence_chars or show.script.max_sentence_chars)
-    speaker = Speaker(show, lexicon, voicing.phonemes, max_chars, post.meta.language)
+    speaker = Speaker.for_voice(show, voicing, post.meta.language)
     sections: list[Section] = []
     index: dict[int, int] = {}  # walk section -> script section, for the omissions
     omitted = {o.section for o in walk.omissions}

@@ -19,6 +19,7 @@ Example (``voices/joe.toml``)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -31,7 +32,7 @@ from pydantic import Field
 from audio.config import Settings, read_toml, validate
 from audio.errors import ConfigError, OutputError
 from audio.files import atomic_write
-from audio.models import Pauses, VoiceProfile
+from audio.models import Pauses, VoiceProfile, Voicing
 from audio.synth.engines.registry import check_voice, create_engine
 
 if TYPE_CHECKING:
@@ -126,12 +127,21 @@ def voice_report(show: Show | None) -> list[VoiceStatus]:
     return [VoiceStatus(p, check_voice(p)) for p in list_voices(show)]
 
 
-def say(name: str | None, text: str, out: Path, show: Show | None = None, threads: int | None = None) -> float:
-    """``audio-essay voices say``: read ``text`` with a voice into a 16-bit WAV; returns its seconds."""
+def say(name: str | None, text: str, out: Path, show: Show | None = None, threads: int | None = None,
+        speech: Callable[[str, Voicing], str] | None = None) -> float:
+    """``audio-essay voices say``: read ``text`` with a voice into a 16-bit WAV; returns its seconds.
+    ``speech`` turns the text into what the voice is given, knowing what the voice asks of
+    the preparer (an episode's reading, to audition a lexicon entry); default: the text as given."""
     if not text.strip():
         raise ConfigError(None, "nothing to say: the text is empty")
-    engine = create_engine(load_voice(name, show), threads=threads)
-    chunks = list(engine.synthesize([" ".join(text.split())]))
+    profile = load_voice(name, show)
+    engine = create_engine(profile, threads=threads)
+    given = " ".join(text.split())
+    if speech is not None:
+        given = speech(given, Voicing(engine.accepts_phonemes, engine.max_sentence_chars, profile.lexicon))
+        if not given.strip():
+            raise ConfigError(None, f"nothing to say: {text.strip()!r} is read as nothing")
+    chunks = list(engine.synthesize([given]))
     samples = np.concatenate([c.samples for c in chunks])
     try:
         atomic_write(Path(out), lambda tmp: sf.write(str(tmp), samples, engine.sample_rate, subtype="PCM_16", format="WAV"))
