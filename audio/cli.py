@@ -487,11 +487,15 @@ def qa(post: str | None, show_dir: str | None, everything: bool, no_retakes: boo
         out.print(line, markup=False, highlight=False)
         if qa.suspects or any(s.takes_tried for s in qa.sentences):
             out.print(suspect_table(qa))
-    if not result.checked:
+    if not result.checked and not result.problems:
         click.echo("nothing to check: every rendered episode was checked since its render (--all checks them again)")
     if result.retaken:
         click.echo(f"{result.retaken} better takes chosen: run `audio-essay render` (or `batch`) to use them")
     click.echo(f"report: {result.report}")
+    for problem in result.problems:
+        click.echo(f"audio-essay: {problem.message}", err=True)
+    if result.problems:
+        sys.exit(2)
 
 
 def _qa_status(qas: dict) -> None:
