@@ -11,6 +11,7 @@ from audio.qa.recognizers.base import ENTRY_POINT_GROUP, Recognizer
 
 BUILTIN = {
     "pocketsphinx": "audio.qa.recognizers.pocketsphinx:PocketSphinxRecognizer",
+    "whisper": "audio.qa.recognizers.whisper:WhisperRecognizer",
 }
 DEFAULT = "pocketsphinx"
 
