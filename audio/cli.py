@@ -372,7 +372,7 @@ def _batch_summary(console, report) -> None:
         table.add_row("", failure.slug, failure.error or "")
     console.print(table)
     if report.qa:
-        console.print(f"qa: {report.qa}", markup=False, highlight=False)
+        console.print(f"qa: {report.qa}", markup=False, highlight=False, soft_wrap=True)
     if report.site:
         console.print(report.site)
 
@@ -483,14 +483,15 @@ def qa(post: str | None, show_dir: str | None, everything: bool, no_retakes: boo
     out = Console()
     result = qa_show(show, [post] if post else None, everything=everything, retakes=not no_retakes)
     for qa in result.checked:
-        line = f"{qa.slug}: {_qa_state(qa)}"
-        out.print(line, markup=False, highlight=False)
+        click.echo(f"{qa.slug}: {_qa_state(qa)}")
         if qa.suspects or any(s.takes_tried for s in qa.sentences):
             out.print(suspect_table(qa))
     if not result.checked and not result.problems:
         click.echo("nothing to check: every rendered episode was checked since its render (--all checks them again)")
     if result.retaken:
-        click.echo(f"{result.retaken} better takes chosen: run `audio-essay render` (or `batch`) to use them")
+        one = result.retaken == 1
+        click.echo(f"{result.retaken} better take{'' if one else 's'} chosen: run `audio-essay render` (or `batch`) "
+                   f"to use {'it' if one else 'them'}")
     click.echo(f"report: {result.report}")
     for problem in result.problems:
         click.echo(f"audio-essay: {problem.message}", err=True)

@@ -32,7 +32,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from audio.catalog import DUE_STATUSES, Catalog, PostRecord, RenderRecord
-from audio.episode_store import EPISODE_SUFFIX, load_episode
+from audio.episode_store import EPISODE_SUFFIX, list_episodes, load_episode
 from audio.errors import AudioEssayError, InputError, PostSkipped
 from audio.files import sha256_file
 from audio.models import EpisodeQA
@@ -482,6 +482,6 @@ def show_status(show: Show, failures: int = 5, next_due: int = 5) -> ShowStatus:
         due = missing + catalog.posts(DUE_STATUSES)
         set_aside = [p for p in catalog.posts(("skipped",)) if p.error]
         checked = show_qas(show, unreadable=[])
-        qa = {p.slug: checked.get(p.slug) for p in catalog.posts(("rendered", "changed")) if p.key not in gone}
+        qa = {e.slug: checked.get(e.slug) for e in list_episodes(show.rendered_dir, unreadable=[]) if not e.own_audio}
         return ShowStatus(counts=counts, audio_s=audio, failures=catalog.failures(failures), set_aside=set_aside,
                           next_due=due[:next_due], due=len(due), qa=dict(sorted(qa.items())))
