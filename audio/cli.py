@@ -371,6 +371,8 @@ def _batch_summary(console, report) -> None:
     for failure in report.failed:
         table.add_row("", failure.slug, failure.error or "")
     console.print(table)
+    if report.qa:
+        console.print(f"qa: {report.qa}", markup=False, highlight=False, soft_wrap=True)
     if report.site:
         console.print(report.site)
 
@@ -441,6 +443,8 @@ def status(show_dir: str | None) -> None:
     state = show_status(find_show(show_dir))
     click.echo("posts: " + ", ".join(f"{n} {name}" for name, n in state.counts.items()))
     click.echo(f"audio: {_hours(state.audio_s)} rendered")
+    if state.qa:
+        _qa_status(state.qa)
     if state.failures:
         click.echo("last failures:")
         for post in state.failures:
@@ -455,6 +459,64 @@ def status(show_dir: str | None) -> None:
             click.echo(f"  {post.slug} ({(post.post_date or 'undated')[:10]}, {post.word_count} words, {post.status})")
     else:
         click.echo("nothing due")
+
+
+@main.command("qa")
+@click.argument("post", required=False)
+@click.option("--show", "show_dir", type=click.Path(file_okay=False), help="Show folder (default: the post's show, ./episodes or .).")
+@click.option("--all", "everything", is_flag=True, help="With --show: every rendered episode, also those checked since their render.")
+@click.option("--no-retakes", is_flag=True, help="Report only: synthesize no new takes.")
+@reports_errors
+def qa(post: str | None, show_dir: str | None, everything: bool, no_retakes: bool) -> None:
+    """Listen to rendered episodes: find sentences a listener would stumble on, retake them
+    (a later render uses the better takes) and report the rest. POST: a post, a slug or an
+    episode folder; without it, --show checks the show's episodes not checked since their render."""
+    from rich.console import Console
+
+    from audio.pipeline import qa_show
+    from audio.qa.report import suspect_table
+    from audio.show import find_show
+
+    if post is None and show_dir is None:
+        raise click.UsageError("give a POST, or --show DIR to check a show's episodes")
+    show = find_show(show_dir, post)
+    out = Console()
+    result = qa_show(show, [post] if post else None, everything=everything, retakes=not no_retakes)
+    for qa in result.checked:
+        click.echo(f"{qa.slug}: {_qa_state(qa)}")
+        if qa.suspects or any(s.takes_tried for s in qa.sentences):
+            out.print(suspect_table(qa))
+    if not result.checked and not result.problems:
+        click.echo("nothing to check: every rendered episode was checked since its render (--all checks them again)")
+    if result.retaken:
+        one = result.retaken == 1
+        click.echo(f"{result.retaken} better take{'' if one else 's'} chosen: run `audio-essay render` (or `batch`) "
+                   f"to use {'it' if one else 'them'}")
+    click.echo(f"report: {result.report}")
+    for problem in result.problems:
+        click.echo(f"audio-essay: {problem.message}", err=True)
+    if result.problems:
+        sys.exit(2)
+
+
+def _qa_status(qas: dict) -> None:
+    """``status``: the catalogue's QA totals, then each episode not simply clean."""
+    from audio.qa.report import catalogue_totals, status_cell
+
+    checked = [qa for qa in qas.values() if qa is not None]
+    unchecked = len(qas) - len(checked)
+    click.echo("qa: " + (catalogue_totals(checked).summary() if checked else "no episode checked yet")
+               + (f"; {unchecked} not checked since their render" if unchecked and checked else ""))
+    for slug, qa in qas.items():
+        if qa is None or qa.state != "clean":
+            click.echo(f"  {slug}: {status_cell(qa) if qa else 'not checked'}")
+
+
+def _qa_state(qa) -> str:
+    from audio.qa.report import status_cell
+
+    wer = f", word error rate {qa.wer:.1%}" if qa.state != "skipped" else ""
+    return f"{status_cell(qa)} ({len(qa.sentences)} sentences{wer})"
 
 
 @main.group()

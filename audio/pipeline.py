@@ -14,22 +14,47 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass, fields, replace
+from datetime import datetime, timezone
 from pathlib import Path
+
+import numpy as np
 
 from audio import __version__
 from audio.catalog import Catalog
-from audio.episode_store import EPISODE_SUFFIX, SENTENCES_SUFFIX, episode_to_json, sentences_to_json
-from audio.errors import InputError, OutputError, PostSkipped
-from audio.files import sha256_file
+from audio.episode_store import (
+    EPISODE_SUFFIX,
+    QA_SUFFIX,
+    SENTENCES_SUFFIX,
+    episode_to_json,
+    list_episodes,
+    load_episode,
+    load_sentences,
+    qa_to_json,
+    sentences_to_json,
+)
+from audio.errors import AudioEssayError, EngineError, InputError, OutputError, PostSkipped
+from audio.files import atomic_write, sha256_file
 from audio.master.encode import EncodeSettings, join_mp3
 from audio.master.mastering import MasterSettings, timeline
 from audio.master.own_audio import audio_source, place_own_audio
 from audio.master.segments import Progress, SegmentRenderer, plan_segments
 from audio.master.tags import EpisodeTags, write_tags
 from audio.master.transcripts import ms, to_chapters_json, to_srt, to_transcript_json, to_vtt
-from audio.models import IMAGE_ROLE, Chapter, Episode, Post, RenderedSentence, Script, Voicing
+from audio.models import (
+    IMAGE_ROLE,
+    Chapter,
+    Episode,
+    EpisodeQA,
+    Post,
+    RenderedSentence,
+    Script,
+    SentenceCheck,
+    TimedSentence,
+    Voicing,
+)
 from audio.show import Show
 from audio.synth.cache import SynthCache
+from audio.qa.recognizers.base import Recognizer
 from audio.synth.engines.base import Engine
 from audio.urls import post_url
 from audio.work import Renders, move_into_place, rendering
@@ -64,6 +89,7 @@ class RenderStats:
     encode_s: float  # waiting for segments to be mastered, encoded and measured; joining them
     tag_s: float
     write_s: float  # transcripts, the record, the rename into place
+    qa_s: float = 0.0  # speech QA and its retakes, with the second pass they called for ([qa] enabled)
 
     @property
     def synthesized(self) -> int:
@@ -80,6 +106,7 @@ class RenderedEpisode(Episode):
 
     stats: RenderStats | None = None
     encoded_from: str = ""  # a podcast post's own audio encoded to MP3: the format it came in
+    qa: EpisodeQA | None = None  # the render's speech QA, when [qa] is enabled
 
 
 def episode_identity(show: Show, script: Script) -> tuple[str, str]:
@@ -146,9 +173,34 @@ def render_episode(
     batch worker keeps one per language it meets).
     Renders run side by side, but one post at a time: a render of a post being rendered
     waits for it (``wait``, as batch workers do) or is refused (``audio.work``)."""
+    engines = {} if engines is None else engines
     with rendering(show) as renders:
-        return _render_episode(post_path, show, voice, out_dir, use_cache, progress, threads, engine, renders, wait,
-                               engines)
+        episode = _render_episode(post_path, show, voice, out_dir, use_cache, progress, threads, engine, renders,
+                                  wait, engines)
+        if show.qa.enabled and use_cache and not episode.own_audio:
+            episode = _render_checked(episode, post_path, show, voice, out_dir, threads, engine, renders, wait, engines)
+        return episode
+
+
+def _render_checked(episode: RenderedEpisode, post_path, show: Show, voice, out_dir, threads, engine, renders,
+                    wait: bool, engines: dict[str, Engine]) -> RenderedEpisode:
+    """``[qa] enabled``: listen to the episode just rendered; where retakes found better takes,
+    render it again (only their segments are encoded again, nothing else synthesized) and
+    keep the QA record, at the sentences' new times, beside it."""
+    started = time.perf_counter()
+    if engine is not None:
+        engines.setdefault(episode.voice, engine)
+    first = episode
+    qa = qa_episode(episode.folder, show, engines=engines)
+    if any(c.improved for c in qa.sentences):
+        episode = _render_episode(post_path, show, voice, out_dir, True, None, threads, engine, renders, wait, engines)
+        at = {s.index: s for s in load_sentences(episode.folder / f"{episode.slug}{SENTENCES_SUFFIX}")}
+        qa = _save_qa(episode.folder, replace(qa, sentences=tuple(
+            replace(c, start_s=at[c.index].start_s, end_s=at[c.index].end_s) if c.index in at else c
+            for c in qa.sentences)))
+    spent = time.perf_counter() - started
+    stats = replace(first.stats, wall_s=first.stats.wall_s + spent, qa_s=spent)
+    return replace(episode, qa=qa, stats=stats)
 
 
 def _render_episode(post_path: str | Path, show: Show, voice: str | None, out_dir: str | Path | None, use_cache: bool,
@@ -329,3 +381,184 @@ def _own_audio_episode(post: Post, show: Show, out_dir: str | Path | None, rende
                         master_s=0.0, encode_s=encode_s, tag_s=0.0, write_s=0.0)
     record = {f.name: getattr(episode, f.name) for f in fields(Episode)}
     return RenderedEpisode(**{**record, "folder": dest}, stats=stats, encoded_from=audio.encoded_from)
+
+
+# --- speech QA ---------------------------------------------------------------------------
+
+
+def episode_folder(target: str | Path, show: Show) -> Path:
+    """The rendered episode folder ``target`` names: an episode folder, a slug of the show's
+    ``rendered/``, or a post file (its episode, by the slug the catalogue gave it)."""
+    path = Path(target)
+    if path.is_dir() and any(path.glob(f"*{EPISODE_SUFFIX}")):
+        return path
+    if (show.rendered_dir / str(target)).is_dir():
+        return show.rendered_dir / str(target)
+    if path.is_file():
+        from audio.prepare import read_post
+
+        meta = read_post(path, show).meta
+        slug = meta.slug
+        if show.catalog_path.exists():
+            with Catalog(show.catalog_path, write=False) as catalog:
+                record = catalog.post(meta.post_id or meta.slug)
+            slug = record.slug if record else slug
+        folder = show.rendered_dir / slug
+        if folder.is_dir():
+            return folder
+        raise InputError(path, "not rendered yet: run `audio-essay render` first")
+    raise InputError(path, "no such post or rendered episode")
+
+
+CALIBRATION_SENTENCES = 60  # a voice's norms are measured once, on this many of its first episode's sentences
+
+
+@dataclass
+class QARun:
+    """What ``qa_show`` did: the episodes checked, the better takes it chose (a render uses
+    them) and where the HTML report is."""
+
+    checked: list[EpisodeQA]
+    retaken: int
+    report: Path
+    problems: list[AudioEssayError]  # episodes that could not be checked, each with why
+
+
+def qa_episode(folder: Path, show: Show, recognizer: Recognizer | None = None, retakes: bool = True,
+               engines: dict[str, Engine] | None = None) -> EpisodeQA:
+    """Speech QA of the episode rendered in ``folder``: every sentence's own synthesized audio
+    (from the cache) judged against its text (``audio.qa.check``); each suspect retaken up to
+    ``[qa] max_retakes`` times, the best take recorded in the cache for the next render
+    (``audio.synth.takes``). Writes ``<slug>.qa.json`` beside the episode; the episode
+    itself is never changed here."""
+    from audio.qa.check import calibrate, can_judge, check_sentences
+    from audio.qa.norms import load_norms, save_norms
+    from audio.synth.engines.registry import create_engine
+    from audio.synth.takes import retake
+    from audio.synth.voices import load_voice
+
+    slug = folder.name
+    episode = load_episode(folder / f"{slug}{EPISODE_SUFFIX}")
+    record = folder / f"{slug}{SENTENCES_SUFFIX}"
+    if not record.is_file():
+        raise InputError(record.with_name(slug), "rendered before speech QA kept its sentence record: render it again")
+    used = {s.index: s for s in load_sentences(record)}
+    profile = load_voice(episode.voice, show)
+    recognizer = recognizer or _recognizer(show)
+    base = EpisodeQA(slug=slug, voice=profile.name, recognizer=recognizer.name, state="skipped", sentences=(),
+                     checked_at=datetime.now(timezone.utc), tool_version=__version__)
+    if not can_judge(recognizer, profile):
+        qa = replace(base, skipped_reason=f"the {recognizer.name} recognizer does not hear {profile.language}")
+        return _save_qa(folder, qa)
+    engine = (engines or {}).get(profile.name) or create_engine(profile)
+    if engines is not None:
+        engines[profile.name] = engine
+    cache = SynthCache.for_show(show)
+
+    def audio_of(index: int) -> np.ndarray:
+        samples = cache.get(used[index].key, engine.sample_rate)
+        if samples is None:
+            raise InputError(record, f"sentence {index}'s audio is no longer in the synthesis cache: render it again")
+        return samples
+
+    timed = [(s.index, TimedSentence(s.start_s, s.end_s, s.text, 0, speech=_alignable(s), index=s.index))
+             for s in used.values()]
+    norms = load_norms(show.qa_dir, profile.name, engine.identity(), recognizer.name)
+    if norms is None:
+        norms = calibrate(timed[:CALIBRATION_SENTENCES], audio_of, engine.sample_rate, recognizer, profile.name,
+                          engine.identity())
+        if norms is None:
+            return _save_qa(folder, replace(base, skipped_reason="no sentence with words to measure the voice on"))
+        save_norms(show.qa_dir, norms)
+    checks = list(check_sentences(timed, audio_of, engine.sample_rate, recognizer, norms, show.qa.spread))
+    if retakes and show.qa.max_retakes:
+        for n, check in enumerate(checks):
+            if check.suspect:
+                checks[n] = _retake(check, used[check.index], engine, cache, recognizer, norms, show, retake)
+    qa = replace(base, state="suspects" if any(c.suspect for c in checks) else "clean", sentences=tuple(checks),
+                 wer=_episode_wer(checks))
+    return _save_qa(folder, qa)
+
+
+def _recognizer(show: Show) -> Recognizer:
+    from audio.qa.recognizers.registry import create_recognizer
+
+    model = show.folder / show.qa.model if show.qa.model else None
+    return create_recognizer(show.qa.recognizer, model, show.config_path)
+
+
+def _alignable(sentence: RenderedSentence) -> str:
+    """The text to fit to a sentence's audio: what the engine was given (the lexicon's
+    respellings are how the words should sound), unless it holds phonemes, which are no words."""
+    return sentence.text if "[[" in sentence.speech or not sentence.speech else sentence.speech
+
+
+def _score(check: SentenceCheck) -> float:
+    """A take's score for the retake loop, lower is better: 0 for a clean take."""
+    return 2.0 * len(check.reasons) + check.wer if check.reasons else 0.0
+
+
+def _retake(check: SentenceCheck, sentence: RenderedSentence, engine: Engine, cache: SynthCache,
+            recognizer: Recognizer, norms, show: Show, retake) -> SentenceCheck:
+    """Retake one suspect sentence; its check becomes the kept take's."""
+    from audio.qa.check import check_sentences
+
+    judged: dict[int, SentenceCheck] = {}
+
+    def judge(samples: np.ndarray) -> float:
+        timed = TimedSentence(check.start_s, check.end_s, sentence.text, 0, speech=_alignable(sentence),
+                              index=sentence.index)
+        (take,) = check_sentences([(sentence.index, timed)], lambda _: samples, engine.sample_rate, recognizer,
+                                  norms, show.qa.spread)
+        judged[len(judged)] = take
+        return _score(take)
+
+    own = SynthCache.key(engine.identity(), sentence.speech)
+    first = _score(check) if sentence.key == own else None  # the render used the first take: judged already
+    if first is not None:
+        judged[0] = check
+    result = retake(engine, cache, sentence.speech, judge, show.qa.max_retakes, clean=0.0, first_score=first)
+    kept = judged.get(result.take, check) if result.tried else check
+    return replace(kept, index=check.index, start_s=check.start_s, end_s=check.end_s, take=result.take,
+                   takes_tried=result.tried, improved=result.improved if result.tried else None)
+
+
+def _episode_wer(checks: list[SentenceCheck]) -> float:
+    """The episode's word error rate: each sentence's, weighted by its words (a sentence
+    QA did not need to transcribe counts as heard right)."""
+    words = [max(1, len(c.written.split())) for c in checks]
+    return round(sum(c.wer * n for c, n in zip(checks, words)) / sum(words), 4) if checks else 0.0
+
+
+def _save_qa(folder: Path, qa: EpisodeQA) -> EpisodeQA:
+    path = folder / f"{qa.slug}{QA_SUFFIX}"
+    try:
+        atomic_write(path, lambda tmp: tmp.write_text(qa_to_json(qa), encoding="utf-8"))
+    except OSError as exc:
+        raise OutputError(path, f"cannot write the QA record ({exc.strerror or exc})") from exc
+    return qa
+
+
+def qa_show(show: Show, targets: list[str] | None = None, everything: bool = False, retakes: bool = True) -> QARun:
+    """``audio-essay qa``: check the episodes ``targets`` name (posts, slugs or episode
+    folders), else the show's rendered episodes not checked since their render (every one
+    with ``everything``), then write the HTML report over all the show's QA records."""
+    from audio.qa.report import show_qas, write_html_report
+
+    if targets:
+        folders = [episode_folder(t, show) for t in targets]
+    else:
+        folders = [e.folder for e in list_episodes(show.rendered_dir, unreadable=[]) if e.folder and not e.own_audio
+                   and (everything or not (e.folder / f"{e.slug}{QA_SUFFIX}").exists())]
+    recognizer = _recognizer(show) if folders else None
+    engines: dict[str, Engine] = {}
+    checked, problems = [], []
+    for folder in folders:
+        try:
+            with rendering(show) as renders:  # no render replaces the episode while it is checked
+                renders.claim(folder)
+                checked.append(qa_episode(folder, show, recognizer, retakes, engines))
+        except (InputError, EngineError) as exc:  # this episode cannot be checked; the others can
+            problems.append(exc)
+    report = write_html_report(show, show_qas(show, unreadable=problems).values())
+    return QARun(checked, sum(1 for qa in checked for c in qa.sentences if c.improved), report, problems)

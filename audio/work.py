@@ -159,6 +159,8 @@ class Renders:
         """Hold the lock of the episode folder ``dest`` until the render ends: a second render
         of the same post waits for the first (``wait``) or is refused."""
         path = dest.parent / RENDER_WORK / f"{dest.name}{POST_LOCK_SUFFIX}"
+        if any(held == path for held, _ in self._posts):
+            return  # held already: the render's second pass (with speech QA's better takes)
         try:
             fd = _acquire(path, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:

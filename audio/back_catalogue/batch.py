@@ -32,9 +32,11 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from audio.catalog import DUE_STATUSES, Catalog, PostRecord, RenderRecord
-from audio.episode_store import EPISODE_SUFFIX, load_episode
+from audio.episode_store import EPISODE_SUFFIX, list_episodes, load_episode
 from audio.errors import AudioEssayError, InputError, PostSkipped
 from audio.files import sha256_file
+from audio.models import EpisodeQA
+from audio.qa.report import catalogue_totals, show_qas
 from audio.show import Show
 from audio.work import show_locked
 
@@ -117,6 +119,7 @@ class BatchReport:
     est_wall_s: float = 0.0
     interrupted: bool = False
     site: str = ""  # what publish did, or why it did not run
+    qa: str = ""  # the catalogue's speech QA totals, when [qa] is enabled
     peak_rss_kb: dict[int, int] = field(default_factory=dict)  # worker pid -> peak RSS
 
     @property
@@ -345,6 +348,8 @@ def run_batch(show: Show, jobs: int | None = None, since: date | str | None = No
             _render_all(show, catalog, report, todo, asked, progress)
             counts = catalog.status_counts()
         report.unchanged = counts["rendered"] - len(report.rendered) - len(report.adopted)
+        if show.qa.enabled:
+            report.qa = catalogue_totals(show_qas(show, unreadable=[]).values()).summary()
         if publish and (report.rendered or report.adopted or not show.site_dir.exists()):
             report.site = _publish(show)
     return report
@@ -458,6 +463,7 @@ class ShowStatus:
     set_aside: list[PostRecord]  # skipped by the show's settings (not drafts), with why
     next_due: list[PostRecord]  # what the next batch renders first
     due: int
+    qa: dict[str, EpisodeQA | None] = field(default_factory=dict)  # each rendered episode's speech QA (None: unchecked)
 
 
 def show_status(show: Show, failures: int = 5, next_due: int = 5) -> ShowStatus:
@@ -475,5 +481,7 @@ def show_status(show: Show, failures: int = 5, next_due: int = 5) -> ShowStatus:
                     if p.status in ("rendered", "changed") and p.key not in gone)
         due = missing + catalog.posts(DUE_STATUSES)
         set_aside = [p for p in catalog.posts(("skipped",)) if p.error]
+        checked = show_qas(show, unreadable=[])
+        qa = {e.slug: checked.get(e.slug) for e in list_episodes(show.rendered_dir, unreadable=[]) if not e.own_audio}
         return ShowStatus(counts=counts, audio_s=audio, failures=catalog.failures(failures), set_aside=set_aside,
-                          next_due=due[:next_due], due=len(due))
+                          next_due=due[:next_due], due=len(due), qa=dict(sorted(qa.items())))
