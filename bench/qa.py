@@ -121,7 +121,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int)
-    parser.add_argument("--intelligibility-sentences", type=int, default=40, help="per held-out post")
+    parser.add_argument("--intelligibility-sentences", type=int, default=30, help="per held-out post")
     args = parser.parse_args()
     rng = np.random.default_rng(15)
 
@@ -138,6 +138,12 @@ def main() -> None:
                           engine.identity())
         calibrate_s = time.perf_counter() - t
         k = show.qa.spread
+        print(f"posts: calibration {CALIBRATION} ({len(cal.sentences)} sentences, {calibrate_s:.1f} s); held out "
+              f"{', '.join(HELD_OUT)}; recogniser {recognizer.name}; [qa] spread {k}", flush=True)
+        print(f"voice norms: WER {norms.wer.median:.3f} +- {norms.wer.spread:.3f}, rate {norms.rate.median:.1f} +- "
+              f"{norms.rate.spread:.2f} chars/s, floor {norms.floor.median:.0f} +- {norms.floor.spread:.1f} dBFS, fit "
+              + (f"{norms.fit.median:.3f} +- {norms.fit.spread:.3f}" if norms.fit else "none") + f", n={norms.n}",
+              flush=True)
 
         held = rendered[1:]
         qa_s, clean_checks = 0.0, []
@@ -148,8 +154,19 @@ def main() -> None:
         render_s = sum(r.stats.wall_s for r in held)
         synth_s = sum(r.stats.synthesize_s for r in held)
         audio_s = sum(r.stats.audio_s for r in held)
+        clean_flagged = [c for c in clean_checks if c.suspect]
+        print(f"clean flagged            {100 * len(clean_flagged) / len(clean_checks):6.1f} %   target <= 5 %    "
+              f"({len(clean_flagged)} of {len(clean_checks)}: "
+              + ", ".join(f"{x} {m}" for x, m in Counter(x for c in clean_flagged for x in c.reasons).most_common())
+              + ")")
+        recognised = sum(1 for c in clean_checks if c.heard or c.suspect)
+        print(f"QA wall / cold render    {100 * qa_s / render_s:6.1f} %   target <= 50 %   ({qa_s:.1f} s / {render_s:.1f} s "
+              f"for {audio_s / 60:.1f} min of audio; QA {qa_s / audio_s:.4f}x real time, render {render_s / audio_s:.4f}x; "
+              f"{recognised} of {len(clean_checks)} sentences recognised in full)")
+        print(f"QA wall / synthesis      {100 * qa_s / synth_s:6.1f} %   ({qa_s:.1f} s / {synth_s:.1f} s of the renders' "
+              f"synthesis)", flush=True)
 
-        results: list[tuple[str, bool, tuple[str, ...], str, str]] = []  # kind, flagged, reasons, written, sentence
+        results = []  # (fault class, flagged, reasons, written, audio)
         fault_s = 0.0
         n = 0
         for r in held:
@@ -161,9 +178,21 @@ def main() -> None:
             fault_s += time.perf_counter() - t
             for kind, c, pcm in zip(kinds, checks, audio):
                 results.append((kind, c.suspect, c.reasons, c.written, pcm))
+        total = Counter(kind for kind, *_ in results)
+        flagged = Counter(kind for kind, hit, *_ in results if hit)
+        for kind in FAULTS:
+            reasons = Counter(x for kd, hit, rs, *_ in results if kd == kind for x in rs)
+            print(f"  {kind:9s} {flagged[kind]:3d} / {total[kind]:3d} flagged   reasons: "
+                  + ", ".join(f"{x} {m}" for x, m in reasons.most_common()))
+        hits = sum(flagged.values())
+        print(f"faults flagged           {100 * hits / len(results):6.1f} %   target >= 95 %   ({hits} of {len(results)}; "
+              f"QA of the faulted sentences {fault_s:.1f} s)", flush=True)
         # What open recognition of every sentence would add: the misses' error rates.
-        missed = [(kind, written, compare(written, " ".join(w.word for w in recognizer.recognize(pcm, cal.rate))).wer)
-                  for kind, flagged, _, written, pcm in results if not flagged]
+        missed = [(kind, compare(written, " ".join(w.word for w in recognizer.recognize(pcm, cal.rate))).wer)
+                  for kind, hit, _, written, pcm in results if not hit]
+        caught = sum(1 for _, wer in missed if wer > norms.wer.above(k))
+        print(f"misses open recognition would catch: {caught} of {len(missed)} "
+              f"({', '.join(f'{kind} {wer:.2f}' for kind, wer in missed)})", flush=True)
 
         pairs_raw, pairs_final = [], []
         for r in held:
@@ -172,38 +201,10 @@ def main() -> None:
                 cut = final[int(s.start_s * FINAL_RATE): int(s.end_s * FINAL_RATE)]
                 pairs_raw.append((s.speech, " ".join(w.word for w in recognizer.recognize(r.pcm[i], r.rate))))
                 pairs_final.append((s.speech, " ".join(w.word for w in recognizer.recognize(cut, FINAL_RATE))))
-
-    clean_flagged = [c for c in clean_checks if c.suspect]
-    print(f"posts: calibration {CALIBRATION} ({len(cal.sentences)} sentences, {calibrate_s:.1f} s); held out "
-          f"{', '.join(HELD_OUT)} ({len(clean_checks)} sentences, {audio_s / 60:.1f} min); recogniser {recognizer.name}; "
-          f"[qa] spread {k}; 1-minute load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"voice norms: WER {norms.wer.median:.3f} +- {norms.wer.spread:.3f}, rate {norms.rate.median:.1f} +- "
-          f"{norms.rate.spread:.2f} chars/s, floor {norms.floor.median:.0f} +- {norms.floor.spread:.1f} dBFS, confidence "
-          + (f"{norms.confidence.median:.3f} +- {norms.confidence.spread:.3f}" if norms.confidence else "none (uninformative)")
-          + f", n={norms.n}")
-    total = Counter(kind for kind, *_ in results)
-    flagged = Counter(kind for kind, hit, *_ in results if hit)
-    for kind in FAULTS:
-        reasons = Counter(x for kd, hit, rs, *_ in results if kd == kind for x in rs)
-        print(f"  {kind:9s} {flagged[kind]:3d} / {total[kind]:3d} flagged   reasons: "
-              + ", ".join(f"{x} {m}" for x, m in reasons.most_common()))
-    hits = sum(flagged.values())
-    print(f"faults flagged           {100 * hits / len(results):6.1f} %   target >= 95 %   ({hits} of {len(results)})")
-    print(f"clean flagged            {100 * len(clean_flagged) / len(clean_checks):6.1f} %   target <= 5 %    "
-          f"({len(clean_flagged)} of {len(clean_checks)}: "
-          + ", ".join(f"{x} {m}" for x, m in Counter(x for c in clean_flagged for x in c.reasons).most_common()) + ")")
-    recognised = sum(1 for c in clean_checks if c.heard or c.suspect)
-    print(f"QA wall / cold render    {100 * qa_s / render_s:6.1f} %   target <= 50 %   ({qa_s:.1f} s / {render_s:.1f} s; "
-          f"QA {qa_s / audio_s:.4f}x real time, render {render_s / audio_s:.4f}x; {recognised} of {len(clean_checks)} "
-          f"sentences recognised in full)")
-    print(f"QA wall / synthesis      {100 * qa_s / synth_s:6.1f} %   ({qa_s:.1f} s / {synth_s:.1f} s of the renders' "
-          f"synthesis); QA of the faulted sentences {fault_s:.1f} s")
-    caught = sum(1 for *_, wer in missed if wer > norms.wer.above(k))
-    print(f"misses open recognition would catch: {caught} of {len(missed)} "
-          f"({', '.join(f'{kind} {wer:.2f}' for kind, _, wer in missed)})")
     raw, final = _weighted_wer(pairs_raw), _weighted_wer(pairs_final)
     print(f"WER final episode        {100 * final:6.1f} %   raw Piper {100 * raw:.1f} %   difference "
           f"{100 * (final - raw):+.1f} points   target within 2   ({len(pairs_raw)} sentences)")
+    print(f"1-minute load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -312,7 +312,7 @@ def test_real_voice_each_fault_flagged_clean_sentences_not(piper_and_sphinx):
         2: ("url", faults.splice(pcm[2], rate, url)),
         3: ("silence", faults.silence(pcm[3], rate)),
         4: ("noise", faults.noise(pcm[4], rng, snr_db=15)),
-        5: ("babble", faults.babble(pcm[5])),
+        5: ("babble", faults.babble(pcm[5])),  # caught by the alignment's fit: its words' confidence must mean something
     }
     audio = [faulted[i][1] if i in faulted else p for i, p in enumerate(pcm)]
     checks = check_sentences(timed, audio.__getitem__, rate, recognizer, voice, show.qa.spread)
