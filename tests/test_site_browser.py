@@ -217,8 +217,10 @@ def test_deep_links_seek_and_the_transcript_follows_the_voice(browser, site, vie
     _screenshot(browser, tmp_path / "following.png")
 
     # Once the listener scrolls away, the page stays where they put it while the voice goes on.
+    settled = "const y = window.scrollY; return new Promise(done => setTimeout(() => done(window.scrollY === y), 300))"
+    _wait(browser, settled)  # the page's own smooth scroll has ended (a busy machine lags), then the listener's
     ActionChains(browser).scroll_by_amount(0, -1500).perform()
-    _wait(browser, "const y = window.scrollY; return new Promise(done => setTimeout(() => done(window.scrollY === y), 300))")
+    _wait(browser, settled)
     away, spoken = browser.execute_script("return window.scrollY"), browser.execute_script(f"return {CURRENT}")
     assert _wait(browser, f"return {CURRENT} >= {spoken + 3}")
     assert browser.execute_script("return window.scrollY") == away
