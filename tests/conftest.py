@@ -25,6 +25,20 @@ def require(available: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def recorded(monkeypatch, engine: type) -> list[str]:
+    """The texts ``engine`` will be given, as a list filled while it synthesizes."""
+    given: list[str] = []
+    synthesize = engine.synthesize
+
+    def recording(self, sentences):
+        sentences = list(sentences)
+        given.extend(sentences)
+        return synthesize(self, sentences)
+
+    monkeypatch.setattr(engine, "synthesize", recording)
+    return given
+
+
 def corpus_posts() -> list[Path]:
     """The 63 real posts, read in place from ../shared/corpus (never copied into the repo)."""
     return sorted(CORPUS.glob("*.md"))

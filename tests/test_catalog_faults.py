@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import recorded
 from test_batch import make_show
 
 from audio.back_catalogue.batch import run_batch, show_status
@@ -52,16 +53,7 @@ def cli(*args: str):
 @pytest.fixture
 def no_synthesis(monkeypatch):
     """Every sentence the fake engine is asked to speak."""
-    spoken: list[str] = []
-    original = FakeEngine.synthesize
-
-    def synthesize(self, sentences):
-        sentences = list(sentences)
-        spoken.extend(sentences)
-        return original(self, sentences)
-
-    monkeypatch.setattr(FakeEngine, "synthesize", synthesize)
-    return spoken
+    return recorded(monkeypatch, FakeEngine)
 
 
 # --- a damaged catalogue is refused, never recreated ---------------------------------------------

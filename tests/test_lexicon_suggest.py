@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
-from conftest import CORPUS, require
+from conftest import CORPUS, recorded, require
 from prepare_helpers import assert_golden
 from test_batch import make_show
 
@@ -208,20 +208,6 @@ def test_cli_bad_input_is_one_line(lexicon_show, tmp_path, args, message):
     assert result.exit_code == 2
     assert result.output.startswith("audio-essay: ") and message in result.output
     assert len(result.output.strip().splitlines()) == 1
-
-
-def recorded(monkeypatch, engine: type) -> list[str]:
-    """The texts ``engine`` will be given, as a list filled while it synthesizes."""
-    given: list[str] = []
-    synthesize = engine.synthesize
-
-    def recording(self, sentences):
-        sentences = list(sentences)
-        given.extend(sentences)
-        return synthesize(self, sentences)
-
-    monkeypatch.setattr(engine, "synthesize", recording)
-    return given
 
 
 @pytest.fixture
