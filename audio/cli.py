@@ -622,3 +622,6 @@ def render(post: str, show_dir: str | None, voice: str | None, out_dir: str | No
                    f"{episode.bytes / 1e6:.1f} MB, {episode.loudness_lufs:.1f} LUFS, {episode.true_peak_dbtp:.1f} dBTP, "
                    f"{stats.wall_s:.1f} s wall, real-time factor {stats.real_time_factor:.3f} "
                    f"({stats.cache_misses} of {stats.sentences} sentences synthesized)")
+        if episode.qa is not None:
+            hint = f"; the report: `audio-essay qa {episode.slug}`" if episode.qa.suspects else ""
+            click.echo(f"qa: {_qa_state(episode.qa)}, {stats.qa_s:.1f} s{hint}")

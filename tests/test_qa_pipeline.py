@@ -155,6 +155,11 @@ def test_render_with_qa_enabled_uses_the_better_take_at_once(qa_show):
     status = CliRunner().invoke(main, ["status", "--show", str(qa_show)])
     assert "qa: 1 episode checked: 1 clean, 0 with suspects (0 sentences); 0 skipped; 1 sentence retaken, 1 repaired" \
         in status.output.splitlines()
+    # render says how QA went.
+    result = CliRunner().invoke(main, ["render", str(qa_show / "posts" / "short.md"), "--show", str(qa_show),
+                                       "--voice", "tones"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^qa: clean \(\d+ sentences, word error rate 0\.0%\), \d+\.\d s$", result.output, re.M), result.output
 
 
 def _engine_identity(show: Path) -> str:
