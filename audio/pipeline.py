@@ -440,8 +440,10 @@ def qa_episode(folder: Path, show: Show, recognizer: Recognizer | None = None, r
     slug = folder.name
     episode = load_episode(folder / f"{slug}{EPISODE_SUFFIX}")
     record = folder / f"{slug}{SENTENCES_SUFFIX}"
+    if episode.own_audio:
+        raise InputError(folder, "a podcast post's own audio: no synthesized speech to check")
     if not record.is_file():
-        raise InputError(record.with_name(slug), "rendered before speech QA kept its sentence record: render it again")
+        raise InputError(folder, "rendered before speech QA kept its sentence record: render it again")
     used = {s.index: s for s in load_sentences(record)}
     profile = load_voice(episode.voice, show)
     recognizer = recognizer or _recognizer(show)
