@@ -6,6 +6,7 @@ with one sentence of each fault class."""
 from __future__ import annotations
 
 import importlib.util
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -265,6 +266,9 @@ def test_norms_saved_and_loaded(tmp_path):
     assert load_norms(tmp_path, "joe", "piper:abc", "scripted") == voice
     assert load_norms(tmp_path, "joe", "piper:other", "scripted") is None  # another model: measured afresh
     assert load_norms(tmp_path, "joe", "piper:abc", "pocketsphinx") is None
+    stored = json.loads(path.read_text())
+    path.write_text(json.dumps({**stored, "format": 1}))  # signals measured the older way: measured again
+    assert load_norms(tmp_path, "joe", "piper:abc", "scripted") is None
     path.write_text("{not json")
     assert load_norms(tmp_path, "joe", "piper:abc", "scripted") is None
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left

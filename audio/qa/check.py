@@ -67,7 +67,7 @@ LETTER_CHARS = 3  # a letter read on its own (in a run of them: "a i", "g p t") 
 # The smallest spread a norm takes, so that a voice whose clean sentences all measure alike
 # (every one heard perfectly) does not flag the first small difference. The floor's: most
 # clean sentences reach digital silence somewhere, which makes its MAD small, but a fluent
-# sentence without a pause sits up to 15 dB above it; hiss a listener hears is 40 dB higher.
+# sentence without a pause sits up to 15 dB above it; hiss 20 dB under the speech, 50 dB above.
 MIN_SPREAD = {"wer": 0.06, "rate": 0.06, "floor": 6.0, "fit": 0.03}  # rate: a share of its median
 
 # Words a recogniser hears when a URL or markup is read out.
