@@ -8,7 +8,8 @@ MP3), cheap signals first and full recognition only where they point:
 2. Forced alignment of the sentence's spoken text (``Recognizer.align``, about 0.02x real
    time): ``None`` when the text cannot be fitted, else each word's ``confidence``; the
    sentence's fit is the lower quartile of its words' (a garbled stretch or an inserted
-   one drags down a few words, not the mean).
+   one drags down a few words, not the mean), over the words long enough to judge
+   (``FIT_WORD_S``), and none for a sentence with fewer than ``FIT_WORDS`` of them.
 3. Open recognition (``Recognizer.recognize``, about 0.2x real time) only for a sentence
    that step 1 or 2 flagged: what was heard, scored against what was written (word and
    character error rate, ``compare``).
@@ -22,7 +23,8 @@ garbled sentence at ``spread`` 4.
 
 The reasons a sentence is suspect (``SentenceCheck.reasons``), short stable codes:
 
-- ``too-fast``: characters per voiced second far above the voice's norm (a cut-off, a
+- ``too-fast``: characters per voiced second (a spelled-out letter counted as a syllable:
+  ``spoken_chars``) far above the voice's norm (a cut-off, a
   skipped clause);
 - ``too-slow``: far below it (extra speech: babble, a URL read out, another sentence);
 - ``silence``: a pause of ``SILENCE_S`` or more in the sentence's audio (dead air, inside
@@ -56,9 +58,17 @@ VOICED_DB = 35.0  # a frame within this many dB of the sentence's loudest is voi
 SILENCE_S = 1.0  # a pause this long in a sentence is a fault, whatever the voice
 FLOOR_PERCENTILE = 1  # the noise floor: this percentile of the frames' energy, in dBFS
 FIT_PERCENTILE = 25  # a sentence's fit: this percentile of its aligned words' confidence
+# A word placed in less time than this has too few frames for its confidence to mean much
+# (a reduced "a", "of", "to": Piper swallows them, and the aligner then doubts them even in
+# clean speech); the fit is taken over the longer words.
+FIT_WORD_S = 0.15
+FIT_WORDS = 3  # a sentence with fewer long words than this has no fit: one word's doubt is noise
+LETTER_CHARS = 3  # a letter read on its own (in a run of them: "a i", "g p t") lasts a syllable
 # The smallest spread a norm takes, so that a voice whose clean sentences all measure alike
-# (every one heard perfectly) does not flag the first small difference.
-MIN_SPREAD = {"wer": 0.06, "rate": 0.06, "floor": 3.0, "fit": 0.03}  # rate: a share of its median
+# (every one heard perfectly) does not flag the first small difference. The floor's: most
+# clean sentences reach digital silence somewhere, which makes its MAD small, but a fluent
+# sentence without a pause sits up to 15 dB above it; hiss 20 dB under the speech, 50 dB above.
+MIN_SPREAD = {"wer": 0.06, "rate": 0.06, "floor": 6.0, "fit": 0.03}  # rate: a share of its median
 
 # Words a recogniser hears when a URL or markup is read out.
 URL_WORDS = {"http", "https", "www", "slash", "backslash", "colon", "dot", "com", "org", "net", "html", "href",
@@ -93,6 +103,17 @@ def _frames_db(pcm: np.ndarray, sample_rate: int) -> np.ndarray:
     return 10 * np.log10(power + 1e-12)
 
 
+def spoken_chars(written: str) -> int:
+    """The characters a speaking rate counts in normalised text: each word's letters, a
+    letter read on its own (a run of single-letter words: an acronym spelled out) as
+    ``LETTER_CHARS``, since it lasts a syllable rather than a letter's share of a word."""
+    words = written.split()
+    single = [len(w) == 1 for w in words]
+    spelled = [one and ((i > 0 and single[i - 1]) or (i + 1 < len(words) and single[i + 1]))
+               for i, one in enumerate(single)]
+    return sum(LETTER_CHARS if spell else len(w) for w, spell in zip(words, spelled))
+
+
 def measure(pcm: np.ndarray, sample_rate: int, speech: str, recognizer: Recognizer) -> Signals:
     """The cheap signals and the forced alignment of one sentence."""
     written = normalise(speech)
@@ -101,10 +122,12 @@ def measure(pcm: np.ndarray, sample_rate: int, speech: str, recognizer: Recogniz
     at = np.flatnonzero(voiced)  # never empty: the loudest frame is voiced
     pauses = np.diff(np.concatenate([[-1], at, [len(voiced)]])) - 1
     words = recognizer.align(pcm, sample_rate, written) if written else None
-    confidences = [w.confidence for w in words or () if w.confidence is not None]
+    confidences = [w.confidence for w in words or () if w.confidence is not None and w.end_s - w.start_s >= FIT_WORD_S]
+    if len(confidences) < FIT_WORDS:
+        confidences = []
     return Signals(
         written=written,
-        chars_per_s=len(written.replace(" ", "")) / max(FRAME_S, voiced.sum() * FRAME_S),
+        chars_per_s=spoken_chars(written) / max(FRAME_S, voiced.sum() * FRAME_S),
         longest_pause_s=float(pauses.max()) * FRAME_S,
         floor_db=float(np.percentile(db, FLOOR_PERCENTILE)),
         aligned=words is not None,

@@ -4,7 +4,7 @@ Measured once (``audio.qa.check.calibrate``) from a voice's first checked episod
 in the show's private QA folder, ``<show>/qa/voices/<profile>-<key>.json``, the key a hash
 of the engine's identity (model by content hash, parameters) and the recogniser's name:
 a new model, a changed parameter or another recogniser is measured afresh. A file that
-cannot be read is measured again, like a damaged cache entry.
+cannot be read, or of an older ``FORMAT``, is measured again, like a damaged cache entry.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from pathlib import Path
 from audio.errors import OutputError
 from audio.files import atomic_write
 
-FORMAT = 1
+# Raised when a signal is measured differently, so that stored norms are measured again (2: the
+# speaking rate counts a spelled-out letter as a syllable; the fit is over words long enough).
+FORMAT = 2
 
 
 @dataclass(frozen=True)
