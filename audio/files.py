@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from audio.errors import OutputError
+
 TMP_SUFFIX = ".tmp"  # a temporary sibling's name: .<stem>.XXXX<suffix>.tmp
 
 
@@ -26,6 +28,15 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text(path: Path, text: str, what: str = "", encoding: str = "utf-8") -> None:
+    """``atomic_write`` of a text file; a failure is an OutputError naming the file and
+    ``what`` it holds: "cannot write <what> (<why>)"."""
+    try:
+        atomic_write(path, lambda tmp: tmp.write_text(text, encoding=encoding))
+    except OSError as exc:
+        raise OutputError(path, f"cannot write{' ' + what if what else ''} ({exc.strerror or exc})") from exc
 
 
 def sha256_file(path: Path) -> str:

@@ -33,7 +33,7 @@ from audio.episode_store import (
     sentences_to_json,
 )
 from audio.errors import AudioEssayError, EngineError, InputError, OutputError, PostSkipped
-from audio.files import atomic_write, sha256_file
+from audio.files import sha256_file, write_text
 from audio.master.encode import EncodeSettings, join_mp3
 from audio.master.mastering import MasterSettings, timeline
 from audio.master.own_audio import audio_source, place_own_audio
@@ -533,11 +533,7 @@ def _episode_wer(checks: list[SentenceCheck]) -> float:
 
 
 def _save_qa(folder: Path, qa: EpisodeQA) -> EpisodeQA:
-    path = folder / f"{qa.slug}{QA_SUFFIX}"
-    try:
-        atomic_write(path, lambda tmp: tmp.write_text(qa_to_json(qa), encoding="utf-8"))
-    except OSError as exc:
-        raise OutputError(path, f"cannot write the QA record ({exc.strerror or exc})") from exc
+    write_text(folder / f"{qa.slug}{QA_SUFFIX}", qa_to_json(qa), "the QA record")
     return qa
 
 

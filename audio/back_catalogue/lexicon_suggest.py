@@ -32,7 +32,7 @@ from pathlib import Path
 from audio.catalog import Catalog
 from audio.episode_store import QA_SUFFIX, load_qa
 from audio.errors import AudioEssayError, InputError, OutputError
-from audio.files import atomic_write
+from audio.files import write_text
 from audio.models import Script, Voicing
 from audio.prepare.lexicon import _CANDIDATE, _COMMON, _SENTENCE_START, Lexicon
 from audio.prepare.normalize import normalize_text
@@ -320,8 +320,5 @@ def write_suggestions(show: Show, out: str | Path | None = None, top: int | None
         raise OutputError(path, "is a folder: --out names a file")
     report = suggest_lexicon(show)
     text = suggestions_toml(show, report, top)
-    try:
-        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    except OSError as exc:
-        raise OutputError(path, f"cannot write ({exc.strerror or exc})") from exc
+    write_text(path, text)
     return path, report

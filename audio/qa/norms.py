@@ -14,8 +14,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from audio.errors import OutputError
-from audio.files import atomic_write
+from audio.files import write_text
 
 # Raised when a signal is measured differently, so that stored norms are measured again (2: the
 # speaking rate counts a spelled-out letter as a syllable; the fit is over words long enough).
@@ -61,10 +60,7 @@ def norms_path(qa_dir: Path, voice: str, engine: str, recognizer: str) -> Path:
 def save_norms(qa_dir: Path, norms: VoiceNorms) -> Path:
     path = norms_path(qa_dir, norms.voice, norms.engine, norms.recognizer)
     text = json.dumps({"format": FORMAT, **asdict(norms)}, indent=2) + "\n"
-    try:
-        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-    except OSError as exc:
-        raise OutputError(path, f"cannot write the voice's QA calibration ({exc.strerror or exc})") from exc
+    write_text(path, text, "the voice's QA calibration")
     return path
 
 

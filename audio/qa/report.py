@@ -27,7 +27,7 @@ from rich.text import Text
 
 from audio.episode_store import QA_SUFFIX, list_episodes, load_qa
 from audio.errors import InputError
-from audio.files import atomic_write
+from audio.files import write_text
 from audio.models import Episode, EpisodeQA, SentenceCheck
 from audio.show import Show
 from audio.timecode import clock
@@ -360,4 +360,4 @@ def write_html_report(show: Show, qas: Iterable[EpisodeQA]) -> Path:
 
 
 def _write(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_text(path, text, "the QA report")

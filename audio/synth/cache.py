@@ -57,7 +57,7 @@ import numpy as np
 import soundfile as sf
 
 from audio.errors import EngineError, OutputError
-from audio.files import atomic_write
+from audio.files import atomic_write, write_text
 from audio.models import AudioChunk, TakeResult
 from audio.synth.engines.base import Engine, parallelism
 
@@ -195,10 +195,7 @@ class SynthCache:
         order they were served in depends on how synthesis and encoding overlapped."""
         path = self.folder / "manifests" / f"{episode}.txt"
         text = "".join(f"{k}\n" for k in sorted(set(self.used_keys)))
-        try:
-            atomic_write(path, lambda tmp: tmp.write_text(text, encoding="ascii"))
-        except OSError as exc:
-            raise OutputError(path, f"cannot write the cache manifest ({exc.strerror or exc})") from exc
+        write_text(path, text, "the cache manifest", encoding="ascii")
 
     def entries(self) -> list[Path]:
         """The synthesized sentences."""
